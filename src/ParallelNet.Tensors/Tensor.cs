@@ -1,0 +1,82 @@
+namespace ParallelNet.Tensors;
+
+/// <summary>Where a tensor's elements live. The CPU backend uses <see cref="HostStorage"/>; a GPU backend adds its own.</summary>
+public abstract class TensorStorage
+{
+    public abstract int Length { get; }
+}
+
+/// <summary>Elements in a managed float array (the CPU backend, and every host-side buffer).</summary>
+public sealed class HostStorage(float[] data) : TensorStorage
+{
+    public float[] Data { get; } = data;
+    public override int Length => Data.Length;
+}
+
+/// <summary>
+/// A float32 tensor: a shape over a contiguous window [Offset, Offset + Shape.Size) of a storage.
+/// Views share storage, so parameters can be slices of one flat buffer and activations can reuse
+/// buffers sized for the largest batch.
+/// </summary>
+public sealed class Tensor
+{
+    public Tensor(TensorStorage storage, int offset, Shape shape)
+    {
+        ArgumentNullException.ThrowIfNull(storage);
+        if (offset < 0 || (long)offset + shape.Size > storage.Length)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"A tensor of shape {shape} at offset {offset} does not fit in a storage of {storage.Length} elements.");
+        Storage = storage;
+        Offset = offset;
+        Shape = shape;
+    }
+
+    public TensorStorage Storage { get; }
+    public int Offset { get; }
+    public Shape Shape { get; }
+    public int Length => Shape.Size;
+
+    /// <summary>A new host tensor of zeros.</summary>
+    public static Tensor Zeros(Shape shape) => new(new HostStorage(new float[shape.Size]), 0, shape);
+    public static Tensor Zeros(params int[] dims) => Zeros(new Shape(dims));
+
+    /// <summary>A host tensor that wraps <paramref name="data"/> without copying.</summary>
+    public static Tensor FromArray(float[] data, Shape shape)
+    {
+        if (data.Length != shape.Size) throw new ArgumentException($"{data.Length} elements cannot have shape {shape} ({shape.Size} elements).", nameof(data));
+        return new Tensor(new HostStorage(data), 0, shape);
+    }
+
+    public bool IsHost => Storage is HostStorage;
+
+    /// <summary>The elements, for host tensors only. Layers must go through <see cref="ICompute"/> instead.</summary>
+    public Span<float> Span => Storage is HostStorage h
+        ? h.Data.AsSpan(Offset, Length)
+        : throw new InvalidOperationException($"Tensor of shape {Shape} lives on a device ({Storage.GetType().Name}); download it through its ICompute first.");
+
+    /// <summary>A view of <paramref name="shape"/>.Size elements starting <paramref name="offset"/> elements into this tensor.</summary>
+    public Tensor View(int offset, Shape shape)
+    {
+        if (offset < 0 || (long)offset + shape.Size > Length)
+            throw new ArgumentOutOfRangeException(nameof(offset), $"View of shape {shape} at offset {offset} exceeds tensor of shape {Shape}.");
+        return new Tensor(Storage, Offset + offset, shape);
+    }
+
+    /// <summary>The same elements with another shape of equal size.</summary>
+    public Tensor Reshape(Shape shape)
+    {
+        if (shape.Size != Length) throw new ArgumentException($"Cannot reshape {Shape} ({Length} elements) to {shape} ({shape.Size} elements).", nameof(shape));
+        return new Tensor(Storage, Offset, shape);
+    }
+
+    /// <summary>The first <paramref name="rows"/> entries along the leading axis (e.g. a smaller batch in a buffer sized for the largest).</summary>
+    public Tensor Rows(int start, int count)
+    {
+        if (Shape.Rank == 0) throw new InvalidOperationException("A scalar has no rows.");
+        int rowSize = Shape.Rank == 1 ? 1 : Length / Math.Max(1, Shape[0]);
+        if (start < 0 || count < 0 || start + count > Shape[0])
+            throw new ArgumentOutOfRangeException(nameof(count), $"Rows [{start}, {start + count}) exceed leading dimension {Shape[0]} of {Shape}.");
+        return new Tensor(Storage, Offset + start * rowSize, Shape.WithLeading(count));
+    }
+
+    public override string ToString() => $"Tensor{Shape}";
+}
