@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ParallelNet.Data;
+using ParallelNet.NN;
+using ParallelNet.NN.Optimizers;
+using ParallelNet.Tensors.Cpu;
+using ParallelNet.Training;
+
+namespace ParallelNet.Cli.Bench;
+
+internal sealed record TrainBenchmarkOptions(IReadOnlyList<string> Models, IReadOnlyList<int> Threads, IReadOnlyList<int> VirtualShards,
+    int BatchSize, int WarmupSteps, int Steps, string? DataDir, bool Json, string Python = "/usr/bin/python3");
+
+/// <summary>
+/// `parallelnet bench train`: steady-state samples/s of ParallelNet's plain training loop and of
+/// PyTorch 1.13 on the same model, batch, optimizer and data, measured in one run, side by side.
+/// </summary>
+internal static class TrainBenchmark
+{
+    public static int Run(TrainBenchmarkOptions o, TextWriter output)
+    {
+        var data = DatasetCatalog.Load("mnist", o.DataDir);
+        string mnistDirectory = DatasetCatalog.ResolveMnistDirectory(o.DataDir);
+        var rows = new List<Row>();
+        foreach (var model in o.Models)
+        {
+            var peer = MeasurePeer(o, model, mnistDirectory, output);
+            foreach (int threads in o.Threads)
+            {
+                foreach (int shards in o.VirtualShards)
+                {
+                    double ours = MeasureOurs(o, model, data, threads, shards);
+                    var row = new Row(model, threads, shards, ours, peer.SamplesPerSecond, peer.Threads, peer.Error);
+                    rows.Add(row);
+                    if (o.Json) output.WriteLine(JsonSerializer.Serialize(row));
+                }
+            }
+        }
+        if (!o.Json) PrintTable(rows, o, output);
+        return ExitCodes.Success;
+    }
+
+    private sealed record Row(string Model, int Threads, int VirtualShards, double SamplesPerSecond, double PeerSamplesPerSecond, int PeerThreads, string? PeerError)
+    {
+        public double Ratio => PeerSamplesPerSecond > 0 ? SamplesPerSecond / PeerSamplesPerSecond : double.NaN;
+    }
+
+    private sealed record PeerResult(double SamplesPerSecond, int Threads, string? Error);
+
+    private static double MeasureOurs(TrainBenchmarkOptions o, string modelName, DataSplit data, int threads, int shards)
+    {
+        var options = new TrainingOptions
+        {
+            Model = ModelSpec.Preset(modelName, data.Train.SampleShape, data.Train.Classes),
+            Optimizer = new OptimizerOptions(OptimizerKind.Sgd, 0.05f, 0.9f),
+            Epochs = 1,
+            BatchSize = o.BatchSize,
+            VirtualShards = shards,
+            MaxSteps = o.WarmupSteps + o.Steps,
+        };
+        var timer = new StepTimer(o.WarmupSteps, o.WarmupSteps + o.Steps);
+        var noTest = data with { Test = null };
+        new LocalTrainer(options, noTest, new CpuCompute(threads), timer).Run();
+        return o.Steps * (double)o.BatchSize / timer.Seconds;
+    }
+
+    private sealed class StepTimer(long startStep, long endStep) : ITrainingObserver
+    {
+        private long _start;
+        public double Seconds { get; private set; }
+
+        public void OnStep(StepCompleted step)
+        {
+            if (step.Step == startStep) _start = Stopwatch.GetTimestamp();
+            if (step.Step == endStep) Seconds = Stopwatch.GetElapsedTime(_start).TotalSeconds;
+        }
+    }
+
+    /// <summary>PyTorch at 1 and 2 threads (its fastest counts here); the best figure is the peer.</summary>
+    private static PeerResult MeasurePeer(TrainBenchmarkOptions o, string model, string mnistDirectory, TextWriter output)
+    {
+        string script = Path.Combine(AppContext.BaseDirectory, "torch_peer.py");
+        PeerResult best = new(0, 0, "not measured");
+        foreach (int threads in new[] { 1, 2 })
+        {
+            var start = new ProcessStartInfo(o.Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { script, mnistDirectory, model, $"{threads}", $"{o.BatchSize}", $"{o.WarmupSteps}", $"{o.Steps}" }) start.ArgumentList.Add(a);
+            // OpenBLAS's fastest kernels for this CPU; set for the peer process only (see the reference recipes).
+            start.Environment.Remove("OPENBLAS_L2_SIZE");
+            start.Environment["OPENBLAS_CORETYPE"] = "SkylakeX";
+            start.Environment["OPENBLAS_NUM_THREADS"] = "1";
+            try
+            {
+                using var process = Process.Start(start)!;
+                string stdout = process.StandardOutput.ReadToEnd();
+                string stderr = process.StandardError.ReadToEnd();
+                process.WaitForExit();
+                if (process.ExitCode != 0)
+                {
+                    best = best.SamplesPerSecond > 0 ? best : new PeerResult(0, 0, $"PyTorch peer failed: {stderr.Trim().Split('\n').LastOrDefault()}");
+                    continue;
+                }
+                using var json = JsonDocument.Parse(stdout.Trim().Split('\n').Last());
+                double rate = json.RootElement.GetProperty("samples_per_second").GetDouble();
+                if (rate > best.SamplesPerSecond) best = new PeerResult(rate, threads, null);
+            }
+            catch (System.ComponentModel.Win32Exception e)
+            {
+                return new PeerResult(0, 0, $"cannot run {o.Python} ({e.Message}); install python3-torch (bash .ci/setup.sh)");
+            }
+        }
+        return best;
+    }
+
+    private static void PrintTable(List<Row> rows, TrainBenchmarkOptions o, TextWriter output)
+    {
+        output.WriteLine($"bench train: batch {o.BatchSize}, SGD lr 0.05 momentum 0.9, MNIST; {o.WarmupSteps} warm-up + {o.Steps} timed steps");
+        output.WriteLine($"{"model",-6} {"threads",7} {"S",3} {"ParallelNet/s",14} {"PyTorch/s",10} {"(thr)",5} {"ratio",6}");
+        foreach (var r in rows)
+            output.WriteLine($"{r.Model,-6} {r.Threads,7} {r.VirtualShards,3} {r.SamplesPerSecond,14:N0} {r.PeerSamplesPerSecond,10:N0} {r.PeerThreads,5} {r.Ratio,6:F2}" + (r.PeerError is null ? "" : $"  ({r.PeerError})"));
+    }
+}

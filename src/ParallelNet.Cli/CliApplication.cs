@@ -1,0 +1,66 @@
+using System.CommandLine;
+using ParallelNet.Cli.Commands;
+using ParallelNet.Data;
+using ParallelNet.NN;
+using ParallelNet.Training;
+using ParallelNet.Training.Checkpoints;
+
+namespace ParallelNet.Cli;
+
+/// <summary>Exit codes: 0 success, 1 a failed run (bad data, NaN, corrupt checkpoint), 2 a usage error, 130 interrupted.</summary>
+public static class ExitCodes
+{
+    public const int Success = 0;
+    public const int Failure = 1;
+    public const int Usage = 2;
+    public const int Interrupted = 130;
+}
+
+/// <summary>A mistake of the user's (bad flag value, missing file): reported as one line, never a stack trace.</summary>
+public sealed class UsageException(string message) : Exception(message);
+
+public static class CliApplication
+{
+    public static RootCommand BuildRoot() => new("ParallelNet: a data-parallel neural-network trainer.")
+    {
+        TrainCommand.Create(),
+        EvalCommand.Create(),
+        DataCommand.Create(),
+        BenchCommand.Create(),
+        ModelsCommand.Create(),
+    };
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
+    {
+        var parse = BuildRoot().Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            error.WriteLine($"parallelnet: error: {parse.Errors[0].Message} (see 'parallelnet {string.Join(' ', parse.CommandResult.Command.Name == "parallelnet" ? "" : parse.CommandResult.Command.Name)} --help')".Replace("  ", " "));
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (Describe(e) is { } message)
+        {
+            error.WriteLine($"parallelnet: error: {message}");
+            return e is UsageException or ArgumentException ? ExitCodes.Usage : ExitCodes.Failure;
+        }
+        catch (OperationCanceledException)
+        {
+            error.WriteLine("parallelnet: interrupted");
+            return ExitCodes.Interrupted;
+        }
+    }
+
+    /// <summary>The one-line message for errors a user can act on; null for bugs, which keep their stack trace.</summary>
+    private static string? Describe(Exception e) => e switch
+    {
+        UsageException or ModelSpecException or DataException or CheckpointException or TrainingException => e.Message,
+        ArgumentException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException => e.Message,
+        IOException => e.Message,
+        AggregateException { InnerExceptions.Count: 1 } a => Describe(a.InnerException!),
+        _ => null,
+    };
+}

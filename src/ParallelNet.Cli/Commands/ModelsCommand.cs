@@ -1,0 +1,22 @@
+using System.CommandLine;
+using ParallelNet.NN;
+
+namespace ParallelNet.Cli.Commands;
+
+internal static class ModelsCommand
+{
+    public static Command Create()
+    {
+        var name = new Argument<string?>("name") { Description = "Print this preset's YAML spec.", Arity = ArgumentArity.ZeroOrOne };
+        var command = new Command("models", "List the model presets, or print one as a YAML spec to start a --model-file from.") { name };
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(name) is { } preset)
+                Console.Write(ModelSpec.Preset(preset).ToYaml());
+            else
+                foreach (var p in ModelSpec.Presets) Console.WriteLine(p);
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}
