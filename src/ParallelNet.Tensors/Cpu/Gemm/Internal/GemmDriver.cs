@@ -1,0 +1,66 @@
+namespace ParallelNet.Tensors.Cpu.Gemm.Internal;
+
+/// <summary>One product's operands, already pinned by the caller for the duration of the call.</summary>
+internal unsafe struct GemmProblem
+{
+    public bool TransposeA;
+    public bool TransposeB;
+    public int M, N, K;
+    public float Alpha, Beta;
+    public float* A, B, C;
+    public MicroKernel Kernel;
+    public GemmPlan Plan;
+}
+
+/// <summary>Computes one output tile over all k blocks, in ascending block order.</summary>
+internal static unsafe class GemmDriver
+{
+    public static void RunTile(in GemmProblem problem, int tile, GemmWorkspace workspace)
+    {
+        GemmPlan plan = problem.Plan;
+        MicroKernel kernel = problem.Kernel;
+        int mr = kernel.Rows, nr = kernel.Columns;
+        var kernelFunction = kernel.Function;
+        (int row0, int rows) = plan.TileRows(tile / plan.TilesN);
+        (int col0, int cols) = plan.TileColumns(tile % plan.TilesN);
+        nint ldc = problem.N;
+        float* packedA = workspace.PackedA, packedB = workspace.PackedB, edge = workspace.EdgeTile;
+
+        for (int block = 0; block < plan.BlockCount; block++)
+        {
+            (int p0, int kc) = plan.Block(block);
+            GemmPacking.PackB(problem.TransposeB, problem.B, problem.N, problem.K, col0, cols, p0, kc, nr, packedB);
+            GemmPacking.PackA(problem.TransposeA, problem.A, problem.M, problem.K, row0, rows, p0, kc, mr, packedA);
+            // Later blocks add to what the earlier ones wrote: beta 1 multiplies exactly.
+            float beta = block == 0 ? problem.Beta : 1f;
+
+            for (int jr = 0; jr < cols; jr += nr)
+            {
+                int width = Math.Min(nr, cols - jr);
+                float* bPanel = packedB + (nint)jr * kc;
+                for (int ir = 0; ir < rows; ir += mr)
+                {
+                    int height = Math.Min(mr, rows - ir);
+                    float* aPanel = packedA + (nint)ir * kc;
+                    float* c = problem.C + (row0 + ir) * ldc + col0 + jr;
+                    if (height == mr && width == nr)
+                    {
+                        kernelFunction(kc, aPanel, bPanel, c, ldc, problem.Alpha, beta);
+                        continue;
+                    }
+                    // Edge tile: run the same kernel on a full-size copy so every element sees the
+                    // same arithmetic as in a full tile, then copy the valid part back.
+                    if (beta != 0f) CopyTile(c, ldc, edge, nr, height, width);
+                    kernelFunction(kc, aPanel, bPanel, edge, nr, problem.Alpha, beta);
+                    CopyTile(edge, nr, c, ldc, height, width);
+                }
+            }
+        }
+    }
+
+    private static void CopyTile(float* source, nint sourceStride, float* destination, nint destinationStride, int rows, int columns)
+    {
+        for (int i = 0; i < rows; i++)
+            new ReadOnlySpan<float>(source + i * sourceStride, columns).CopyTo(new Span<float>(destination + i * destinationStride, columns));
+    }
+}

@@ -1,0 +1,129 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace ParallelNet.Tensors.Cpu.Gemm.Internal;
+
+/// <summary>
+/// Copies a block of op(A) or op(B) into the panel layout the micro-kernels stream through:
+/// A as row panels of `panelRows` rows stored k-step by k-step, B as column panels of `panelColumns`
+/// columns stored the same way. Rows or columns past the edge of the matrix are zero, so the kernels
+/// always run on full register tiles and the padding never touches a real output element.
+/// </summary>
+internal static unsafe class GemmPacking
+{
+    /// <summary>Packs op(A)[row0 .. row0+rows, p0 .. p0+kc] where op(A) is [m, k].</summary>
+    public static void PackA(bool transposeA, float* a, int m, int k, int row0, int rows, int p0, int kc, int panelRows, float* destination)
+    {
+        for (int panelStart = 0; panelStart < rows; panelStart += panelRows)
+        {
+            int validRows = Math.Min(panelRows, rows - panelStart);
+            float* panel = destination + (nint)panelStart * kc;
+            if (transposeA)
+            {
+                // A is stored [k, m]: each k step of the panel is contiguous in memory.
+                float* source = a + (nint)p0 * m + row0 + panelStart;
+                CopyContiguousSteps(source, m, validRows, kc, panelRows, panel);
+            }
+            else
+            {
+                float* source = a + (nint)(row0 + panelStart) * k + p0;
+                TransposeIntoPanel(source, k, validRows, kc, panelRows, panel);
+            }
+        }
+    }
+
+    /// <summary>Packs op(B)[p0 .. p0+kc, col0 .. col0+cols] where op(B) is [k, n].</summary>
+    public static void PackB(bool transposeB, float* b, int n, int k, int col0, int cols, int p0, int kc, int panelColumns, float* destination)
+    {
+        for (int panelStart = 0; panelStart < cols; panelStart += panelColumns)
+        {
+            int validColumns = Math.Min(panelColumns, cols - panelStart);
+            float* panel = destination + (nint)panelStart * kc;
+            if (transposeB)
+            {
+                // B is stored [n, k]: each column of op(B) is a contiguous row in memory.
+                float* source = b + (nint)(col0 + panelStart) * k + p0;
+                TransposeIntoPanel(source, k, validColumns, kc, panelColumns, panel);
+            }
+            else
+            {
+                float* source = b + (nint)p0 * n + col0 + panelStart;
+                CopyContiguousSteps(source, n, validColumns, kc, panelColumns, panel);
+            }
+        }
+    }
+
+    // source[step * stride + lane] -> panel[step * width + lane], lanes past `valid` zero.
+    private static void CopyContiguousSteps(float* source, nint stride, int valid, int kc, int width, float* panel)
+    {
+        if (valid == width)
+        {
+            nint bytes = width * sizeof(float);
+            for (int p = 0; p < kc; p++)
+                Buffer.MemoryCopy(source + p * stride, panel + p * width, bytes, bytes);
+            return;
+        }
+        for (int p = 0; p < kc; p++)
+        {
+            float* from = source + p * stride;
+            float* to = panel + p * width;
+            int lane = 0;
+            for (; lane < valid; lane++) to[lane] = from[lane];
+            for (; lane < width; lane++) to[lane] = 0f;
+        }
+    }
+
+    // source[lane * stride + step] -> panel[step * width + lane], lanes past `valid` zero.
+    private static void TransposeIntoPanel(float* source, nint stride, int valid, int kc, int width, float* panel)
+    {
+        int lane = 0;
+        if (Avx.IsSupported && width % 8 == 0)
+        {
+            int fullSteps = kc & ~7;
+            for (; lane + 8 <= valid; lane += 8)
+            {
+                for (int p = 0; p < fullSteps; p += 8)
+                    Transpose8x8(source + lane * stride + p, stride, panel + (nint)p * width + lane, width);
+                for (int p = fullSteps; p < kc; p++)
+                    for (int l = lane; l < lane + 8; l++)
+                        panel[(nint)p * width + l] = source[l * stride + p];
+            }
+        }
+        for (; lane < valid; lane++)
+        {
+            float* from = source + lane * stride;
+            for (int p = 0; p < kc; p++) panel[(nint)p * width + lane] = from[p];
+        }
+        for (; lane < width; lane++)
+            for (int p = 0; p < kc; p++) panel[(nint)p * width + lane] = 0f;
+    }
+
+    // Eight rows of eight floats become eight columns: the classic unpack/shuffle/permute sequence.
+    private static void Transpose8x8(float* source, nint sourceStride, float* destination, nint destinationStride)
+    {
+        Vector256<float> r0 = Avx.LoadVector256(source);
+        Vector256<float> r1 = Avx.LoadVector256(source + sourceStride);
+        Vector256<float> r2 = Avx.LoadVector256(source + 2 * sourceStride);
+        Vector256<float> r3 = Avx.LoadVector256(source + 3 * sourceStride);
+        Vector256<float> r4 = Avx.LoadVector256(source + 4 * sourceStride);
+        Vector256<float> r5 = Avx.LoadVector256(source + 5 * sourceStride);
+        Vector256<float> r6 = Avx.LoadVector256(source + 6 * sourceStride);
+        Vector256<float> r7 = Avx.LoadVector256(source + 7 * sourceStride);
+        Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
+        Vector256<float> t6 = Avx.UnpackLow(r6, r7), t7 = Avx.UnpackHigh(r6, r7);
+        Vector256<float> s0 = Avx.Shuffle(t0, t2, 0x44), s1 = Avx.Shuffle(t0, t2, 0xEE);
+        Vector256<float> s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
+        Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE);
+        Vector256<float> s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(destination, Avx.Permute2x128(s0, s4, 0x20));
+        Avx.Store(destination + destinationStride, Avx.Permute2x128(s1, s5, 0x20));
+        Avx.Store(destination + 2 * destinationStride, Avx.Permute2x128(s2, s6, 0x20));
+        Avx.Store(destination + 3 * destinationStride, Avx.Permute2x128(s3, s7, 0x20));
+        Avx.Store(destination + 4 * destinationStride, Avx.Permute2x128(s0, s4, 0x31));
+        Avx.Store(destination + 5 * destinationStride, Avx.Permute2x128(s1, s5, 0x31));
+        Avx.Store(destination + 6 * destinationStride, Avx.Permute2x128(s2, s6, 0x31));
+        Avx.Store(destination + 7 * destinationStride, Avx.Permute2x128(s3, s7, 0x31));
+    }
+}

@@ -1,0 +1,81 @@
+namespace ParallelNet.Tensors.Cpu.Gemm.Internal;
+
+/// <summary>
+/// How one product is cut: output tiles (the unit of parallel work, each at most
+/// <see cref="MaxTileRows"/> x <see cref="MaxTileColumns"/>) and k blocks of at most
+/// <see cref="MaxBlockDepth"/>. The k blocking depends on k alone, never on the thread count or the
+/// kernel, which is what makes the result bitwise independent of both.
+/// </summary>
+internal readonly struct GemmPlan
+{
+    // The packed A block (MaxTileRows x MaxBlockDepth, 192 KiB) sits in L2, one B panel (32 x 256, 32 KiB) in L1.
+    public const int MaxBlockDepth = 256;
+    public const int MaxTileRows = 192;
+    public const int MaxTileColumns = 512;
+
+    public int RowPanels { get; }
+    public int ColumnPanels { get; }
+    public int TilesM { get; }
+    public int TilesN { get; }
+    public int BlockCount { get; }
+    public int BlockDepth { get; }
+    private readonly int m, n, k, panelRows, panelColumns;
+
+    private GemmPlan(int m, int n, int k, int panelRows, int panelColumns, int tilesM, int tilesN)
+    {
+        this.m = m;
+        this.n = n;
+        this.k = k;
+        this.panelRows = panelRows;
+        this.panelColumns = panelColumns;
+        RowPanels = (m + panelRows - 1) / panelRows;
+        ColumnPanels = (n + panelColumns - 1) / panelColumns;
+        TilesM = tilesM;
+        TilesN = tilesN;
+        // Equal-depth blocks (e.g. 784 = 262+261+261) instead of 256+256+256+16.
+        BlockCount = Math.Max(1, (k + MaxBlockDepth - 1) / MaxBlockDepth);
+        BlockDepth = (k + BlockCount - 1) / BlockCount;
+    }
+
+    public int TileCount => TilesM * TilesN;
+
+    public static GemmPlan Create(int m, int n, int k, MicroKernel kernel, int threads)
+    {
+        int rowPanels = (m + kernel.Rows - 1) / kernel.Rows;
+        int columnPanels = (n + kernel.Columns - 1) / kernel.Columns;
+        int tilesM = Ceiling(rowPanels, MaxTileRows / kernel.Rows);
+        int tilesN = Ceiling(columnPanels, MaxTileColumns / kernel.Columns);
+        // More tiles than the cache sizes ask for, until every thread has work and the tiles divide
+        // evenly among the threads (a product of 3 tiles on 2 threads would leave one idle a third of the time).
+        while (threads > 1 && (tilesM * tilesN < threads || (tilesM * tilesN % threads != 0 && tilesM * tilesN < 4 * threads)))
+        {
+            int rowsPerTile = Ceiling(rowPanels, tilesM) * kernel.Rows;
+            int columnsPerTile = Ceiling(columnPanels, tilesN) * kernel.Columns;
+            bool canSplitRows = tilesM < rowPanels, canSplitColumns = tilesN < columnPanels;
+            if (canSplitColumns && (columnsPerTile >= rowsPerTile || !canSplitRows)) tilesN++;
+            else if (canSplitRows) tilesM++;
+            else break;
+        }
+        return new GemmPlan(m, n, k, kernel.Rows, kernel.Columns, tilesM, tilesN);
+    }
+
+    public (int Start, int Count) TileRows(int tileRow) => Span(tileRow, TilesM, RowPanels, panelRows, m);
+
+    public (int Start, int Count) TileColumns(int tileColumn) => Span(tileColumn, TilesN, ColumnPanels, panelColumns, n);
+
+    public (int Start, int Depth) Block(int block)
+    {
+        int start = block * BlockDepth;
+        return (start, Math.Min(BlockDepth, k - start));
+    }
+
+    // Whole panels are spread evenly over the tiles, so tiles differ by at most one panel.
+    private static (int Start, int Count) Span(int tile, int tiles, int panels, int panelSize, int limit)
+    {
+        int start = (int)((long)tile * panels / tiles) * panelSize;
+        int end = Math.Min(limit, (int)((long)(tile + 1) * panels / tiles) * panelSize);
+        return (start, end - start);
+    }
+
+    private static int Ceiling(int value, int divisor) => Math.Max(1, (value + divisor - 1) / divisor);
+}
