@@ -1,0 +1,96 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+
+namespace ParallelNet.Data;
+
+/// <summary>
+/// Sums float buffers along the fixed binary tree over the S virtual shards: every inner node is
+/// (left child + right child), elementwise. Each node's value depends only on its two children, so
+/// the root is bitwise the same whether one machine reduced all S leaves or workers first reduced
+/// their blocks (whole subtrees) and the blocks were combined afterwards. Reductions happen in
+/// place in the given buffers; the Memory overloads allocate nothing.
+/// </summary>
+public static class ReductionTree
+{
+    /// <summary>
+    /// Reduces the leaves of a whole (sub)tree; their count must be a power of two. The sum ends up
+    /// in <c>leaves[0]</c>; the other buffers are overwritten with partial sums.
+    /// </summary>
+    public static void SumInPlace(IReadOnlyList<Memory<float>> leaves)
+    {
+        ArgumentNullException.ThrowIfNull(leaves);
+        if (leaves.Count < 1 || !BitOperations.IsPow2(leaves.Count))
+            throw new ArgumentException($"A reduction tree needs a power-of-two number of leaves (one per virtual shard), got {leaves.Count}.", nameof(leaves));
+        int length = CheckLengths(leaves);
+        for (int stride = 1; stride < leaves.Count; stride *= 2)
+        {
+            for (int left = 0; left < leaves.Count; left += 2 * stride)
+                AddInto(leaves[left].Span[..length], leaves[left + stride].Span[..length]);
+        }
+    }
+
+    public static void SumInPlace(IReadOnlyList<float[]> leaves)
+    {
+        ArgumentNullException.ThrowIfNull(leaves);
+        SumInPlace(leaves.Select(b => (Memory<float>)b).ToArray());
+    }
+
+    /// <summary>
+    /// Combines per-block sums (block k's subtree sum in <paramref name="blockSums"/>[k]) into the sum
+    /// of the whole tree over <paramref name="shardCount"/> shards. The blocks, in shard order, must
+    /// tile 0..shardCount-1 with whole subtrees (as <see cref="ShardPlan.AssignBlocks(int)"/> makes).
+    /// The total ends up in <c>blockSums[0]</c>; the others are overwritten.
+    /// </summary>
+    public static void CombineBlocksInPlace(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        ArgumentNullException.ThrowIfNull(blockSums);
+        if (blocks.Count != blockSums.Count)
+            throw new ArgumentException($"Got {blocks.Count} blocks but {blockSums.Count} block sums; give one sum per block.", nameof(blockSums));
+        if (blocks.Count == 0)
+            throw new ArgumentException("There are no blocks to combine.", nameof(blocks));
+        int length = CheckLengths(blockSums);
+        int next = 0;
+        foreach (var block in blocks)
+        {
+            ShardPlan.ValidateBlock(block, shardCount);
+            if (block.FirstShard != next)
+                throw new ArgumentException($"Blocks must tile the shards in order without gaps or overlaps: expected a block starting at shard {next}, got [{block.FirstShard}, {block.EndShard}).", nameof(blocks));
+            next = block.EndShard;
+        }
+        if (next != shardCount)
+            throw new ArgumentException($"The blocks cover shards 0..{next - 1} but the tree has {shardCount}; every shard must belong to a block.", nameof(blocks));
+
+        // A left-to-right pass with a stack of complete subtrees: whenever the top two are siblings
+        // (same size, the lower one aligned to twice that size) they merge into their parent.
+        Span<(int First, int Size, int Buffer)> stack = stackalloc (int, int, int)[BitOperations.Log2((uint)shardCount) + 2];
+        int depth = 0;
+        for (int k = 0; k < blocks.Count; k++)
+        {
+            stack[depth++] = (blocks[k].FirstShard, blocks[k].ShardCount, k);
+            while (depth >= 2)
+            {
+                var right = stack[depth - 1];
+                var left = stack[depth - 2];
+                if (left.Size != right.Size || left.First % (2 * left.Size) != 0) break;
+                AddInto(blockSums[left.Buffer].Span[..length], blockSums[right.Buffer].Span[..length]);
+                stack[depth - 2] = (left.First, 2 * left.Size, left.Buffer);
+                depth--;
+            }
+        }
+    }
+
+    // IEEE addition is correctly rounded elementwise, so SIMD and scalar lanes give the same bits.
+    private static void AddInto(Span<float> left, ReadOnlySpan<float> right) => TensorPrimitives.Add(left, right, left);
+
+    private static int CheckLengths(IReadOnlyList<Memory<float>> buffers)
+    {
+        int length = buffers[0].Length;
+        for (int i = 1; i < buffers.Count; i++)
+        {
+            if (buffers[i].Length != length)
+                throw new ArgumentException($"All buffers of a reduction must have the same length: buffer 0 has {length} values, buffer {i} has {buffers[i].Length}.", nameof(buffers));
+        }
+        return length;
+    }
+}
