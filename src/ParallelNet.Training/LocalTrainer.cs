@@ -22,8 +22,8 @@ public sealed class LocalTrainer
     public LocalTrainer(TrainingOptions options, DataSplit data, ICompute compute, ITrainingObserver? observer = null, TimeProvider? time = null)
     {
         options.Validate();
-        if (data.Train.SampleShape.Size != options.Model.InputShape.Size)
-            throw new TrainingException($"The model expects inputs of shape {options.Model.InputShape} but the data '{data.Train.Name}' has samples of shape {data.Train.SampleShape}.");
+        if (data.Train.SampleShape.Size != options.Model.Input.Size)
+            throw new TrainingException($"The model expects inputs of shape {options.Model.Input} but the data '{data.Train.Name}' has samples of shape {data.Train.SampleShape}.");
         _options = options;
         _data = data;
         _compute = compute;
@@ -90,10 +90,10 @@ public sealed class LocalTrainer
                 double lossSum = 0;
                 long step = progress.Step + 1;
 
-                var ranges = ShardPlan.ShardRanges(batchCount, shards);
+                var plan = new ShardPlan(batchCount, shards);
                 for (int s = 0; s < shards; s++)
                 {
-                    var (first, count) = ranges[s];
+                    var (first, count) = plan.Shard(s);
                     _compute.Fill(Model.Gradients, 0f);
                     if (count > 0)
                     {

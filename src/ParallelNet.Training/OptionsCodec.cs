@@ -34,7 +34,7 @@ public static class OptionsCodec
         var dto = JsonSerializer.Deserialize<OptionsDto>(json, Json) ?? throw new FormatException("The options JSON is empty.");
         return new TrainingOptions
         {
-            Model = ModelSpec.FromYaml(modelSpecYaml),
+            Model = ModelSpec.Parse(modelSpecYaml),
             Optimizer = new OptimizerOptions(dto.Optimizer, dto.LearningRate, dto.Momentum, dto.Nesterov, dto.WeightDecay,
                 dto.Beta1, dto.Beta2, dto.Epsilon, dto.ClipGlobalNorm, dto.ClipValue, ParseSchedule(dto.Schedule)),
             Epochs = dto.Epochs,

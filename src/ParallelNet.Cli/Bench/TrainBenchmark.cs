@@ -20,7 +20,7 @@ internal static class TrainBenchmark
     public static int Run(TrainBenchmarkOptions o, TextWriter output)
     {
         var data = DatasetCatalog.Load("mnist", o.DataDir);
-        string mnistDirectory = DatasetCatalog.ResolveMnistDirectory(o.DataDir);
+        string mnistDirectory = MnistFetcher.ResolveDirectory(o.DataDir);
         var rows = new List<Row>();
         foreach (var model in o.Models)
         {
@@ -59,7 +59,7 @@ internal static class TrainBenchmark
             MaxSteps = o.WarmupSteps + o.Steps,
         };
         var timer = new StepTimer(o.WarmupSteps, o.WarmupSteps + o.Steps);
-        var noTest = data with { Test = null };
+        var noTest = data with { Test = data.Test.Subset([], "none") };
         new LocalTrainer(options, noTest, new CpuCompute(threads), timer).Run();
         return o.Steps * (double)o.BatchSize / timer.Seconds;
     }

@@ -16,7 +16,7 @@ internal static class BenchCommand
             Threads = parse.GetValue(gemmThreads)!,
             Json = parse.GetValue(gemmJson),
             Repeats = parse.GetValue(repeats),
-        }, Console.Out));
+        }, parse.InvocationConfiguration.Output));
 
         var models = new Option<string[]>("--model") { Description = "Models to measure.", DefaultValueFactory = _ => ["mlp", "cnn"], AllowMultipleArgumentsPerToken = true };
         var threads = new Option<int[]>("--threads") { Description = "ParallelNet thread counts.", DefaultValueFactory = _ => [1, 2], AllowMultipleArgumentsPerToken = true };
@@ -28,7 +28,7 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "JSON lines instead of a table." };
         var train = new Command("train", "Training samples/s against PyTorch 1.13 on the same model, batch and data.") { models, threads, shards, batch, warmup, steps, dataDir, json };
         train.SetAction(parse => TrainBenchmark.Run(new TrainBenchmarkOptions(parse.GetValue(models)!, parse.GetValue(threads)!, parse.GetValue(shards)!,
-            parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(dataDir)?.FullName, parse.GetValue(json)), Console.Out));
+            parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(dataDir)?.FullName, parse.GetValue(json)), parse.InvocationConfiguration.Output));
 
         return new Command("bench", "Benchmarks that print ParallelNet's figures beside a peer's, measured in the same run.") { gemm, train };
     }

@@ -14,8 +14,8 @@ internal static class DataCommand
         {
             if (!string.Equals(parse.GetValue(name), "mnist", StringComparison.OrdinalIgnoreCase))
                 throw new UsageException($"unknown dataset '{parse.GetValue(name)}': only mnist can be fetched (spirals, blobs and linear are generated).");
-            var target = parse.GetValue(dir)?.FullName ?? MnistFetcher.DefaultCacheDirectory;
-            await MnistFetcher.FetchAsync(target, Console.Out, cancellation);
+            var target = parse.GetValue(dir)?.FullName ?? MnistFetcher.DefaultCacheDirectory();
+            await MnistFetcher.FetchAsync(target, parse.InvocationConfiguration.Output, cancellation);
             return ExitCodes.Success;
         });
         return new Command("data", "Manage datasets.") { fetch };

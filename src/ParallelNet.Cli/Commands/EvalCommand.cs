@@ -22,15 +22,15 @@ internal static class EvalCommand
             var split = DatasetCatalog.Load(parse.GetValue(data)!, parse.GetValue(dataDir)?.FullName);
             var spec = saved.ModelSpec;
             var test = split.Test ?? split.Train;
-            if (test.SampleShape.Size != spec.InputShape.Size)
-                throw new UsageException($"the checkpoint's model takes inputs of shape {spec.InputShape}, the data '{test.Name}' has {test.SampleShape}: wrong model for this data.");
+            if (test.SampleShape.Size != spec.Input.Size)
+                throw new UsageException($"the checkpoint's model takes inputs of shape {spec.Input}, the data '{test.Name}' has {test.SampleShape}: wrong model for this data.");
             var model = Model.Create(spec, new CpuCompute(), 500);
             saved.ApplyTo(model, optimizer: null);
             var (loss, accuracy) = Evaluation.Run(model, test);
             if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new { test_loss = loss, test_accuracy = accuracy, samples = test.Count, step = saved.Progress.Step, weights_sha256 = saved.WeightsSha256 }));
+                parse.InvocationConfiguration.Output.WriteLine(JsonSerializer.Serialize(new { test_loss = loss, test_accuracy = accuracy, samples = test.Count, step = saved.Progress.Step, weights_sha256 = saved.WeightsSha256 }));
             else
-                Console.WriteLine($"{test.Name} test: loss {loss:F4}, accuracy {(double.IsNaN(accuracy) ? "-" : $"{100 * accuracy:F2} %")} over {test.Count:N0} samples (checkpoint step {saved.Progress.Step})");
+                parse.InvocationConfiguration.Output.WriteLine($"{test.Name} test: loss {loss:F4}, accuracy {(double.IsNaN(accuracy) ? "-" : $"{100 * accuracy:F2} %")} over {test.Count:N0} samples (checkpoint step {saved.Progress.Step})");
             return ExitCodes.Success;
         });
         return command;

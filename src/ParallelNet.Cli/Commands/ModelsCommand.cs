@@ -12,9 +12,9 @@ internal static class ModelsCommand
         command.SetAction(parse =>
         {
             if (parse.GetValue(name) is { } preset)
-                Console.Write(ModelSpec.Preset(preset).ToYaml());
+                parse.InvocationConfiguration.Output.Write(ModelSpec.Preset(preset).ToYaml());
             else
-                foreach (var p in ModelSpec.Presets) Console.WriteLine(p);
+                foreach (var p in ModelSpec.Presets) parse.InvocationConfiguration.Output.WriteLine(p);
             return ExitCodes.Success;
         });
         return command;

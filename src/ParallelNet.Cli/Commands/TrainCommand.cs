@@ -44,8 +44,8 @@ internal static class TrainCommand
 
             bool asJson = parse.GetValue(json);
             var compute = new CpuCompute(parse.GetValue(threads));
-            var display = asJson ? null : new ConsoleProgress(options, data.Train.Name);
-            ITrainingObserver observer = asJson ? new JsonLinesObserver(Console.Out) : display!;
+            var display = asJson ? null : new ConsoleProgress(options, parse.GetValue(flags.ModelFile)?.Name ?? parse.GetValue(flags.Model) ?? (resumeFrom is null ? "mlp" : "resumed model"), data.Train.Name);
+            ITrainingObserver observer = asJson ? new JsonLinesObserver(parse.InvocationConfiguration.Output) : display!;
             var trainer = new LocalTrainer(options, data, compute, observer);
             if (resumeFrom is not null) trainer.Restore(resumeFrom);
 
@@ -53,7 +53,7 @@ internal static class TrainCommand
             if (display is null)
             {
                 summary = trainer.Run(cancellation, policy);
-                JsonLinesObserver.WriteSummary(Console.Out, summary);
+                JsonLinesObserver.WriteSummary(parse.InvocationConfiguration.Output, summary);
             }
             else
             {

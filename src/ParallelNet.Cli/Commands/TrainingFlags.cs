@@ -40,7 +40,7 @@ internal sealed class TrainingFlags
         var modelFile = parse.GetValue(ModelFile);
         if (modelName is not null && modelFile is not null) throw new UsageException("give either --model or --model-file, not both.");
         ModelSpec spec = modelFile is not null
-            ? (modelFile.Exists ? ModelSpec.FromYaml(File.ReadAllText(modelFile.FullName)) : throw new UsageException($"model file '{modelFile.FullName}' does not exist."))
+            ? (modelFile.Exists ? ModelSpec.Parse(File.ReadAllText(modelFile.FullName)) : throw new UsageException($"model file '{modelFile.FullName}' does not exist."))
             : ModelSpec.Preset(modelName ?? "mlp", data.Train.SampleShape, data.Train.Classes);
 
         var kind = parse.GetValue(Optimizer)!.ToLowerInvariant() switch

@@ -8,7 +8,7 @@ namespace ParallelNet.Cli.Output;
 /// with the epoch's results once done, then a table of all epochs. Falls back to one plain line per
 /// epoch when the output is not a terminal.
 /// </summary>
-internal sealed class ConsoleProgress(TrainingOptions options, string dataName) : ITrainingObserver
+internal sealed class ConsoleProgress(TrainingOptions options, string modelName, string dataName) : ITrainingObserver
 {
     private readonly List<EpochCompleted> _epochs = [];
     private ProgressContext? _context;
@@ -21,7 +21,7 @@ internal sealed class ConsoleProgress(TrainingOptions options, string dataName) 
     {
         _stepsPerEpoch = trainer.StepsPerEpoch;
         var o = options;
-        AnsiConsole.MarkupLine($"[bold]ParallelNet[/] {Markup.Escape(o.Model.Name)} on {Markup.Escape(dataName)}: {trainer.Model.Layout.TrainableCount:N0} parameters, " +
+        AnsiConsole.MarkupLine($"[bold]ParallelNet[/] {Markup.Escape(modelName)} on {Markup.Escape(dataName)}: {trainer.Model.Layout.TrainableCount:N0} parameters, " +
             $"{o.Epochs} epoch(s) x {trainer.StepsPerEpoch} steps, batch {o.BatchSize} in {o.VirtualShards} virtual shards, " +
             $"{o.Optimizer.Kind.ToString().ToLowerInvariant()} lr {o.Optimizer.LearningRate}, seed {o.Seed}");
         if (!AnsiConsole.Profile.Capabilities.Interactive) return train();

@@ -92,9 +92,9 @@ public sealed record TrainingCheckpoint(
         }
     }
 
-    public ModelSpec ModelSpec => NN.ModelSpec.FromYaml(ModelSpecYaml);
+    public ModelSpec ModelSpec => NN.ModelSpec.Parse(ModelSpecYaml);
     public TrainingOptions Options => OptionsCodec.Deserialize(OptionsJson, ModelSpecYaml);
-    public Normalization GetNormalization() => Data.Normalization.Deserialize(Normalization);
+    public Normalization GetNormalization() => Data.Normalization.Parse(Normalization);
 
     /// <summary>Copies weights (and optimizer state when given) into a model built from this checkpoint's spec; refuses a mismatch.</summary>
     public void ApplyTo(Model model, Optimizer? optimizer)
