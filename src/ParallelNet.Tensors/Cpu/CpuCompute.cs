@@ -1,0 +1,262 @@
+using ParallelNet.Tensors.Cpu.Gemm;
+using ParallelNet.Tensors.Cpu.Internal;
+using ParallelNet.Tensors.Cpu.Kernels;
+using ParallelNet.Tensors.Random;
+
+namespace ParallelNet.Tensors.Cpu;
+
+/// <summary>
+/// The CPU backend: host tensors, kernels from <see cref="Kernels"/>, GEMM from <see cref="CpuGemm"/>.
+/// Work is split across threads only over independent outputs (samples, planes, GEMM tiles), so every
+/// result is bitwise the same for any <see cref="Threads"/>.
+/// </summary>
+public sealed class CpuCompute : ICompute
+{
+    private readonly WorkspacePool _workspaces = new();
+    private readonly ParallelOptions _parallel;
+
+    /// <param name="threads">Worker threads for kernels; 0 means all cores.</param>
+    public CpuCompute(int threads = 0)
+    {
+        if (threads < 0) throw new ArgumentOutOfRangeException(nameof(threads), $"CpuCompute: threads must be 0 (all cores) or positive, got {threads}.");
+        Threads = threads == 0 ? Environment.ProcessorCount : threads;
+        _parallel = new ParallelOptions { MaxDegreeOfParallelism = Threads };
+    }
+
+    public int Threads { get; }
+    public string Name => $"cpu({Threads} threads)";
+
+    // ---- memory ----
+    public Tensor Allocate(Shape shape) => new(new HostStorage(new float[shape.Size]), 0, shape);
+
+    public void Upload(ReadOnlySpan<float> source, Tensor destination)
+    {
+        KernelChecks.SameLength("Upload", source.Length, destination.Length, "source", "destination");
+        source.CopyTo(destination.Span);
+    }
+
+    public void Download(Tensor source, Span<float> destination)
+    {
+        KernelChecks.SameLength("Download", source.Length, destination.Length, "source", "destination");
+        source.Span.CopyTo(destination);
+    }
+
+    public void Fill(Tensor x, float value) => x.Span.Fill(value);
+
+    public void Copy(Tensor source, Tensor destination)
+    {
+        KernelChecks.SameLength("Copy", source.Length, destination.Length, "source", "destination");
+        source.Span.CopyTo(destination.Span);
+    }
+
+    // ---- linear algebra ----
+    public void Gemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c)
+        => CpuGemm.Multiply(transposeA, transposeB, m, n, k, alpha, a.Span, b.Span, beta, c.Span, Threads);
+
+    // ---- elementwise ----
+    public void Add(Tensor a, Tensor b, Tensor y) => Elementwise.Add(a.Span, b.Span, y.Span);
+    public void Axpy(float alpha, Tensor x, Tensor y) => Elementwise.Axpy(alpha, x.Span, y.Span);
+    public void Scale(Tensor x, float alpha) => Elementwise.Scale(x.Span, alpha);
+    public void Multiply(Tensor a, Tensor b, Tensor y) => Elementwise.Multiply(a.Span, b.Span, y.Span);
+    public void Clamp(Tensor x, float min, float max) => Elementwise.Clamp(x.Span, min, max);
+    public double SumOfSquares(Tensor x) => Elementwise.SumOfSquares(x.Span);
+    public bool HasNonFinite(Tensor x) => Elementwise.HasNonFinite(x.Span);
+
+    // ---- broadcasting ----
+    public void AddRowBias(Tensor x, Tensor bias) => Elementwise.AddRowBias(x.Span, bias.Span);
+    public void AccumulateColumnSums(Tensor x, Tensor sum) => Elementwise.AccumulateColumnSums(x.Span, sum.Span);
+    public void AddChannelBias(Tensor x, Tensor bias, int channels)
+    {
+        if (x.Length == 0) return;
+        Elementwise.AddChannelBias(x.Span, bias.Span, channels, InnerSize("AddChannelBias", x, channels));
+    }
+
+    public void AccumulateChannelSums(Tensor x, Tensor sum, int channels)
+    {
+        if (x.Length == 0) return;
+        Elementwise.AccumulateChannelSums(x.Span, sum.Span, channels, InnerSize("AccumulateChannelSums", x, channels));
+    }
+
+    // ---- activations ----
+    public void ActivationForward(ActivationKind kind, float alpha, Tensor x, Tensor y) => Activations.Forward(kind, alpha, x.Span, y.Span);
+    public void ActivationBackward(ActivationKind kind, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx)
+        => Activations.Backward(kind, alpha, x.Span, y.Span, dy.Span, dx.Span);
+
+    public void PReluForward(Tensor x, Tensor slope, Tensor y, int channels)
+    {
+        if (x.Length == 0) return;
+        Activations.PReluForward(x.Span, slope.Span, y.Span, channels, InnerSize("PReluForward", x, channels));
+    }
+
+    public void PReluBackward(Tensor x, Tensor slope, Tensor dy, Tensor dx, Tensor dslope, int channels)
+    {
+        if (x.Length == 0) return;
+        Activations.PReluBackward(x.Span, slope.Span, dy.Span, dx.Span, dslope.Span, channels, InnerSize("PReluBackward", x, channels));
+    }
+
+    public void RReluForwardTraining(Tensor x, Tensor y, Tensor slopes, float lower, float upper, RandomStream stream, long firstSample)
+        => Activations.RReluForwardTraining(x.Span, y.Span, slopes.Span, lower, upper, stream, firstSample, Samples(x));
+
+    public void RReluBackward(Tensor x, Tensor slopes, Tensor dy, Tensor dx) => Activations.RReluBackward(x.Span, slopes.Span, dy.Span, dx.Span);
+    public void MaxoutForward(Tensor x, Tensor y, int pieces) => Activations.MaxoutForward(x.Span, y.Span, pieces);
+    public void MaxoutBackward(Tensor x, Tensor dy, Tensor dx, int pieces) => Activations.MaxoutBackward(x.Span, dy.Span, dx.Span, pieces);
+
+    // ---- softmax family ----
+    public void Softmax(Tensor x, Tensor y) => Kernels.Softmax.Forward(x.Span, y.Span, Columns(x));
+    public void LogSoftmax(Tensor x, Tensor y) => Kernels.Softmax.LogForward(x.Span, y.Span, Columns(x));
+    public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx) => Kernels.Softmax.Backward(y.Span, dy.Span, dx.Span, Columns(y));
+
+    // ---- losses ----
+    public double SoftmaxCrossEntropy(Tensor logits, Tensor labels, Tensor dlogits, float gradScale)
+        => Losses.SoftmaxCrossEntropy(logits.Span, labels.Span, dlogits.Span, gradScale);
+    public double BinaryCrossEntropyWithLogits(Tensor logits, Tensor targets, Tensor dlogits, float gradScale)
+        => Losses.BinaryCrossEntropyWithLogits(logits.Span, targets.Span, dlogits.Span, gradScale);
+    public double HalfSquaredError(Tensor predictions, Tensor targets, Tensor dpredictions, float gradScale)
+        => Losses.HalfSquaredError(predictions.Span, targets.Span, dpredictions.Span, gradScale);
+    public double MulticlassHinge(Tensor scores, Tensor labels, Tensor dscores, float gradScale)
+        => Losses.MulticlassHinge(scores.Span, labels.Span, dscores.Span, gradScale);
+    public int CountCorrect(Tensor scores, Tensor labels) => Losses.CountCorrect(scores.Span, labels.Span);
+
+    // ---- convolution and pooling ----
+    public void Conv2dForward(Tensor x, Tensor weight, Tensor? bias, Tensor y, ConvGeometry g, int outChannels)
+    {
+        int samples = Convolution.Validate("Conv2dForward", g, outChannels, x.Length, weight.Length, y.Length, bias?.Length ?? -1);
+        var xs = Host(x); var ws = Host(weight); var ys = Host(y);
+        var bs = bias is null ? ArraySegment<float>.Empty : Host(bias);
+        ForEachSampleRange(samples, Convolution.ColumnsLength(g), (first, count, columns) =>
+            Convolution.ForwardSamples(xs, ws, bs, ys, g, outChannels, first, count, columns, 1));
+    }
+
+    public void Conv2dBackwardData(Tensor dy, Tensor weight, Tensor dx, ConvGeometry g, int outChannels)
+    {
+        int samples = Convolution.Validate("Conv2dBackwardData", g, outChannels, dx.Length, weight.Length, dy.Length, -1);
+        var dys = Host(dy); var ws = Host(weight); var dxs = Host(dx);
+        ForEachSampleRange(samples, Convolution.ColumnsLength(g), (first, count, columns) =>
+            Convolution.BackwardDataSamples(dys, ws, dxs, g, outChannels, first, count, columns, 1));
+    }
+
+    public void Conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dweight, Tensor? dbias, ConvGeometry g, int outChannels)
+    {
+        Convolution.Validate("Conv2dBackwardFilter", g, outChannels, x.Length, dweight.Length, dy.Length, dbias?.Length ?? -1);
+        var columns = _workspaces.Rent(Convolution.ColumnsLength(g));
+        try
+        {
+            Convolution.BackwardFilter(x.Span, dy.Span, dweight.Span, dbias is null ? Span<float>.Empty : dbias.Span, g, outChannels, columns, Threads);
+        }
+        finally
+        {
+            _workspaces.Return(columns);
+        }
+    }
+
+    public void MaxPool2dForward(Tensor x, Tensor y, ConvGeometry g)
+    {
+        int planes = Pooling.Validate("MaxPool2dForward", g, x.Length, y.Length);
+        var xs = Host(x); var ys = Host(y);
+        ForEachRange(planes, (first, count) => Pooling.MaxForward(xs, ys, g, first, count));
+    }
+
+    public void MaxPool2dBackward(Tensor x, Tensor dy, Tensor dx, ConvGeometry g)
+    {
+        int planes = Pooling.Validate("MaxPool2dBackward", g, x.Length, dy.Length);
+        KernelChecks.SameLength("MaxPool2dBackward", x.Length, dx.Length, "x", "dx");
+        var xs = Host(x); var dys = Host(dy); var dxs = Host(dx);
+        ForEachRange(planes, (first, count) => Pooling.MaxBackward(xs, dys, dxs, g, first, count));
+    }
+
+    public void AvgPool2dForward(Tensor x, Tensor y, ConvGeometry g)
+    {
+        int planes = Pooling.Validate("AvgPool2dForward", g, x.Length, y.Length);
+        var xs = Host(x); var ys = Host(y);
+        ForEachRange(planes, (first, count) => Pooling.AvgForward(xs, ys, g, first, count));
+    }
+
+    public void AvgPool2dBackward(Tensor dy, Tensor dx, ConvGeometry g)
+    {
+        int planes = Pooling.Validate("AvgPool2dBackward", g, dx.Length, dy.Length);
+        var dys = Host(dy); var dxs = Host(dx);
+        ForEachRange(planes, (first, count) => Pooling.AvgBackward(dys, dxs, g, first, count));
+    }
+
+    // ---- normalization and regularization ----
+    public void BatchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor savedMean, Tensor savedInvStd, Tensor unbiasedVariance, int channels, float epsilon)
+        => BatchNorm.ForwardTraining(x.Span, gamma.Span, beta.Span, y.Span, savedMean.Span, savedInvStd.Span, unbiasedVariance.Span,
+            channels, InnerSize("BatchNormForwardTraining", x, channels), epsilon);
+
+    public void BatchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVariance, Tensor y, int channels, float epsilon)
+    {
+        if (x.Length == 0) return;
+        BatchNorm.ForwardInference(x.Span, gamma.Span, beta.Span, runningMean.Span, runningVariance.Span, y.Span,
+            channels, InnerSize("BatchNormForwardInference", x, channels), epsilon);
+    }
+
+    public void BatchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dgamma, Tensor dbeta, int channels)
+    {
+        if (x.Length == 0) return;
+        BatchNorm.Backward(x.Span, dy.Span, gamma.Span, savedMean.Span, savedInvStd.Span, dx.Span, dgamma.Span, dbeta.Span,
+            channels, InnerSize("BatchNormBackward", x, channels));
+    }
+
+    public void DropoutForward(Tensor x, Tensor y, Tensor mask, float p, RandomStream stream, long firstSample)
+        => Dropout.Forward(x.Span, y.Span, mask.Span, p, stream, firstSample, Samples(x));
+
+    // ---- optimizers ----
+    public void SgdStep(Tensor weights, Tensor gradients, Tensor velocity, float learningRate, float momentum, float weightDecay, bool nesterov, bool firstStep)
+        => Optimizers.SgdStep(weights.Span, gradients.Span, velocity.Span, learningRate, momentum, weightDecay, nesterov, firstStep);
+
+    public void AdamStep(Tensor weights, Tensor gradients, Tensor firstMoment, Tensor secondMoment, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, bool decoupled, long step)
+        => Optimizers.AdamStep(weights.Span, gradients.Span, firstMoment.Span, secondMoment.Span, learningRate, beta1, beta2, epsilon, weightDecay, decoupled, step);
+
+    // ---- helpers ----
+    private static ArraySegment<float> Host(Tensor t) => t.Storage is HostStorage h
+        ? new ArraySegment<float>(h.Data, t.Offset, t.Length)
+        : throw new ArgumentException($"CpuCompute: tensor of shape {t.Shape} lives on {t.Storage.GetType().Name}, not in host memory; allocate it with this backend.");
+
+    private static int Samples(Tensor x) => x.Shape.Rank == 0 ? 1 : x.Shape[0];
+
+    private static int Columns(Tensor x) => x.Shape.Rank == 0 ? 1 : x.Shape[-1];
+
+    /// <summary>x is [n, channels, inner...]: inner is everything after the channel axis.</summary>
+    private static int InnerSize(string op, Tensor x, int channels)
+    {
+        KernelChecks.Positive(op, "channels", channels);
+        int samples = Samples(x);
+        if (samples == 0 || x.Length % ((long)samples * channels) != 0)
+            throw new ArgumentException($"{op}: tensor {x.Shape} is not [n, {channels}, ...] with n its leading dimension.");
+        return x.Length / (samples * channels);
+    }
+
+    private delegate void RangeBody(int first, int count);
+    private delegate void RangeBodyWithColumns(int first, int count, float[] columns);
+
+    /// <summary>Runs body over contiguous chunks of [0, total); chunks touch disjoint outputs, so the split cannot change results.</summary>
+    private void ForEachRange(int total, RangeBody body)
+    {
+        int chunks = Math.Min(Threads, total);
+        if (chunks <= 1)
+        {
+            body(0, total);
+            return;
+        }
+        Parallel.For(0, chunks, _parallel, chunk =>
+        {
+            int first = (int)((long)total * chunk / chunks);
+            int end = (int)((long)total * (chunk + 1) / chunks);
+            body(first, end - first);
+        });
+    }
+
+    private void ForEachSampleRange(int samples, int columnsLength, RangeBodyWithColumns body)
+        => ForEachRange(samples, (first, count) =>
+        {
+            var columns = _workspaces.Rent(columnsLength);
+            try
+            {
+                body(first, count, columns);
+            }
+            finally
+            {
+                _workspaces.Return(columns);
+            }
+        });
+}

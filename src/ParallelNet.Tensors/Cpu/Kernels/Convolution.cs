@@ -1,0 +1,158 @@
+using ParallelNet.Tensors.Cpu.Gemm;
+using ParallelNet.Tensors.Cpu.Internal;
+
+namespace ParallelNet.Tensors.Cpu.Kernels;
+
+/// <summary>
+/// 2-D convolution over NCHW by im2col + GEMM. One sample's input unfolds into a column matrix
+/// [C*kh*kw, oh*ow] whose row order (c, ki, kj) matches the weight layout [outC, C, kh, kw], so the
+/// forward pass is weight @ columns. The caller supplies the column workspace (<see cref="ColumnsLength"/>).
+/// </summary>
+public static class Convolution
+{
+    public static int ColumnsLength(ConvGeometry g) => g.Channels * g.KernelHeight * g.KernelWidth * g.OutHeight * g.OutWidth;
+
+    /// <summary>Checks every operand length and returns the batch size.</summary>
+    public static int Validate(string op, ConvGeometry g, int outChannels, int xLength, int weightLength, int yLength, int biasLength)
+    {
+        g.Validate();
+        KernelChecks.Positive(op, "outChannels", outChannels);
+        int inputSize = g.Channels * g.Height * g.Width;
+        int outputSize = outChannels * g.OutHeight * g.OutWidth;
+        if (xLength % inputSize != 0)
+            throw new ArgumentException($"{op}: input has {xLength} elements, not a whole number of [{g.Channels}, {g.Height}, {g.Width}] samples.");
+        int samples = xLength / inputSize;
+        KernelChecks.Length(op, $"weight [{outChannels}, {g.Channels}, {g.KernelHeight}, {g.KernelWidth}]", weightLength, (long)outChannels * g.Channels * g.KernelHeight * g.KernelWidth);
+        KernelChecks.Length(op, $"output [{samples}, {outChannels}, {g.OutHeight}, {g.OutWidth}]", yLength, (long)samples * outputSize);
+        if (biasLength >= 0) KernelChecks.Length(op, "bias", biasLength, outChannels);
+        return samples;
+    }
+
+    /// <summary>Unfolds one sample x [C, H, W] into columns [C*kh*kw, oh*ow]; padded positions become 0.</summary>
+    public static void Im2Col(ReadOnlySpan<float> x, ConvGeometry g, Span<float> columns)
+    {
+        int oh = g.OutHeight, ow = g.OutWidth, plane = oh * ow;
+        int row = 0;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            var image = x.Slice(c * g.Height * g.Width, g.Height * g.Width);
+            for (int ki = 0; ki < g.KernelHeight; ki++)
+            {
+                for (int kj = 0; kj < g.KernelWidth; kj++, row++)
+                {
+                    var dest = columns.Slice(row * plane, plane);
+                    for (int i = 0; i < oh; i++)
+                    {
+                        int h = i * g.StrideHeight - g.PadHeight + ki;
+                        var destRow = dest.Slice(i * ow, ow);
+                        if ((uint)h >= (uint)g.Height)
+                        {
+                            destRow.Clear();
+                            continue;
+                        }
+                        var source = image.Slice(h * g.Width, g.Width);
+                        int w0 = kj - g.PadWidth;
+                        if (g.StrideWidth == 1)
+                        {
+                            // Contiguous run: zeros left of the image, a copied span, zeros right of it.
+                            int first = Math.Clamp(-w0, 0, ow);
+                            int last = Math.Clamp(g.Width - w0, first, ow);
+                            destRow[..first].Clear();
+                            if (last > first) source.Slice(w0 + first, last - first).CopyTo(destRow[first..last]);
+                            destRow[last..].Clear();
+                        }
+                        else
+                        {
+                            for (int j = 0; j < ow; j++)
+                            {
+                                int w = w0 + j * g.StrideWidth;
+                                destRow[j] = (uint)w < (uint)g.Width ? source[w] : 0f;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>Folds columns back into dx [C, H, W] (overwritten), summing overlapping windows in a fixed order.</summary>
+    public static void Col2Im(ReadOnlySpan<float> columns, ConvGeometry g, Span<float> dx)
+    {
+        dx.Clear();
+        int oh = g.OutHeight, ow = g.OutWidth, plane = oh * ow;
+        int row = 0;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            var image = dx.Slice(c * g.Height * g.Width, g.Height * g.Width);
+            for (int ki = 0; ki < g.KernelHeight; ki++)
+            {
+                for (int kj = 0; kj < g.KernelWidth; kj++, row++)
+                {
+                    var source = columns.Slice(row * plane, plane);
+                    for (int i = 0; i < oh; i++)
+                    {
+                        int h = i * g.StrideHeight - g.PadHeight + ki;
+                        if ((uint)h >= (uint)g.Height) continue;
+                        var dest = image.Slice(h * g.Width, g.Width);
+                        var sourceRow = source.Slice(i * ow, ow);
+                        int w0 = kj - g.PadWidth;
+                        for (int j = 0; j < ow; j++)
+                        {
+                            int w = w0 + j * g.StrideWidth;
+                            if ((uint)w < (uint)g.Width) dest[w] += sourceRow[j];
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>y[s] = weight @ im2col(x[s]) + bias for samples [first, first + count).</summary>
+    public static void ForwardSamples(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, Span<float> y,
+        ConvGeometry g, int outChannels, int first, int count, Span<float> columns, int gemmThreads)
+    {
+        int inputSize = g.Channels * g.Height * g.Width;
+        int plane = g.OutHeight * g.OutWidth;
+        int patch = g.Channels * g.KernelHeight * g.KernelWidth;
+        var cols = columns[..(patch * plane)];
+        for (int s = first; s < first + count; s++)
+        {
+            Im2Col(x.Slice(s * inputSize, inputSize), g, cols);
+            var output = y.Slice(s * outChannels * plane, outChannels * plane);
+            CpuGemm.Multiply(false, false, outChannels, plane, patch, 1f, weight, cols, 0f, output, gemmThreads);
+            if (!bias.IsEmpty) Elementwise.AddChannelBias(output, bias, outChannels, plane);
+        }
+    }
+
+    /// <summary>dx[s] = col2im(weightᵀ @ dy[s]) for samples [first, first + count).</summary>
+    public static void BackwardDataSamples(ReadOnlySpan<float> dy, ReadOnlySpan<float> weight, Span<float> dx,
+        ConvGeometry g, int outChannels, int first, int count, Span<float> columns, int gemmThreads)
+    {
+        int inputSize = g.Channels * g.Height * g.Width;
+        int plane = g.OutHeight * g.OutWidth;
+        int patch = g.Channels * g.KernelHeight * g.KernelWidth;
+        var cols = columns[..(patch * plane)];
+        for (int s = first; s < first + count; s++)
+        {
+            CpuGemm.Multiply(true, false, patch, plane, outChannels, 1f, weight, dy.Slice(s * outChannels * plane, outChannels * plane), 0f, cols, gemmThreads);
+            Col2Im(cols, g, dx.Slice(s * inputSize, inputSize));
+        }
+    }
+
+    /// <summary>dweight += Σ_s dy[s] @ im2col(x[s])ᵀ, samples in ascending order; dbias += Σ dy.</summary>
+    public static void BackwardFilter(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dweight, Span<float> dbias,
+        ConvGeometry g, int outChannels, Span<float> columns, int gemmThreads)
+    {
+        int inputSize = g.Channels * g.Height * g.Width;
+        int plane = g.OutHeight * g.OutWidth;
+        int patch = g.Channels * g.KernelHeight * g.KernelWidth;
+        int samples = x.Length / inputSize;
+        var cols = columns[..(patch * plane)];
+        for (int s = 0; s < samples; s++)
+        {
+            Im2Col(x.Slice(s * inputSize, inputSize), g, cols);
+            CpuGemm.Multiply(false, true, outChannels, patch, plane, 1f, dy.Slice(s * outChannels * plane, outChannels * plane), cols, 1f, dweight, gemmThreads);
+        }
+        if (!dbias.IsEmpty) Elementwise.AccumulateChannelSums(dy, dbias, outChannels, plane);
+    }
+}

@@ -1,0 +1,118 @@
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+using ParallelNet.Tensors.Cpu.Internal;
+
+namespace ParallelNet.Tensors.Cpu.Kernels;
+
+/// <summary>Elementwise kernels over flat spans. None of them reduces over samples except the explicitly ordered sums.</summary>
+public static class Elementwise
+{
+    public static void Add(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
+    {
+        KernelChecks.SameLength("Add", a.Length, b.Length, "a", "b");
+        KernelChecks.SameLength("Add", a.Length, y.Length, "a", "y");
+        TensorPrimitives.Add(a, b, y);
+    }
+
+    /// <summary>y += alpha * x.</summary>
+    public static void Axpy(float alpha, ReadOnlySpan<float> x, Span<float> y)
+    {
+        KernelChecks.SameLength("Axpy", x.Length, y.Length, "x", "y");
+        TensorPrimitives.MultiplyAdd(x, alpha, y, y);
+    }
+
+    public static void Scale(Span<float> x, float alpha) => TensorPrimitives.Multiply(x, alpha, x);
+
+    public static void Multiply(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> y)
+    {
+        KernelChecks.SameLength("Multiply", a.Length, b.Length, "a", "b");
+        KernelChecks.SameLength("Multiply", a.Length, y.Length, "a", "y");
+        TensorPrimitives.Multiply(a, b, y);
+    }
+
+    public static void Clamp(Span<float> x, float min, float max)
+    {
+        if (!(min <= max)) throw new ArgumentException($"Clamp: min ({min}) must not exceed max ({max}).");
+        TensorPrimitives.Min(x, max, x);
+        TensorPrimitives.Max(x, min, x);
+    }
+
+    /// <summary>Σ x², accumulated in double in index order (so it is the same on every machine and thread count).</summary>
+    public static double SumOfSquares(ReadOnlySpan<float> x)
+    {
+        double sum = 0;
+        foreach (float v in x) sum += (double)v * v;
+        return sum;
+    }
+
+    public static bool HasNonFinite(ReadOnlySpan<float> x)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // v - v is 0 for finite v and NaN for ±Inf and NaN.
+            for (; i + Vector256<float>.Count <= x.Length; i += Vector256<float>.Count)
+            {
+                var v = Vector256.Create(x.Slice(i, Vector256<float>.Count));
+                var d = v - v;
+                if (!Vector256.EqualsAll(d, d)) return true;
+            }
+        }
+        for (; i < x.Length; i++)
+        {
+            if (!float.IsFinite(x[i])) return true;
+        }
+        return false;
+    }
+
+    /// <summary>x[r, c] += bias[c].</summary>
+    public static void AddRowBias(Span<float> x, ReadOnlySpan<float> bias)
+    {
+        KernelChecks.DivisibleBy("AddRowBias", "x", x.Length, bias.Length, "bias length");
+        for (int offset = 0; offset < x.Length; offset += bias.Length)
+        {
+            var row = x.Slice(offset, bias.Length);
+            TensorPrimitives.Add(row, bias, row);
+        }
+    }
+
+    /// <summary>sum[c] += Σ_r x[r, c]; rows are added one after another in ascending order.</summary>
+    public static void AccumulateColumnSums(ReadOnlySpan<float> x, Span<float> sum)
+    {
+        KernelChecks.DivisibleBy("AccumulateColumnSums", "x", x.Length, sum.Length, "sum length");
+        for (int offset = 0; offset < x.Length; offset += sum.Length)
+            TensorPrimitives.Add(sum, x.Slice(offset, sum.Length), sum);
+    }
+
+    /// <summary>x[n, c, i] += bias[c]; x is [n, channels, inner].</summary>
+    public static void AddChannelBias(Span<float> x, ReadOnlySpan<float> bias, int channels, int inner)
+    {
+        KernelChecks.Length("AddChannelBias", "bias", bias.Length, channels);
+        KernelChecks.DivisibleBy("AddChannelBias", "x", x.Length, channels * inner, "channels * inner");
+        for (int offset = 0, c = 0; offset < x.Length; offset += inner, c = c + 1 == channels ? 0 : c + 1)
+        {
+            var plane = x.Slice(offset, inner);
+            TensorPrimitives.Add(plane, bias[c], plane);
+        }
+    }
+
+    /// <summary>
+    /// sum[c] += Σ_n Σ_i x[n, c, i]. The total is accumulated in double in ascending (n, i) order
+    /// and added to sum[c] once, so it does not depend on the thread count.
+    /// </summary>
+    public static void AccumulateChannelSums(ReadOnlySpan<float> x, Span<float> sum, int channels, int inner)
+    {
+        KernelChecks.Length("AccumulateChannelSums", "sum", sum.Length, channels);
+        KernelChecks.DivisibleBy("AccumulateChannelSums", "x", x.Length, channels * inner, "channels * inner");
+        int samples = x.Length / (channels * inner);
+        for (int c = 0; c < channels; c++)
+        {
+            double total = 0;
+            for (int n = 0; n < samples; n++)
+            {
+                foreach (float v in x.Slice((n * channels + c) * inner, inner)) total += v;
+            }
+            sum[c] += (float)total;
+        }
+    }
+}

@@ -1,0 +1,62 @@
+using ParallelNet.Tensors.Cpu.Internal;
+
+namespace ParallelNet.Tensors.Cpu.Kernels;
+
+/// <summary>Parameter updates with PyTorch 1.13's single-tensor (non-foreach) formulas, in float32 like torch.</summary>
+public static class Optimizers
+{
+    /// <summary>torch.optim.SGD (dampening 0): g = grad + wd*w; v = momentum*v + g (v = g on the first step); w -= lr * (nesterov ? g + momentum*v : v).</summary>
+    public static void SgdStep(Span<float> weights, ReadOnlySpan<float> gradients, Span<float> velocity, float learningRate, float momentum,
+        float weightDecay, bool nesterov, bool firstStep)
+    {
+        const string op = "SgdStep";
+        KernelChecks.SameLength(op, weights.Length, gradients.Length, "weights", "gradients");
+        if (momentum != 0f) KernelChecks.SameLength(op, weights.Length, velocity.Length, "weights", "velocity");
+        if (nesterov && momentum <= 0f) throw new ArgumentException($"{op}: Nesterov momentum requires momentum > 0, got {momentum}.");
+        for (int i = 0; i < weights.Length; i++)
+        {
+            float g = gradients[i];
+            if (weightDecay != 0f) g += weightDecay * weights[i];
+            if (momentum != 0f)
+            {
+                float v = firstStep ? g : momentum * velocity[i] + g;
+                velocity[i] = v;
+                g = nesterov ? g + momentum * v : v;
+            }
+            weights[i] -= learningRate * g;
+        }
+    }
+
+    /// <summary>
+    /// torch.optim.Adam (decoupled = false: g += wd*w) or AdamW (decoupled = true: w *= 1 - lr*wd), without amsgrad:
+    /// m = β1 m + (1-β1) g; v = β2 v + (1-β2) g²; w -= lr/(1-β1^t) * m / (sqrt(v)/sqrt(1-β2^t) + eps).
+    /// </summary>
+    public static void AdamStep(Span<float> weights, ReadOnlySpan<float> gradients, Span<float> firstMoment, Span<float> secondMoment,
+        float learningRate, float beta1, float beta2, float epsilon, float weightDecay, bool decoupled, long step)
+    {
+        const string op = "AdamStep";
+        KernelChecks.SameLength(op, weights.Length, gradients.Length, "weights", "gradients");
+        KernelChecks.SameLength(op, weights.Length, firstMoment.Length, "weights", "firstMoment");
+        KernelChecks.SameLength(op, weights.Length, secondMoment.Length, "weights", "secondMoment");
+        if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), $"{op}: step counts from 1, got {step}.");
+        // Python computes the bias corrections in double and hands torch float scalars.
+        double biasCorrection1 = 1.0 - Math.Pow(beta1, step);
+        double biasCorrection2Sqrt = Math.Sqrt(1.0 - Math.Pow(beta2, step));
+        float stepSize = (float)(learningRate / biasCorrection1);
+        float correction2 = (float)biasCorrection2Sqrt;
+        float decay = decoupled ? (float)(1.0 - (double)learningRate * weightDecay) : 1f;
+        for (int i = 0; i < weights.Length; i++)
+        {
+            float w = weights[i];
+            float g = gradients[i];
+            if (decoupled) w *= decay;
+            else if (weightDecay != 0f) g += weightDecay * w;
+            float m = beta1 * firstMoment[i] + (1f - beta1) * g;
+            float v = beta2 * secondMoment[i] + (1f - beta2) * g * g;
+            firstMoment[i] = m;
+            secondMoment[i] = v;
+            float denominator = MathF.Sqrt(v) / correction2 + epsilon;
+            weights[i] = w - stepSize * (m / denominator);
+        }
+    }
+}
