@@ -1,0 +1,66 @@
+using ParallelNet.NN.Initializers;
+using ParallelNet.NN.Internal;
+using ParallelNet.Tensors;
+
+namespace ParallelNet.NN.Layers;
+
+/// <summary>Fully connected layer, PyTorch nn.Linear: y = x Wᵀ + b with W [out, in].</summary>
+internal sealed class Linear : Module
+{
+    private readonly InitScheme _init;
+    private readonly bool _hasBias;
+    private ParameterSlot _weight = null!;
+    private ParameterSlot? _bias;
+    private ICompute _compute = null!;
+    private BatchBuffer _output = null!, _inputGradient = null!;
+    private Tensor _input = null!;
+
+    public Linear(Shape inputShape, int outFeatures, bool bias, InitScheme init) : base(inputShape)
+    {
+        if (inputShape.Rank != 1) throw new ArgumentException($"linear expects one feature axis per sample but gets {inputShape}; put a flatten layer before it.");
+        InFeatures = inputShape[0];
+        OutFeatures = outFeatures;
+        _hasBias = bias;
+        _init = init;
+    }
+
+    public int InFeatures { get; }
+    public int OutFeatures { get; }
+    public override Shape OutputShape => new(OutFeatures);
+
+    public override void DeclareParameters(ParameterRegistry registry, string prefix)
+    {
+        _weight = registry.Add(prefix + "weight", new Shape(OutFeatures, InFeatures), ParameterRole.Weight, ParameterInit.ForWeight(_init, InFeatures, OutFeatures));
+        if (_hasBias) _bias = registry.Add(prefix + "bias", new Shape(OutFeatures), ParameterRole.Bias, ParameterInit.ForBias(_init, InFeatures));
+    }
+
+    public override void Bind(ICompute compute, int maxBatch)
+    {
+        _compute = compute;
+        _output = new BatchBuffer(compute, maxBatch, OutputShape);
+        _inputGradient = new BatchBuffer(compute, maxBatch, InputShape);
+    }
+
+    // forward: x [n, in], weight [out, in], bias [out] -> y [n, out]
+    public override Tensor Forward(Tensor x, in PassContext context)
+    {
+        int n = x.Shape[0];
+        _input = x;
+        var y = _output.Rows(n);
+        _compute.Gemm(false, true, n, OutFeatures, InFeatures, 1f, x, _weight.Value, 0f, y);
+        if (_bias is not null) _compute.AddRowBias(y, _bias.Value);
+        return y;
+    }
+
+    // backward: dy [n, out] -> dweight [out, in] += dyᵀ x, dbias [out] += Σ_n dy, dx [n, in] = dy W
+    public override Tensor? Backward(Tensor dy, bool needInputGradient)
+    {
+        int n = dy.Shape[0];
+        _compute.Gemm(true, false, OutFeatures, InFeatures, n, 1f, dy, _input, 1f, _weight.Gradient);
+        if (_bias is not null) _compute.AccumulateColumnSums(dy, _bias.Gradient);
+        if (!needInputGradient) return null;
+        var dx = _inputGradient.Rows(n);
+        _compute.Gemm(false, false, n, InFeatures, OutFeatures, 1f, dy, _weight.Value, 0f, dx);
+        return dx;
+    }
+}

@@ -1,0 +1,39 @@
+using ParallelNet.NN.Internal;
+using ParallelNet.Tensors;
+
+namespace ParallelNet.NN.Layers;
+
+/// <summary>What a pass needs beyond its input: train or eval behaviour, and the step coordinates that key random streams.</summary>
+internal readonly record struct PassContext(bool Training, StepContext Step);
+
+/// <summary>
+/// A layer: a forward/backward pair over a batch whose leading axis is the sample. Shapes are per
+/// sample and fixed when the model is built. Parameters are views of the model's flat buffers
+/// (declared through <see cref="ParameterRegistry"/>); activation buffers are allocated once for the
+/// largest batch in <see cref="Bind"/> and only viewed afterwards.
+/// </summary>
+internal abstract class Module(Shape inputShape)
+{
+    /// <summary>Per-sample input shape.</summary>
+    public Shape InputShape { get; } = inputShape;
+
+    /// <summary>Per-sample output shape.</summary>
+    public abstract Shape OutputShape { get; }
+
+    /// <summary>Declares the parameters in PyTorch state_dict order; <paramref name="prefix"/> is e.g. "3." or "3.conv1.".</summary>
+    public virtual void DeclareParameters(ParameterRegistry registry, string prefix)
+    {
+    }
+
+    /// <summary>Allocates the activation and gradient buffers for up to <paramref name="maxBatch"/> samples.</summary>
+    public abstract void Bind(ICompute compute, int maxBatch);
+
+    /// <summary>Returns the output for x; the result stays valid until the next forward of this layer.</summary>
+    public abstract Tensor Forward(Tensor x, in PassContext context);
+
+    /// <summary>
+    /// Accumulates parameter gradients from dy (the gradient of the output of the last forward) and
+    /// returns dx, or null when <paramref name="needInputGradient"/> is false and the layer can skip it.
+    /// </summary>
+    public abstract Tensor? Backward(Tensor dy, bool needInputGradient);
+}

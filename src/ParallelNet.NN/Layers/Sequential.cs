@@ -1,0 +1,53 @@
+using ParallelNet.NN.Internal;
+using ParallelNet.Tensors;
+
+namespace ParallelNet.NN.Layers;
+
+/// <summary>PyTorch nn.Sequential: children run in order and are named by their index ("0.", "1.", ...).</summary>
+internal sealed class Sequential : Module
+{
+    private readonly Module[] _children;
+
+    public Sequential(Shape inputShape, IReadOnlyList<Module> children) : base(inputShape)
+    {
+        if (children.Count == 0) throw new ArgumentException("A sequential container needs at least one layer.");
+        var shape = inputShape;
+        for (int i = 0; i < children.Count; i++)
+        {
+            if (children[i].InputShape != shape) throw new ArgumentException($"Layer {i} expects input {children[i].InputShape} but the previous layer produces {shape}.");
+            shape = children[i].OutputShape;
+        }
+        _children = children.ToArray();
+    }
+
+    public IReadOnlyList<Module> Children => _children;
+    public override Shape OutputShape => _children[^1].OutputShape;
+
+    public override void DeclareParameters(ParameterRegistry registry, string prefix)
+    {
+        for (int i = 0; i < _children.Length; i++) _children[i].DeclareParameters(registry, $"{prefix}{i}.");
+    }
+
+    public override void Bind(ICompute compute, int maxBatch)
+    {
+        foreach (var child in _children) child.Bind(compute, maxBatch);
+    }
+
+    // forward: x [n, input...] -> y [n, output...] through every child
+    public override Tensor Forward(Tensor x, in PassContext context)
+    {
+        foreach (var child in _children) x = child.Forward(x, context);
+        return x;
+    }
+
+    // backward: dy [n, output...] -> dx [n, input...] through every child in reverse
+    public override Tensor? Backward(Tensor dy, bool needInputGradient)
+    {
+        Tensor? gradient = dy;
+        for (int i = _children.Length - 1; i >= 0 && gradient is not null; i--)
+        {
+            gradient = _children[i].Backward(gradient, i > 0 || needInputGradient);
+        }
+        return gradient;
+    }
+}

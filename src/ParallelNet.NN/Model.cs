@@ -1,0 +1,197 @@
+using ParallelNet.NN.Internal;
+using ParallelNet.NN.Layers;
+using ParallelNet.NN.Losses;
+using ParallelNet.Tensors;
+using ParallelNet.Tensors.Random;
+
+namespace ParallelNet.NN;
+
+/// <summary>
+/// A model replica on one compute backend: the layers of a <see cref="ModelSpec"/>, ONE flat parameter
+/// buffer and ONE flat gradient buffer (laid out by <see cref="Layout"/>, PyTorch's state_dict order and
+/// names), and activation buffers sized once for <c>maxBatch</c> samples. The only host→device
+/// traffic is the upload of a shard's inputs and targets.
+/// </summary>
+public sealed class Model
+{
+    private readonly Sequential _network;
+    private readonly IReadOnlyList<ParameterSlot> _slots;
+    private readonly LossFunction _loss;
+    private readonly BatchBuffer _inputs, _targets, _outputGradient;
+    private readonly int _maxBatch;
+    private Tensor? _l2Source;
+    private (Tensor Parameter, Tensor Gradient)[] _l2Views = [];
+
+    private Model(ModelSpec spec, ICompute compute, int maxBatch)
+    {
+        Spec = spec;
+        Compute = compute;
+        _maxBatch = maxBatch;
+        _network = LayerFactory.Build(spec);
+        var registry = new ParameterRegistry();
+        _network.DeclareParameters(registry, "");
+        Layout = registry.ToLayout();
+        _slots = registry.Slots;
+        // A model without parameters (possible in a spec) still gets a one-element buffer, so views and checksums work.
+        var flat = new Shape(Math.Max(1, Layout.TotalSize));
+        Parameters = compute.Allocate(flat);
+        Gradients = compute.Allocate(flat);
+        foreach (var slot in _slots) slot.Bind(Parameters, Gradients);
+        _network.Bind(compute, maxBatch);
+
+        InputShape = spec.Input;
+        OutputShape = _network.OutputShape;
+        try
+        {
+            _loss = new LossFunction(spec.Loss, compute, maxBatch, OutputShape.Size);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ModelSpecException($"loss: {e.Message}", e);
+        }
+        TargetSize = _loss.TargetSize;
+        _inputs = new BatchBuffer(compute, maxBatch, InputShape);
+        _targets = new BatchBuffer(compute, maxBatch, new Shape(TargetSize));
+        _outputGradient = new BatchBuffer(compute, maxBatch, new Shape(OutputShape.Size));
+    }
+
+    /// <summary>Builds the model with zeroed parameters (call <see cref="Initialize"/> or upload a checkpoint).</summary>
+    public static Model Create(ModelSpec spec, ICompute compute, int maxBatch)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(compute);
+        if (maxBatch <= 0) throw new ArgumentOutOfRangeException(nameof(maxBatch), $"maxBatch must be positive (the largest shard the model will see), got {maxBatch}.");
+        return new Model(spec, compute, maxBatch);
+    }
+
+    public ModelSpec Spec { get; }
+    public ICompute Compute { get; }
+    public ParameterLayout Layout { get; }
+
+    /// <summary>All parameters and batch-norm statistics, flat, on <see cref="Compute"/>.</summary>
+    public Tensor Parameters { get; }
+
+    /// <summary>Gradients in the same layout; <see cref="TrainShard"/> adds into it, the caller zeroes it.</summary>
+    public Tensor Gradients { get; }
+
+    /// <summary>Per-sample input shape.</summary>
+    public Shape InputShape { get; }
+
+    /// <summary>Per-sample output shape (logits / scores / predictions of the last layer).</summary>
+    public Shape OutputShape { get; }
+
+    /// <summary>Floats per sample in the targets buffer: 1 (a class index) for cross_entropy and hinge, the output size otherwise.</summary>
+    public int TargetSize { get; }
+
+    public int MaxBatch => _maxBatch;
+
+    /// <summary>
+    /// Sets every parameter to its initial value, a pure function of (seed, parameter index): parameter i
+    /// draws from RandomStream.For(seed, Init, i). Batch-norm statistics start at mean 0, variance 1, count 0.
+    /// </summary>
+    public void Initialize(ulong seed)
+    {
+        for (int i = 0; i < _slots.Count; i++)
+        {
+            var slot = _slots[i];
+            var host = new float[slot.Info.Length];
+            slot.Init.Fill(host, RandomStream.For(seed, RandomPurpose.Init, i));
+            Compute.Upload(host, slot.Value);
+        }
+    }
+
+    /// <summary>
+    /// Forward, loss and backward of one virtual shard in training mode: ADDS d(Σ loss)/d(parameters)
+    /// into <see cref="Gradients"/> (plus the batch-norm statistics, see <see cref="ParameterRole.RunningMean"/>).
+    /// The L2 term is not included: the step adds it once with <see cref="ApplyL2"/>.
+    /// </summary>
+    public ShardResult TrainShard(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int count, StepContext context) =>
+        RunShard(inputs, targets, count, training: true, context, backward: true);
+
+    /// <summary>Loss sum and correct count in eval mode (dropout off, running batch-norm statistics); gradients untouched.</summary>
+    public ShardResult Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int count) =>
+        RunShard(inputs, targets, count, training: false, default, backward: false);
+
+    /// <summary>Eval-mode outputs of the last layer (logits for classifiers) into <paramref name="outputs"/> [count × OutputShape.Size].</summary>
+    public void Predict(ReadOnlySpan<float> inputs, int count, Span<float> outputs)
+    {
+        int outputSize = OutputShape.Size;
+        if (outputs.Length < count * outputSize)
+            throw new ArgumentException($"outputs holds {outputs.Length} floats but {count} samples need {count * outputSize}.", nameof(outputs));
+        var y = ForwardUploaded(inputs, count, training: false, default);
+        Compute.Download(y, outputs[..(count * outputSize)]);
+    }
+
+    /// <summary>Adds lambda·w to <paramref name="averagedGradients"/> for every Weight slot (biases, batch-norm and slopes are not penalized).</summary>
+    public void ApplyL2(Tensor parameters, Tensor averagedGradients, float lambda)
+    {
+        CheckFlat(parameters, nameof(parameters));
+        CheckFlat(averagedGradients, nameof(averagedGradients));
+        if (lambda == 0f) return;
+        foreach (var info in Layout.Parameters)
+        {
+            if (info.Role != ParameterRole.Weight) continue;
+            Compute.Axpy(lambda, parameters.View(info.Offset, info.Shape), averagedGradients.View(info.Offset, info.Shape));
+        }
+    }
+
+    /// <summary>The penalty lambda/2 · Σ w² over Weight slots, to add once per step to the reported mean loss.</summary>
+    public double L2Penalty(Tensor parameters, float lambda)
+    {
+        CheckFlat(parameters, nameof(parameters));
+        if (lambda == 0f) return 0.0;
+        if (!ReferenceEquals(parameters, _l2Source))
+        {
+            _l2Views = Layout.Parameters.Where(p => p.Role == ParameterRole.Weight)
+                .Select(p => (parameters.View(p.Offset, p.Shape), (Tensor)null!)).ToArray();
+            _l2Source = parameters;
+        }
+        double sum = 0;
+        foreach (var (w, _) in _l2Views) sum += Compute.SumOfSquares(w);
+        return 0.5 * lambda * sum;
+    }
+
+    /// <summary>
+    /// The shard pass behind TrainShard and Evaluate; tests also use it to differentiate an eval pass and to read
+    /// <see cref="InputGradient"/>.
+    /// </summary>
+    internal ShardResult RunShard(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int count, bool training, StepContext context, bool backward, bool inputGradient = false)
+    {
+        if (targets.Length != count * TargetSize)
+            throw new ArgumentException($"targets holds {targets.Length} floats but {count} samples of {TargetSize} need {count * TargetSize}.", nameof(targets));
+        var y = ForwardUploaded(inputs, count, training, context);
+        var t = _targets.Rows(count);
+        Compute.Upload(targets, t);
+        var dy = _outputGradient.Rows(count);
+        var outputs = y.Shape.Rank == 2 ? y : y.Reshape(new Shape(count, OutputShape.Size));
+        double loss = _loss.Compute(outputs, t, dy);
+        int correct = _loss.CountCorrect(outputs, t, targets);
+        if (backward)
+        {
+            var dyShaped = y.Shape.Rank == 2 ? dy : dy.Reshape(y.Shape);
+            InputGradient = _network.Backward(dyShaped, inputGradient);
+        }
+        return new ShardResult(loss, correct, count);
+    }
+
+    /// <summary>d(Σ loss)/d(inputs) of the last <see cref="RunShard"/> that asked for it.</summary>
+    internal Tensor? InputGradient { get; private set; }
+
+    private Tensor ForwardUploaded(ReadOnlySpan<float> inputs, int count, bool training, StepContext context)
+    {
+        if (count <= 0 || count > _maxBatch)
+            throw new ArgumentOutOfRangeException(nameof(count), $"count must be in [1, {_maxBatch}] (maxBatch given to Model.Create), got {count}.");
+        if (inputs.Length != count * InputShape.Size)
+            throw new ArgumentException($"inputs holds {inputs.Length} floats but {count} samples of shape {InputShape} need {count * InputShape.Size}.", nameof(inputs));
+        var x = _inputs.Rows(count);
+        Compute.Upload(inputs, x);
+        return _network.Forward(x, new PassContext(training, context));
+    }
+
+    private void CheckFlat(Tensor t, string name)
+    {
+        ArgumentNullException.ThrowIfNull(t, name);
+        if (t.Length != Parameters.Length)
+            throw new ArgumentException($"{name} has {t.Length} elements but this model's flat layout has {Parameters.Length}.", name);
+    }
+}
