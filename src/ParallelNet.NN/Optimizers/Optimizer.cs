@@ -24,7 +24,8 @@ public sealed class Optimizer
     private readonly Tensor?[] _firstMoments;
     private readonly Tensor?[] _secondMoments;
     private readonly List<(string Name, Tensor State)> _state = [];
-    private readonly Tensor? _ones;
+    // Per BatchCount slot: a tensor of ones of its shape, since ICompute has no "add a scalar".
+    private readonly Tensor?[] _counterIncrements;
     private readonly LayoutViews _parameterViews;
     private readonly LayoutViews _gradientViews;
 
@@ -50,11 +51,15 @@ public sealed class Optimizer
         int count = layout.Parameters.Count;
         _firstMoments = new Tensor?[count];
         _secondMoments = new Tensor?[count];
-        int longestCounter = 0;
+        _counterIncrements = new Tensor?[count];
         for (int i = 0; i < count; i++)
         {
             var p = layout.Parameters[i];
-            if (p.Role == ParameterRole.BatchCount) longestCounter = Math.Max(longestCounter, p.Length);
+            if (p.Role == ParameterRole.BatchCount)
+            {
+                _counterIncrements[i] = compute.Allocate(p.Shape);
+                compute.Fill(_counterIncrements[i]!, 1f);
+            }
             if (!p.IsTrainable) continue;
             if (options.Kind == OptimizerKind.Sgd)
             {
@@ -66,13 +71,6 @@ public sealed class Optimizer
                 _firstMoments[i] = AddState(p, "exp_avg");
                 _secondMoments[i] = AddState(p, "exp_avg_sq");
             }
-        }
-
-        // ICompute has no "add a scalar", so counters advance by adding a tensor of ones.
-        if (longestCounter > 0)
-        {
-            _ones = compute.Allocate(new Shape(longestCounter));
-            compute.Fill(_ones, 1f);
         }
     }
 
@@ -131,7 +129,7 @@ public sealed class Optimizer
                     MoveRunningStatistic(weights[i], grads[i], p.StatisticMomentum);
                     break;
                 case ParameterRole.BatchCount:
-                    _compute.Axpy(1f, _ones!.View(0, p.Shape), weights[i]);
+                    _compute.Axpy(1f, _counterIncrements[i]!, weights[i]);
                     break;
                 default:
                     Update(i, weights[i], grads[i], learningRate);

@@ -9,7 +9,9 @@ namespace ParallelNet.NN.Tests.Optimizers;
 /// <summary>
 /// Five-step trajectories against PyTorch 1.13 (optimizer_fixtures.json, written by
 /// make_optimizer_fixtures.py). Tolerance |ours − torch| ≤ 1e-6 + 1e-5·|torch| on parameters and
-/// state: the kernels may fuse multiply-adds that torch rounds twice, nothing more.
+/// state. Measured: SGD cases ≤ 4e-7 absolute (fused multiply-adds that torch rounds twice); Adam
+/// ≤ 3e-7 absolute but up to 1.3e-5 relative on exp_avg_sq, because our betas are float32 and
+/// 1 − 0.999f is 0.00099999 where Python's is 0.001.
 /// </summary>
 public sealed class PyTorchEquivalenceTests
 {
@@ -20,19 +22,17 @@ public sealed class PyTorchEquivalenceTests
 
     private static readonly Lazy<JsonDocument> Fixture = new(LoadFixture);
 
-    public static TheoryData<string> CaseNames()
-    {
-        var names = new TheoryData<string>();
-        foreach (var c in Fixture.Value.RootElement.GetProperty("cases").EnumerateArray()) names.Add(c.GetProperty("name").GetString()!);
-        return names;
-    }
+    public static TheoryData<string> CaseNames() => new(FixtureCaseNames());
+
+    private static IEnumerable<string> FixtureCaseNames() =>
+        Fixture.Value.RootElement.GetProperty("cases").EnumerateArray().Select(c => c.GetProperty("name").GetString()!);
 
     [Fact]
     public void Fixture_covers_every_optimizer_schedule_and_clipping_mode()
     {
-        var names = CaseNames().Select(row => (string)row[0]).ToHashSet();
+        var names = FixtureCaseNames().ToHashSet();
         string[] required = ["sgd_plain", "sgd_momentum", "sgd_nesterov", "sgd_momentum_weight_decay", "adam", "adamw", "steplr", "cosine", "clip_norm", "clip_value"];
-        Assert.Empty(required.Where(r => !names.Contains(r)));
+        Assert.Subset(names, required.ToHashSet());
     }
 
     [Theory]
