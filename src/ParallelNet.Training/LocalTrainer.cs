@@ -107,11 +107,13 @@ public sealed class LocalTrainer
                 GradientTree.Reduce(_compute, shardGradients, 0, shards);
                 var outcome = ApplyUpdate(shardGradients[0], batchCount);
 
+                int epochOfStep = progress.Epoch;
+                int stepInEpoch = progress.StepInEpoch + 1;
                 progress = progress.Advance(StepsPerEpoch, lossSum, batchCount);
                 samplesThisRun += batchCount;
                 epochSamples += batchCount;
                 double stepSeconds = Math.Max(_time.GetElapsedTime(stepStart).TotalSeconds, 1e-9);
-                _observer.OnStep(new StepCompleted(progress.Epoch, step, progress.StepInEpoch == 0 ? StepsPerEpoch : progress.StepInEpoch,
+                _observer.OnStep(new StepCompleted(epochOfStep, step, stepInEpoch,
                     StepsPerEpoch, lossSum / batchCount, batchCount / stepSeconds, !outcome.Applied));
                 Progress = progress;
                 if (checkpoints is { Every: > 0 } && step % checkpoints.Every == 0 && progress.StepInEpoch != 0)

@@ -18,7 +18,7 @@ internal sealed class JsonLinesObserver(TextWriter output) : ITrainingObserver
     public void OnStep(StepCompleted step)
     {
         if (step.Step % StepEventInterval == 0 || step.StepInEpoch == step.StepsInEpoch || step.Skipped)
-            Write(output, "step", step);
+            Write(output, "step", step with { Epoch = step.Epoch + 1 });
     }
 
     public void OnEpoch(EpochCompleted epoch) => Write(output, "epoch", epoch with { Epoch = epoch.Epoch + 1 });
