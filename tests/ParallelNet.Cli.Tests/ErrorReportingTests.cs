@@ -40,14 +40,14 @@ public sealed class ErrorReportingTests : IDisposable
     public void BadModelSpec()
     {
         string spec = Path.Combine(_directory, "bad.yaml");
-        File.WriteAllText(spec, "input: [2]\nlayers:\n  - linear: {out: -4}\nloss: cross_entropy\n");
+        File.WriteAllText(spec, "input: [2]\nloss: cross_entropy\nlayers:\n  - type: linear\n    out: -4\n");
         AssertOneLineError(CliRunner.Run("train", "--model-file", spec, "--data", "spirals"), "out");
     }
 
     [Fact]
     public void NaNLossFailsTheRun()
     {
-        var run = CliRunner.Run("train", "--data", "spirals", "--model", "softmax-regression", "--lr", "1e30", "--epochs", "2", "--json");
+        var run = CliRunner.Run("train", "--data", "linear", "--model", "linear", "--lr", "1e30", "--epochs", "3", "--json");
         AssertOneLineError(run, "non-finite");
     }
 

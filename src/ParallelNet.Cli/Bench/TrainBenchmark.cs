@@ -51,7 +51,7 @@ internal static class TrainBenchmark
     {
         var options = new TrainingOptions
         {
-            Model = ModelSpec.Preset(modelName, data.Train.SampleShape, data.Train.Classes),
+            Model = ModelSpec.Preset(modelName, data.Train.SampleShape, data.Train.Classes > 0 ? data.Train.Classes : null),
             Optimizer = new OptimizerOptions(OptimizerKind.Sgd, 0.05f, 0.9f),
             Epochs = 1,
             BatchSize = o.BatchSize,

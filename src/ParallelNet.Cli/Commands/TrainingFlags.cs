@@ -41,7 +41,7 @@ internal sealed class TrainingFlags
         if (modelName is not null && modelFile is not null) throw new UsageException("give either --model or --model-file, not both.");
         ModelSpec spec = modelFile is not null
             ? (modelFile.Exists ? ModelSpec.Parse(File.ReadAllText(modelFile.FullName)) : throw new UsageException($"model file '{modelFile.FullName}' does not exist."))
-            : ModelSpec.Preset(modelName ?? "mlp", data.Train.SampleShape, data.Train.Classes);
+            : ModelSpec.Preset(modelName ?? "mlp", data.Train.SampleShape, data.Train.Classes > 0 ? data.Train.Classes : null);
 
         var kind = parse.GetValue(Optimizer)!.ToLowerInvariant() switch
         {
