@@ -164,6 +164,7 @@ public sealed class Model
         Compute.Upload(targets, t);
         var dy = _outputGradient.Rows(count);
         var outputs = y.Shape.Rank == 2 ? y : y.Reshape(new Shape(count, OutputShape.Size));
+        LastOutputs = outputs;
         double loss = _loss.Compute(outputs, t, dy);
         int correct = _loss.CountCorrect(outputs, t, targets);
         if (backward)
@@ -173,6 +174,9 @@ public sealed class Model
         }
         return new ShardResult(loss, correct, count);
     }
+
+    /// <summary>The outputs [count, OutputShape.Size] of the last <see cref="RunShard"/> (for tests).</summary>
+    internal Tensor? LastOutputs { get; private set; }
 
     /// <summary>d(Σ loss)/d(inputs) of the last <see cref="RunShard"/> that asked for it.</summary>
     internal Tensor? InputGradient { get; private set; }
