@@ -175,10 +175,11 @@ public static class MnistFetcher
 
     private static void Verify(byte[] bytes, string source, MnistShape.FileSpec spec)
     {
-        var (dims, data) = IdxFile.Read(new MemoryStream(bytes, writable: false), source, spec.Magic);
-        if (!dims.AsSpan().SequenceEqual(spec.Dims))
-            throw new DataException($"{source}: has dimensions [{string.Join(", ", dims)}], expected [{string.Join(", ", spec.Dims)}].");
-        if (spec.Magic == IdxFile.LabelsMagic && data.AsSpan().IndexOfAnyExceptInRange((byte)0, (byte)(MnistReader.Classes - 1)) is int bad and >= 0)
+        using var file = IdxStream.Open(new MemoryStream(bytes, writable: false), source, spec.Magic, ownsStream: true);
+        if (!file.Dims.AsSpan().SequenceEqual(spec.Dims))
+            throw new DataException($"{source}: has dimensions [{string.Join(", ", file.Dims)}], expected [{string.Join(", ", spec.Dims)}].");
+        var data = file.ReadBytes();
+        if (spec.Magic == IdxStream.LabelsMagic && data.AsSpan().IndexOfAnyExceptInRange((byte)0, (byte)(MnistReader.Classes - 1)) is int bad and >= 0)
             throw new DataException($"{source}: label {bad} is {data[bad]}, but MNIST labels are digits 0..9.");
     }
 
@@ -205,9 +206,9 @@ internal sealed record MnistShape(int TrainCount, int TestCount, int Rows, int C
     /// <summary>In the order of <see cref="MnistFiles.StandardNames"/>.</summary>
     public IReadOnlyList<FileSpec> Files =>
     [
-        new(MnistFiles.StandardNames[0], IdxFile.ImagesMagic, [TrainCount, Rows, Columns]),
-        new(MnistFiles.StandardNames[1], IdxFile.LabelsMagic, [TrainCount]),
-        new(MnistFiles.StandardNames[2], IdxFile.ImagesMagic, [TestCount, Rows, Columns]),
-        new(MnistFiles.StandardNames[3], IdxFile.LabelsMagic, [TestCount]),
+        new(MnistFiles.StandardNames[0], IdxStream.ImagesMagic, [TrainCount, Rows, Columns]),
+        new(MnistFiles.StandardNames[1], IdxStream.LabelsMagic, [TrainCount]),
+        new(MnistFiles.StandardNames[2], IdxStream.ImagesMagic, [TestCount, Rows, Columns]),
+        new(MnistFiles.StandardNames[3], IdxStream.LabelsMagic, [TestCount]),
     ];
 }
