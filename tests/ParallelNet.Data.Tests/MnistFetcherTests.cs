@@ -64,29 +64,27 @@ public sealed class MnistFetcherTests : IDisposable
     }
 
     [Fact]
-    public void Resolving_without_data_names_the_fetch_command()
+    public void Resolving_prefers_the_data_dir_then_the_cache_else_names_the_fetch_command()
     {
-        var empty = _dir.File("empty");
-        Directory.CreateDirectory(empty);
-        var previous = Environment.GetEnvironmentVariable("PARALLELNET_DATA");
-        // The cache location comes from the environment; point it at an empty folder for this check.
-        Environment.SetEnvironmentVariable("PARALLELNET_DATA", empty);
-        try
-        {
-            var e = Assert.Throws<DataException>(() => MnistFetcher.ResolveDirectory(_dir.Path));
-            Assert.Contains("parallelnet data fetch mnist", e.Message);
-            Assert.Contains(_dir.Path, e.Message);
-            Assert.Contains(empty, e.Message);
+        var cache = _dir.File("cache");
+        Directory.CreateDirectory(cache);
+        var e = Assert.Throws<DataException>(() => MnistFetcher.ResolveDirectory(_dir.Path, cache));
+        Assert.Contains("parallelnet data fetch mnist", e.Message);
+        Assert.Contains(_dir.Path, e.Message);
+        Assert.Contains(cache, e.Message);
 
-            IdxWriter.WriteSet(empty, 2, 2, 3, 3, gzip: true);
-            Assert.Equal(empty, MnistFetcher.ResolveDirectory(_dir.Path));
-            IdxWriter.WriteSet(_dir.Path, 2, 2, 3, 3, gzip: false);
-            Assert.Equal(_dir.Path, MnistFetcher.ResolveDirectory(_dir.Path));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("PARALLELNET_DATA", previous);
-        }
+        IdxWriter.WriteSet(cache, 2, 2, 3, 3, gzip: true);
+        Assert.Equal(cache, MnistFetcher.ResolveDirectory(_dir.Path, cache));
+        Assert.Equal(cache, MnistFetcher.ResolveDirectory(null, cache));
+        IdxWriter.WriteSet(_dir.Path, 2, 2, 3, 3, gzip: false);
+        Assert.Equal(_dir.Path, MnistFetcher.ResolveDirectory(_dir.Path, cache));
+    }
+
+    [Fact]
+    public void Cache_directory_honours_parallelnet_data()
+    {
+        Assert.Equal("/data/here", MnistFetcher.DefaultCacheDirectory(v => v == "PARALLELNET_DATA" ? "/data/here" : null));
+        Assert.EndsWith(Path.Combine(".cache", "parallelnet", "mnist"), MnistFetcher.DefaultCacheDirectory(_ => null));
     }
 
     [Fact]

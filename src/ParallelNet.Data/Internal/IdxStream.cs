@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.Numerics.Tensors;
 
 namespace ParallelNet.Data.Internal;
 
@@ -84,10 +85,14 @@ internal sealed class IdxStream : IDisposable
         return data;
     }
 
-    /// <summary>The whole payload mapped through a 256-entry table, decoded chunk by chunk while decompressing.</summary>
-    public float[] ReadMapped(ReadOnlySpan<float> table)
+    /// <summary>
+    /// The whole payload as floats byte / <paramref name="divisor"/>, then standardized by
+    /// <paramref name="normalization"/> (global or identity), decoded chunk by chunk while decompressing.
+    /// </summary>
+    public float[] ReadScaled(float divisor, Normalization normalization)
     {
-        if (table.Length != 256) throw new ArgumentException("The byte table needs one entry per byte value (256).", nameof(table));
+        if (!normalization.IsIdentity && !normalization.IsGlobal)
+            throw new ArgumentException("Only a global normalization can be applied to a byte stream without regard to rows.", nameof(normalization));
         var values = GC.AllocateUninitializedArray<float>((int)PayloadLength);
         var chunk = new byte[1 << 16];
         long done = 0;
@@ -96,8 +101,12 @@ internal sealed class IdxStream : IDisposable
             int n = (int)Math.Min(chunk.Length, PayloadLength - done);
             var bytes = chunk.AsSpan(0, n);
             ReadPayload(bytes, done);
+            // Vectorized library calls: fast even in a debug build, and each step is one IEEE
+            // operation per value, so the bits equal those of the scalar formula.
             var output = values.AsSpan((int)done, n);
-            for (int i = 0; i < bytes.Length; i++) output[i] = table[bytes[i]];
+            TensorPrimitives.ConvertTruncating<byte, float>(bytes, output);
+            TensorPrimitives.Divide(output, divisor, output);
+            normalization.Apply(output);
             done += n;
         }
         ExpectEnd();

@@ -11,10 +11,8 @@ public static class MnistReader
     /// <summary>Images as floats in [0, 1], image after image, with their count and size.</summary>
     public static (float[] Pixels, int Count, int Rows, int Columns) ReadImages(string path)
     {
-        var scale = new float[256];
-        for (int b = 0; b < scale.Length; b++) scale[b] = b / 255f;
         using var images = OpenImages(path);
-        return (images.ReadMapped(scale), images.Dims[0], images.Dims[1], images.Dims[2]);
+        return (images.ReadScaled(255f, Normalization.Identity), images.Dims[0], images.Dims[1], images.Dims[2]);
     }
 
     /// <summary>Class indices 0..9 as floats.</summary>
@@ -52,29 +50,23 @@ public static class MnistReader
         if (!normalization.IsIdentity && !normalization.IsGlobal)
             throw new ArgumentException("MNIST images are standardized with one mean and std for all pixels; pass a global normalization.", nameof(normalization));
 
-        // One table for all 256 byte values: the same float operations as scaling and then
-        // standardizing each pixel, so the result is identical, in a single pass.
-        var table = new float[256];
-        for (int b = 0; b < table.Length; b++) table[b] = b / 255f;
-        normalization.Apply(table);
-
         // The test set decompresses on a second core while the training set does on this one.
-        var testLoad = Task.Run(() => LoadOne(files.TestImages, files.TestLabels, "mnist-test", table));
-        var train = LoadOne(files.TrainImages, files.TrainLabels, "mnist-train", table);
+        var testLoad = Task.Run(() => LoadOne(files.TestImages, files.TestLabels, "mnist-test", normalization));
+        var train = LoadOne(files.TrainImages, files.TrainLabels, "mnist-train", normalization);
         var test = testLoad.GetAwaiter().GetResult();
         if (train.SampleShape != test.SampleShape)
             throw new DataException($"{files.TestImages}: test images are {test.SampleShape} but training images ({files.TrainImages}) are {train.SampleShape}.");
         return new DataSplit(train, test, normalization);
     }
 
-    private static Dataset LoadOne(string imagesPath, string labelsPath, string name, float[] table)
+    private static Dataset LoadOne(string imagesPath, string labelsPath, string name, Normalization normalization)
     {
         var labels = ReadLabels(labelsPath);
         using var images = OpenImages(imagesPath);
         int count = images.Dims[0], rows = images.Dims[1], columns = images.Dims[2];
         if (labels.Length != count)
             throw new DataException($"{labelsPath}: holds {labels.Length} labels but {imagesPath} holds {count} images; the two files do not belong together.");
-        return new Dataset(name, new Shape(1, rows, columns), images.ReadMapped(table), labels, targetSize: 1, classes: Classes);
+        return new Dataset(name, new Shape(1, rows, columns), images.ReadScaled(255f, normalization), labels, targetSize: 1, classes: Classes);
     }
 
     private static IdxStream OpenImages(string path)
