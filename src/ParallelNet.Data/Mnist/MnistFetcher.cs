@@ -26,23 +26,26 @@ public static class MnistFetcher
     private static readonly TimeSpan DownloadTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>$PARALLELNET_DATA if set, else ~/.cache/parallelnet/mnist.</summary>
-    public static string DefaultCacheDirectory()
+    public static string DefaultCacheDirectory() => DefaultCacheDirectory(Environment.GetEnvironmentVariable);
+
+    internal static string DefaultCacheDirectory(Func<string, string?> environment)
     {
-        var configured = Environment.GetEnvironmentVariable("PARALLELNET_DATA");
+        var configured = environment("PARALLELNET_DATA");
         if (!string.IsNullOrWhiteSpace(configured)) return configured;
         return Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache", "parallelnet", "mnist");
     }
 
     /// <summary>
     /// The directory training reads MNIST from: <paramref name="dataDirectory"/> (--data-dir) if it
-    /// holds the four files, else the cache; otherwise a <see cref="DataException"/> telling the user
+    /// holds the four files, else the cache (<paramref name="cacheDirectory"/>, by default
+    /// <see cref="DefaultCacheDirectory()"/>); otherwise a <see cref="DataException"/> telling the user
     /// to run the fetch command.
     /// </summary>
-    public static string ResolveDirectory(string? dataDirectory)
+    public static string ResolveDirectory(string? dataDirectory, string? cacheDirectory = null)
     {
         var candidates = new List<string>();
         if (!string.IsNullOrWhiteSpace(dataDirectory)) candidates.Add(dataDirectory);
-        candidates.Add(DefaultCacheDirectory());
+        candidates.Add(cacheDirectory ?? DefaultCacheDirectory());
         foreach (var candidate in candidates)
         {
             if (MnistFiles.Find(candidate) is not null) return candidate;
@@ -175,10 +178,11 @@ public static class MnistFetcher
 
     private static void Verify(byte[] bytes, string source, MnistShape.FileSpec spec)
     {
-        var (dims, data) = IdxFile.Read(new MemoryStream(bytes, writable: false), source, spec.Magic);
-        if (!dims.AsSpan().SequenceEqual(spec.Dims))
-            throw new DataException($"{source}: has dimensions [{string.Join(", ", dims)}], expected [{string.Join(", ", spec.Dims)}].");
-        if (spec.Magic == IdxFile.LabelsMagic && data.AsSpan().IndexOfAnyExceptInRange((byte)0, (byte)(MnistReader.Classes - 1)) is int bad and >= 0)
+        using var file = IdxStream.Open(new MemoryStream(bytes, writable: false), source, spec.Magic, ownsStream: true);
+        if (!file.Dims.AsSpan().SequenceEqual(spec.Dims))
+            throw new DataException($"{source}: has dimensions [{string.Join(", ", file.Dims)}], expected [{string.Join(", ", spec.Dims)}].");
+        var data = file.ReadBytes();
+        if (spec.Magic == IdxStream.LabelsMagic && data.AsSpan().IndexOfAnyExceptInRange((byte)0, (byte)(MnistReader.Classes - 1)) is int bad and >= 0)
             throw new DataException($"{source}: label {bad} is {data[bad]}, but MNIST labels are digits 0..9.");
     }
 
@@ -193,21 +197,4 @@ public static class MnistFetcher
     private static bool IsSourceFailure(Exception e, CancellationToken cancellation) =>
         e is HttpRequestException or DataException or IOException or InvalidDataException
         || (e is TaskCanceledException or OperationCanceledException && !cancellation.IsCancellationRequested);
-}
-
-/// <summary>What the four MNIST files must contain (the real set, or a small one in tests).</summary>
-internal sealed record MnistShape(int TrainCount, int TestCount, int Rows, int Columns)
-{
-    public static MnistShape Standard { get; } = new(60000, 10000, 28, 28);
-
-    internal sealed record FileSpec(string BaseName, int Magic, int[] Dims);
-
-    /// <summary>In the order of <see cref="MnistFiles.StandardNames"/>.</summary>
-    public IReadOnlyList<FileSpec> Files =>
-    [
-        new(MnistFiles.StandardNames[0], IdxFile.ImagesMagic, [TrainCount, Rows, Columns]),
-        new(MnistFiles.StandardNames[1], IdxFile.LabelsMagic, [TrainCount]),
-        new(MnistFiles.StandardNames[2], IdxFile.ImagesMagic, [TestCount, Rows, Columns]),
-        new(MnistFiles.StandardNames[3], IdxFile.LabelsMagic, [TestCount]),
-    ];
 }

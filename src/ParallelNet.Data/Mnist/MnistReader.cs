@@ -11,18 +11,17 @@ public static class MnistReader
     /// <summary>Images as floats in [0, 1], image after image, with their count and size.</summary>
     public static (float[] Pixels, int Count, int Rows, int Columns) ReadImages(string path)
     {
-        var (dims, data) = ReadImageBytes(path);
-        var scale = new float[256];
-        for (int b = 0; b < scale.Length; b++) scale[b] = b / 255f;
-        return (Decode(data, scale), dims[0], dims[1], dims[2]);
+        using var images = OpenImages(path);
+        return (images.ReadScaled(255f, Normalization.Identity), images.Dims[0], images.Dims[1], images.Dims[2]);
     }
 
     /// <summary>Class indices 0..9 as floats.</summary>
     public static float[] ReadLabels(string path)
     {
-        var (dims, data) = IdxFile.Read(path, IdxFile.LabelsMagic);
-        if (dims.Length != 1)
-            throw new DataException($"{path}: a labels file has 1 dimension, this one has {dims.Length}.");
+        using var file = IdxStream.Open(path, IdxStream.LabelsMagic);
+        if (file.Dims.Length != 1)
+            throw new DataException($"{path}: a labels file has 1 dimension, this one has {file.Dims.Length}.");
+        var data = file.ReadBytes();
         var labels = new float[data.Length];
         for (int i = 0; i < data.Length; i++)
         {
@@ -51,43 +50,35 @@ public static class MnistReader
         if (!normalization.IsIdentity && !normalization.IsGlobal)
             throw new ArgumentException("MNIST images are standardized with one mean and std for all pixels; pass a global normalization.", nameof(normalization));
 
-        // One table for all 256 byte values: the same float operations as scaling and then
-        // standardizing each pixel, so the result is identical, in a single pass.
-        var table = new float[256];
-        for (int b = 0; b < table.Length; b++) table[b] = b / 255f;
-        normalization.Apply(table);
-
-        var train = LoadOne(files.TrainImages, files.TrainLabels, "mnist-train", table);
-        var test = LoadOne(files.TestImages, files.TestLabels, "mnist-test", table);
+        // The test set decompresses on a second core while the training set does on this one.
+        var testLoad = Task.Run(() => LoadOne(files.TestImages, files.TestLabels, "mnist-test", normalization));
+        var train = LoadOne(files.TrainImages, files.TrainLabels, "mnist-train", normalization);
+        var test = testLoad.GetAwaiter().GetResult();
         if (train.SampleShape != test.SampleShape)
             throw new DataException($"{files.TestImages}: test images are {test.SampleShape} but training images ({files.TrainImages}) are {train.SampleShape}.");
         return new DataSplit(train, test, normalization);
     }
 
-    private static Dataset LoadOne(string imagesPath, string labelsPath, string name, float[] table)
+    private static Dataset LoadOne(string imagesPath, string labelsPath, string name, Normalization normalization)
     {
-        var (dims, data) = ReadImageBytes(imagesPath);
         var labels = ReadLabels(labelsPath);
-        if (labels.Length != dims[0])
-            throw new DataException($"{labelsPath}: holds {labels.Length} labels but {imagesPath} holds {dims[0]} images; the two files do not belong together.");
-        return new Dataset(name, new Shape(1, dims[1], dims[2]), Decode(data, table), labels, targetSize: 1, classes: Classes);
+        using var images = OpenImages(imagesPath);
+        int count = images.Dims[0], rows = images.Dims[1], columns = images.Dims[2];
+        if (labels.Length != count)
+            throw new DataException($"{labelsPath}: holds {labels.Length} labels but {imagesPath} holds {count} images; the two files do not belong together.");
+        return new Dataset(name, new Shape(1, rows, columns), images.ReadScaled(255f, normalization), labels, targetSize: 1, classes: Classes);
     }
 
-    private static (int[] Dims, byte[] Data) ReadImageBytes(string path)
+    private static IdxStream OpenImages(string path)
     {
-        var (dims, data) = IdxFile.Read(path, IdxFile.ImagesMagic);
-        if (dims.Length != 3)
-            throw new DataException($"{path}: an images file has 3 dimensions (count, rows, columns), this one has {dims.Length}.");
-        if (dims[1] == 0 || dims[2] == 0)
-            throw new DataException($"{path}: images of {dims[1]}x{dims[2]} pixels are empty; the file is corrupt.");
-        return (dims, data);
-    }
-
-    private static float[] Decode(ReadOnlySpan<byte> bytes, float[] table)
-    {
-        var pixels = new float[bytes.Length];
-        var lookup = table.AsSpan(0, 256);
-        for (int i = 0; i < bytes.Length; i++) pixels[i] = lookup[bytes[i]];
-        return pixels;
+        var images = IdxStream.Open(path, IdxStream.ImagesMagic);
+        if (images.Dims.Length != 3 || images.Dims[1] == 0 || images.Dims[2] == 0)
+        {
+            images.Dispose();
+            throw new DataException(images.Dims.Length != 3
+                ? $"{path}: an images file has 3 dimensions (count, rows, columns), this one has {images.Dims.Length}."
+                : $"{path}: images of {images.Dims[1]}x{images.Dims[2]} pixels are empty; the file is corrupt.");
+        }
+        return images;
     }
 }

@@ -1,0 +1,100 @@
+namespace ParallelNet.Data.Tests;
+
+public sealed class ReductionTreeTests
+{
+    // Values spread over many magnitudes so that any change in summation order changes the bits.
+    private static float[][] RandomLeaves(Random random, int count, int length) =>
+        Enumerable.Range(0, count).Select(_ => Enumerable.Range(0, length)
+            .Select(_ => (float)((random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-6, 7)))).ToArray()).ToArray();
+
+    private static Memory<float>[] Copy(IEnumerable<float[]> buffers) => buffers.Select(b => (Memory<float>)b.ToArray()).ToArray();
+
+    private static float[] FullTree(float[][] leaves)
+    {
+        var copies = Copy(leaves);
+        ReductionTree.SumInPlace(copies);
+        return copies[0].ToArray();
+    }
+
+    private static float[] ByBlocks(float[][] leaves, IReadOnlyList<ShardBlock> blocks)
+    {
+        var blockSums = new Memory<float>[blocks.Count];
+        for (int k = 0; k < blocks.Count; k++)
+        {
+            var mine = Copy(leaves.Skip(blocks[k].FirstShard).Take(blocks[k].ShardCount));
+            ReductionTree.SumInPlace(mine); // what the worker holding block k does
+            blockSums[k] = mine[0];
+        }
+        ReductionTree.CombineBlocksInPlace(leaves.Length, blocks, blockSums); // the parameter server
+        return blockSums[0].ToArray();
+    }
+
+    private static IEnumerable<List<ShardBlock>> AllTilings(int first, int size)
+    {
+        yield return [new ShardBlock(first, size)];
+        if (size == 1) yield break;
+        foreach (var left in AllTilings(first, size / 2))
+            foreach (var right in AllTilings(first + size / 2, size / 2))
+                yield return [.. left, .. right];
+    }
+
+    [Fact]
+    public void Follows_the_fixed_pairwise_tree()
+    {
+        float[][] leaves = [[1e8f, 1], [1, 2], [-1e8f, 3], [1, 4]];
+        var expected = new[] { (1e8f + 1f) + (-1e8f + 1f), (1f + 2f) + (3f + 4f) };
+        Assert.Equal(expected, FullTree(leaves));
+        // A left-to-right sum would give other bits here, so the test pins the order.
+        Assert.NotEqual(((1e8f + 1f) + -1e8f) + 1f, expected[0]);
+    }
+
+    [Fact]
+    public void Blocks_from_the_shard_plan_reduce_bitwise_like_the_full_tree()
+    {
+        var random = new Random(2024);
+        for (int trial = 0; trial < 25; trial++)
+        {
+            int shards = new[] { 1, 2, 4, 8 }[random.Next(4)];
+            var leaves = RandomLeaves(random, shards, random.Next(1, 70));
+            var full = FullTree(leaves);
+            for (int workers = 1; workers <= shards; workers++)
+            {
+                var byBlocks = ByBlocks(leaves, ShardPlan.AssignBlocks(shards, workers));
+                Assert.True(full.AsSpan().SequenceEqual(byBlocks), $"S={shards}, W={workers}: block reduction differs from the full tree.");
+            }
+        }
+    }
+
+    [Fact]
+    public void Every_grouping_into_whole_subtrees_gives_the_same_bits()
+    {
+        var random = new Random(7);
+        var leaves = RandomLeaves(random, 8, 33);
+        var full = FullTree(leaves);
+        var tilings = AllTilings(0, 8).ToList();
+        Assert.Equal(26, tilings.Count); // 1 + 5 * 5 tilings of an 8-leaf tree
+        foreach (var tiling in tilings)
+            Assert.True(full.AsSpan().SequenceEqual(ByBlocks(leaves, tiling)), string.Join(" ", tiling));
+    }
+
+    [Fact]
+    public void Float_array_overload_matches()
+    {
+        var leaves = RandomLeaves(new Random(3), 4, 9);
+        var expected = FullTree(leaves);
+        var arrays = leaves.Select(l => l.ToArray()).ToList();
+        ReductionTree.SumInPlace(arrays);
+        Assert.Equal(expected, arrays[0]);
+    }
+
+    [Fact]
+    public void Rejects_bad_inputs()
+    {
+        Assert.Throws<ArgumentException>(() => ReductionTree.SumInPlace(Copy([[1f], [2f], [3f]])));
+        Assert.Throws<ArgumentException>(() => ReductionTree.SumInPlace(Copy([[1f], [2f, 3f]])));
+        var sums = Copy([[1f], [2f]]);
+        Assert.Throws<ArgumentException>(() => ReductionTree.CombineBlocksInPlace(4, [new(0, 2), new(3, 1)], sums));
+        Assert.Throws<ArgumentException>(() => ReductionTree.CombineBlocksInPlace(4, [new(0, 2), new(2, 1)], sums));
+        Assert.Throws<ArgumentException>(() => ReductionTree.CombineBlocksInPlace(4, [new(1, 2), new(3, 1)], sums));
+    }
+}
