@@ -15,16 +15,12 @@ internal sealed class PromiseActorRef<T> : IActorRef
         Path = System.NewTemporaryPath();
         if (timeout != Timeout.InfiniteTimeSpan)
         {
-            string question = message.GetType().Name;
-            timeoutTimer = System.TimeProvider.CreateTimer(_ => completion.TrySetException(new AskTimeoutException(
-                $"Ask to [{target.Path}] timed out after {timeout} waiting for a {typeof(T).Name} reply to {question}. " +
-                "The target may be dead, busy, or may not reply to this message; check it handles the message and calls Sender.Tell, or raise the timeout.")),
-                null, timeout, Timeout.InfiniteTimeSpan);
+            Type question = message.GetType();
+            timeoutTimer = System.TimeProvider.CreateTimer(
+                _ => Complete(() => completion.TrySetException(TimedOut(target, timeout, question))), null, timeout, Timeout.InfiniteTimeSpan);
         }
         if (cancellationToken.CanBeCanceled)
-            cancellation = cancellationToken.Register(() => completion.TrySetCanceled(cancellationToken));
-        completion.Task.ContinueWith(static (_, state) => ((PromiseActorRef<T>)state!).Release(), this,
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            cancellation = cancellationToken.Register(() => Complete(() => completion.TrySetCanceled(cancellationToken)));
     }
 
     public Task<T> Task => completion.Task;
@@ -34,13 +30,13 @@ internal sealed class PromiseActorRef<T> : IActorRef
     public void Tell(object message, IActorRef? sender)
     {
         ArgumentNullException.ThrowIfNull(message);
-        bool accepted = message switch
+        bool accepted = Complete(() => message switch
         {
             T reply => completion.TrySetResult(reply),
             Status.Failure failure => completion.TrySetException(failure.Cause),
             _ => completion.TrySetException(new InvalidCastException(
                 $"Ask to [{target.Path}] expected a reply of type {typeof(T).Name} but got {message.GetType().Name}: {message}.")),
-        };
+        });
         if (!accepted) System.PublishDeadLetter(message, sender, this); // a second reply, or one after the timeout
     }
 
@@ -50,9 +46,16 @@ internal sealed class PromiseActorRef<T> : IActorRef
             watch.Watcher.SendSystemMessage(new DeathWatchNotification(this));
     }
 
-    private void Release()
+    private static AskTimeoutException TimedOut(IActorRef target, TimeSpan timeout, Type question) => new(
+        $"Ask to [{target.Path}] timed out after {timeout} waiting for a {typeof(T).Name} reply to {question.Name}. " +
+        "The target may be dead, busy, or may not reply to this message; check it handles the message and calls Sender.Tell, or raise the timeout.");
+
+    /// <summary>Releases the timer and the token registration before the asker can resume, then completes.</summary>
+    private bool Complete(Func<bool> setOutcome)
     {
+        if (completion.Task.IsCompleted) return false;
         timeoutTimer?.Dispose();
-        cancellation.Dispose();
+        cancellation.Unregister(); // unlike Dispose, never waits for a callback that may be this very call
+        return setOutcome();
     }
 }
