@@ -41,7 +41,11 @@ def kernel(cls, vec, width, rows, col_vecs, doc):
     with open(os.path.join(OUT, cls + ".cs"), "w") as f:
         f.write("\n".join(L))
 
-kernel("MicroKernel512", "Vector512", 16, 8, 2,
+kernel("MicroKernel512x8x32", "Vector512", 16, 8, 2,
        "AVX-512 register tile of 8 rows x 32 columns: 16 accumulators, two B loads and eight broadcasts per k step.")
+kernel("MicroKernel512x5x32", "Vector512", 16, 5, 2,
+       "AVX-512 register tile of 5 rows x 32 columns, for row counts like 10 that 8 would pad by a third.")
+kernel("MicroKernel512x8x16", "Vector512", 16, 8, 1,
+       "AVX-512 register tile of 8 rows x 16 columns, for outputs at most 16 wide (e.g. 10 classes).")
 kernel("MicroKernel256", "Vector256", 8, 6, 2,
        "AVX2 register tile of 6 rows x 16 columns: 12 accumulators fit the 16 ymm registers.")

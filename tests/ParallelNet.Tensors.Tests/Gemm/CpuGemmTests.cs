@@ -5,14 +5,17 @@ namespace ParallelNet.Tensors.Tests.Gemm;
 
 public class CpuGemmTests
 {
-    public static TheoryData<string> Kernels => [nameof(MicroKernelKind.Vector512), nameof(MicroKernelKind.Vector256), nameof(MicroKernelKind.Scalar)];
+    public static TheoryData<string> Kernels => new(Enum.GetNames<MicroKernelKind>());
 
-    // Tiny, odd, exactly one register tile, and past every blocking limit (tile 192x512, k block 256).
+    // Tiny, odd, exactly one register tile of each kernel, and past the k block (256).
     private static readonly (int M, int N, int K)[] Shapes =
     [
-        (1, 1, 1), (1, 7, 3), (5, 1, 9), (3, 3, 1), (7, 13, 5), (8, 32, 16), (6, 16, 8), (9, 33, 17),
-        (17, 31, 257), (33, 65, 40), (16, 10, 512), (64, 96, 130), (200, 530, 300), (197, 45, 600),
+        (1, 1, 1), (1, 7, 3), (5, 1, 9), (3, 3, 1), (7, 13, 5), (8, 32, 16), (6, 16, 8), (5, 32, 4), (9, 33, 17),
+        (10, 64, 20), (17, 31, 257), (33, 65, 40), (16, 10, 300),
     ];
+
+    // Past every tile limit too (192 rows, 512 columns), for the kernel the shape selects.
+    private static readonly (int M, int N, int K)[] LargeShapes = [(200, 530, 300), (197, 45, 600), (10, 600, 64)];
 
     private static readonly (float Alpha, float Beta)[] Scalings = [(1f, 0f), (1f, 1f), (-0.5f, 0.25f), (2f, -1f)];
 
@@ -38,6 +41,28 @@ public class CpuGemmTests
                     CpuGemm.Multiply(transposeA, transposeB, m, n, k, alpha, a, b, beta, actual, 2, MicroKernel.Of(kind));
                     GemmTestData.AssertClose(transposeA, transposeB, m, n, k, alpha, a, b, beta, c, expected, actual,
                         $"{kind} m={m} n={n} k={k} tA={transposeA} tB={transposeB} alpha={alpha} beta={beta}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void LargeShapesMatchNaiveTwinWithTheSelectedKernel()
+    {
+        int seed = 1000;
+        foreach (var (m, n, k) in LargeShapes)
+        {
+            foreach (bool transposeA in new[] { false, true })
+            {
+                foreach (bool transposeB in new[] { false, true })
+                {
+                    var (alpha, beta) = Scalings[seed % Scalings.Length];
+                    float[] a = GemmTestData.Random(m * k, seed++), b = GemmTestData.Random(k * n, seed++), c = GemmTestData.Random(m * n, seed++);
+                    float[] expected = (float[])c.Clone(), actual = (float[])c.Clone();
+                    NaiveGemm.Multiply(transposeA, transposeB, m, n, k, alpha, a, b, beta, expected);
+                    CpuGemm.Multiply(transposeA, transposeB, m, n, k, alpha, a, b, beta, actual, threads: 2);
+                    GemmTestData.AssertClose(transposeA, transposeB, m, n, k, alpha, a, b, beta, c, expected, actual,
+                        $"m={m} n={n} k={k} tA={transposeA} tB={transposeB} alpha={alpha} beta={beta}");
                 }
             }
         }
@@ -90,7 +115,7 @@ public class CpuGemmTests
         float[] a = GemmTestData.Random(m * k, 7), b = GemmTestData.Random(k * n, 8), c = GemmTestData.Random(m * n, 9);
         float[] reference = (float[])c.Clone();
         CpuGemm.Multiply(false, true, m, n, k, 1.5f, a, b, -0.5f, reference, 1, MicroKernel.ScalarKernel);
-        foreach (var kernel in new[] { MicroKernel.Vector256Kernel, MicroKernel.Vector512Kernel })
+        foreach (var kernel in Enum.GetValues<MicroKernelKind>().Select(MicroKernel.Of))
         {
             float[] actual = (float[])c.Clone();
             CpuGemm.Multiply(false, true, m, n, k, 1.5f, a, b, -0.5f, actual, 2, kernel);

@@ -13,6 +13,9 @@ public static class CpuGemm
     /// <summary>Below this many multiply-adds a product runs on the calling thread: waking helpers costs more.</summary>
     public const long SmallProductThreshold = 32 * 1024;
 
+    // Each extra thread must get at least this many multiply-adds (about 5 us of work) to pay for waking it.
+    private const long MinimumWorkPerThread = 256 * 1024;
+
     /// <summary>
     /// c[m,n] = alpha * op(a)[m,k] @ op(b)[k,n] + beta * c, row-major contiguous operands; a is stored
     /// [k,m] when <paramref name="transposeA"/>, b is stored [n,k] when <paramref name="transposeB"/>.
@@ -20,7 +23,7 @@ public static class CpuGemm
     /// </summary>
     public static void Multiply(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int threads)
-        => Multiply(transposeA, transposeB, m, n, k, alpha, a, b, beta, c, threads, MicroKernel.Best);
+        => Multiply(transposeA, transposeB, m, n, k, alpha, a, b, beta, c, threads, MicroKernel.For(m, n));
 
     internal static unsafe void Multiply(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int threads, MicroKernel kernel)
@@ -36,7 +39,9 @@ public static class CpuGemm
             return;
         }
         if (threads <= 0) threads = Environment.ProcessorCount;
-        if ((long)m * n * k < SmallProductThreshold) threads = 1;
+        long work = (long)m * n * k;
+        if (work < SmallProductThreshold) threads = 1;
+        else threads = (int)Math.Min(threads, Math.Max(1, work / MinimumWorkPerThread));
 
         fixed (float* aPointer = a, bPointer = b, cPointer = output)
         {

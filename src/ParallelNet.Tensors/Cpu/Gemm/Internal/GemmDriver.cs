@@ -29,8 +29,8 @@ internal static unsafe class GemmDriver
         for (int block = 0; block < plan.BlockCount; block++)
         {
             (int p0, int kc) = plan.Block(block);
-            GemmPacking.PackB(problem.TransposeB, problem.B, problem.N, problem.K, col0, cols, p0, kc, nr, packedB);
-            GemmPacking.PackA(problem.TransposeA, problem.A, problem.M, problem.K, row0, rows, p0, kc, mr, packedA);
+            GemmPacking.PackB(problem.TransposeB, problem.B, problem.N, problem.K, col0, cols, p0, kc, nr, packedB, workspace.PackingScratch);
+            GemmPacking.PackA(problem.TransposeA, problem.A, problem.M, problem.K, row0, rows, p0, kc, mr, packedA, workspace.PackingScratch);
             // Later blocks add to what the earlier ones wrote: beta 1 multiplies exactly.
             float beta = block == 0 ? problem.Beta : 1f;
 

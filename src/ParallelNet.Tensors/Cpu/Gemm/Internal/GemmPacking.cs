@@ -12,7 +12,7 @@ namespace ParallelNet.Tensors.Cpu.Gemm.Internal;
 internal static unsafe class GemmPacking
 {
     /// <summary>Packs op(A)[row0 .. row0+rows, p0 .. p0+kc] where op(A) is [m, k].</summary>
-    public static void PackA(bool transposeA, float* a, int m, int k, int row0, int rows, int p0, int kc, int panelRows, float* destination)
+    public static void PackA(bool transposeA, float* a, int m, int k, int row0, int rows, int p0, int kc, int panelRows, float* destination, float* scratch)
     {
         for (int panelStart = 0; panelStart < rows; panelStart += panelRows)
         {
@@ -27,13 +27,13 @@ internal static unsafe class GemmPacking
             else
             {
                 float* source = a + (nint)(row0 + panelStart) * k + p0;
-                TransposeIntoPanel(source, k, validRows, kc, panelRows, panel);
+                TransposeIntoPanel(source, k, validRows, kc, panelRows, panel, scratch);
             }
         }
     }
 
     /// <summary>Packs op(B)[p0 .. p0+kc, col0 .. col0+cols] where op(B) is [k, n].</summary>
-    public static void PackB(bool transposeB, float* b, int n, int k, int col0, int cols, int p0, int kc, int panelColumns, float* destination)
+    public static void PackB(bool transposeB, float* b, int n, int k, int col0, int cols, int p0, int kc, int panelColumns, float* destination, float* scratch)
     {
         for (int panelStart = 0; panelStart < cols; panelStart += panelColumns)
         {
@@ -43,7 +43,7 @@ internal static unsafe class GemmPacking
             {
                 // B is stored [n, k]: each column of op(B) is a contiguous row in memory.
                 float* source = b + (nint)(col0 + panelStart) * k + p0;
-                TransposeIntoPanel(source, k, validColumns, kc, panelColumns, panel);
+                TransposeIntoPanel(source, k, validColumns, kc, panelColumns, panel, scratch);
             }
             else
             {
@@ -65,37 +65,53 @@ internal static unsafe class GemmPacking
         }
         for (int p = 0; p < kc; p++)
         {
-            float* from = source + p * stride;
-            float* to = panel + p * width;
-            int lane = 0;
-            for (; lane < valid; lane++) to[lane] = from[lane];
-            for (; lane < width; lane++) to[lane] = 0f;
+            new ReadOnlySpan<float>(source + p * stride, valid).CopyTo(new Span<float>(panel + p * width, valid));
+            new Span<float>(panel + p * width + valid, width - valid).Clear();
         }
     }
 
     // source[lane * stride + step] -> panel[step * width + lane], lanes past `valid` zero.
-    private static void TransposeIntoPanel(float* source, nint stride, int valid, int kc, int width, float* panel)
+    // `scratch` (8 x kc floats) pads a last group of fewer than eight lanes so it can take the fast path too.
+    private static void TransposeIntoPanel(float* source, nint stride, int valid, int kc, int width, float* panel, float* scratch)
     {
-        int lane = 0;
-        if (Avx.IsSupported && width % 8 == 0)
+        if (!Avx.IsSupported || width % 8 != 0)
         {
-            int fullSteps = kc & ~7;
-            for (; lane + 8 <= valid; lane += 8)
+            for (int lane = 0; lane < width; lane++)
             {
-                for (int p = 0; p < fullSteps; p += 8)
-                    Transpose8x8(source + lane * stride + p, stride, panel + (nint)p * width + lane, width);
-                for (int p = fullSteps; p < kc; p++)
-                    for (int l = lane; l < lane + 8; l++)
-                        panel[(nint)p * width + l] = source[l * stride + p];
+                float* from = source + lane * stride;
+                for (int p = 0; p < kc; p++) panel[(nint)p * width + lane] = lane < valid ? from[p] : 0f;
             }
+            return;
         }
-        for (; lane < valid; lane++)
+        int fullGroups = valid / 8;
+        for (int group = 0; group < fullGroups; group++)
+            TransposeGroup(source + group * 8 * stride, stride, kc, panel + group * 8, width);
+        int packedLanes = fullGroups * 8;
+        if (packedLanes < valid)
         {
-            float* from = source + lane * stride;
-            for (int p = 0; p < kc; p++) panel[(nint)p * width + lane] = from[p];
+            int rest = valid - packedLanes;
+            for (int lane = 0; lane < 8; lane++)
+            {
+                var row = new Span<float>(scratch + lane * kc, kc);
+                if (lane < rest) new ReadOnlySpan<float>(source + (packedLanes + lane) * stride, kc).CopyTo(row);
+                else row.Clear();
+            }
+            TransposeGroup(scratch, kc, kc, panel + packedLanes, width);
+            packedLanes += 8;
         }
-        for (; lane < width; lane++)
-            for (int p = 0; p < kc; p++) panel[(nint)p * width + lane] = 0f;
+        if (packedLanes < width)
+            for (int p = 0; p < kc; p++) new Span<float>(panel + (nint)p * width + packedLanes, width - packedLanes).Clear();
+    }
+
+    // Eight source rows of kc floats -> eight lanes of the panel.
+    private static void TransposeGroup(float* source, nint stride, int kc, float* panel, int width)
+    {
+        int fullSteps = kc & ~7;
+        for (int p = 0; p < fullSteps; p += 8)
+            Transpose8x8(source + p, stride, panel + (nint)p * width, width);
+        for (int p = fullSteps; p < kc; p++)
+            for (int lane = 0; lane < 8; lane++)
+                panel[(nint)p * width + lane] = source[lane * stride + p];
     }
 
     // Eight rows of eight floats become eight columns: the classic unpack/shuffle/permute sequence.

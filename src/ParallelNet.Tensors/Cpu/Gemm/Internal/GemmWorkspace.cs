@@ -9,7 +9,8 @@ internal sealed unsafe class GemmWorkspace
 {
     private const int AlignmentFloats = 16;
     // The largest register tile of any kernel: edge tiles are computed here and copied out.
-    private const int MaxRegisterTile = 8 * 32;
+    private const int MaxRegisterTile = MicroKernel.MaxTileFloats;
+    private const int ScratchFloats = 8 * GemmPlan.MaxBlockDepth;
 
     [ThreadStatic] private static GemmWorkspace? current;
 
@@ -18,12 +19,13 @@ internal sealed unsafe class GemmWorkspace
     public float* PackedA { get; }
     public float* PackedB { get; }
     public float* EdgeTile { get; }
+    public float* PackingScratch { get; }
 
     private GemmWorkspace()
     {
         int aFloats = GemmPlan.MaxTileRows * GemmPlan.MaxBlockDepth;
         int bFloats = GemmPlan.MaxTileColumns * GemmPlan.MaxBlockDepth;
-        storage = GC.AllocateUninitializedArray<float>(aFloats + bFloats + MaxRegisterTile + 4 * AlignmentFloats, pinned: true);
+        storage = GC.AllocateUninitializedArray<float>(aFloats + bFloats + MaxRegisterTile + ScratchFloats + 4 * AlignmentFloats, pinned: true);
         fixed (float* raw = storage)
         {
             // Pinned, so the aligned addresses stay valid for the array's lifetime.
@@ -31,6 +33,7 @@ internal sealed unsafe class GemmWorkspace
             PackedA = aligned;
             PackedB = aligned + aFloats;
             EdgeTile = PackedB + bFloats;
+            PackingScratch = EdgeTile + MaxRegisterTile;
         }
     }
 

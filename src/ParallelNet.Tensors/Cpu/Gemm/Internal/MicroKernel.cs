@@ -2,22 +2,26 @@ using System.Runtime.Intrinsics;
 
 namespace ParallelNet.Tensors.Cpu.Gemm.Internal;
 
-/// <summary>
-/// c[MR x NR] = alpha * (packed A panel) @ (packed B panel) + beta * c, for one register tile.
-/// A panel: kc steps of MR floats; B panel: kc steps of NR floats. beta == 0 means c is not read.
-/// </summary>
-internal unsafe delegate void MicroKernelFunction(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta);
-
 internal enum MicroKernelKind
 {
+    /// <summary>AVX-512, 8 x 32: the main kernel.</summary>
     Vector512,
+    /// <summary>AVX-512, 5 x 32: for row counts that 8 pads badly (10 rows = two full tiles).</summary>
+    Vector512FiveRows,
+    /// <summary>AVX-512, 8 x 16: for outputs at most 16 columns wide.</summary>
+    Vector512Narrow,
+    /// <summary>AVX2, 6 x 16.</summary>
     Vector256,
+    /// <summary>Portable scalar 4 x 4.</summary>
     Scalar,
 }
 
 /// <summary>
-/// A register-tile kernel and its tile shape. Every kernel accumulates each output element with one
-/// fused multiply-add per k step in ascending k, so all kinds give bitwise the same result on one machine.
+/// A register-tile kernel and its tile shape: c[Rows x Columns] = alpha * (A panel) @ (B panel) + beta * c,
+/// where the A panel holds kc steps of Rows floats and the B panel kc steps of Columns floats, and
+/// beta == 0 means c is not read. Every kernel accumulates each output element with one fused
+/// multiply-add per k step in ascending k, so all kinds give bitwise the same result, and the choice
+/// of kernel by shape cannot change a product's value.
 /// </summary>
 internal sealed unsafe class MicroKernel
 {
@@ -34,21 +38,35 @@ internal sealed unsafe class MicroKernel
         Function = function;
     }
 
-    public static readonly MicroKernel Vector512Kernel = new(MicroKernelKind.Vector512, MicroKernel512.Rows, MicroKernel512.Columns, &MicroKernel512.Run);
+    public static readonly MicroKernel Vector512Kernel = new(MicroKernelKind.Vector512, MicroKernel512x8x32.Rows, MicroKernel512x8x32.Columns, &MicroKernel512x8x32.Run);
+    public static readonly MicroKernel Vector512FiveRowsKernel = new(MicroKernelKind.Vector512FiveRows, MicroKernel512x5x32.Rows, MicroKernel512x5x32.Columns, &MicroKernel512x5x32.Run);
+    public static readonly MicroKernel Vector512NarrowKernel = new(MicroKernelKind.Vector512Narrow, MicroKernel512x8x16.Rows, MicroKernel512x8x16.Columns, &MicroKernel512x8x16.Run);
     public static readonly MicroKernel Vector256Kernel = new(MicroKernelKind.Vector256, MicroKernel256.Rows, MicroKernel256.Columns, &MicroKernel256.Run);
     public static readonly MicroKernel ScalarKernel = new(MicroKernelKind.Scalar, MicroKernelScalar.Rows, MicroKernelScalar.Columns, &MicroKernelScalar.Run);
 
-    /// <summary>The widest kernel the hardware runs natively.</summary>
-    public static MicroKernel Best { get; } =
-        Vector512.IsHardwareAccelerated ? Vector512Kernel
-        : Vector256.IsHardwareAccelerated ? Vector256Kernel
-        : ScalarKernel;
+    /// <summary>The largest register tile of any kernel (the edge-tile scratch size).</summary>
+    public const int MaxTileFloats = 8 * 32;
 
     public static MicroKernel Of(MicroKernelKind kind) => kind switch
     {
         MicroKernelKind.Vector512 => Vector512Kernel,
+        MicroKernelKind.Vector512FiveRows => Vector512FiveRowsKernel,
+        MicroKernelKind.Vector512Narrow => Vector512NarrowKernel,
         MicroKernelKind.Vector256 => Vector256Kernel,
         MicroKernelKind.Scalar => ScalarKernel,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown micro-kernel kind."),
     };
+
+    /// <summary>The widest kernel the hardware runs natively whose tile wastes the least on padding for an m x n output.</summary>
+    public static MicroKernel For(int m, int n)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            if (n <= 16) return Vector512NarrowKernel;
+            return PaddedRows(m, 5) < PaddedRows(m, 8) ? Vector512FiveRowsKernel : Vector512Kernel;
+        }
+        return Vector256.IsHardwareAccelerated ? Vector256Kernel : ScalarKernel;
+    }
+
+    private static int PaddedRows(int m, int rows) => (m + rows - 1) / rows * rows;
 }

@@ -4,16 +4,16 @@ using System.Runtime.Intrinsics;
 
 namespace ParallelNet.Tensors.Cpu.Gemm.Internal;
 
-/// <summary>AVX-512 register tile of 8 rows x 32 columns: 16 accumulators, two B loads and eight broadcasts per k step.</summary>
-internal static unsafe class MicroKernel512
+/// <summary>AVX-512 register tile of 5 rows x 32 columns, for row counts like 10 that 8 would pad by a third.</summary>
+internal static unsafe class MicroKernel512x5x32
 {
-    public const int Rows = 8;
+    public const int Rows = 5;
     public const int Columns = 32;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
     {
-        Vector512<float> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default, c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default, c6_0 = default, c6_1 = default, c7_0 = default, c7_1 = default;
+        Vector512<float> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default, c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default;
         for (int p = 0; p < kc; p++)
         {
             Vector512<float> b0 = Vector512.Load(b + 0);
@@ -33,16 +33,7 @@ internal static unsafe class MicroKernel512
             Vector512<float> a4 = Vector512.Create(a[4]);
             c4_0 = Vector512.FusedMultiplyAdd(a4, b0, c4_0);
             c4_1 = Vector512.FusedMultiplyAdd(a4, b1, c4_1);
-            Vector512<float> a5 = Vector512.Create(a[5]);
-            c5_0 = Vector512.FusedMultiplyAdd(a5, b0, c5_0);
-            c5_1 = Vector512.FusedMultiplyAdd(a5, b1, c5_1);
-            Vector512<float> a6 = Vector512.Create(a[6]);
-            c6_0 = Vector512.FusedMultiplyAdd(a6, b0, c6_0);
-            c6_1 = Vector512.FusedMultiplyAdd(a6, b1, c6_1);
-            Vector512<float> a7 = Vector512.Create(a[7]);
-            c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0);
-            c7_1 = Vector512.FusedMultiplyAdd(a7, b1, c7_1);
-            a += 8;
+            a += 5;
             b += 32;
         }
         if (beta == 0f)
@@ -57,12 +48,6 @@ internal static unsafe class MicroKernel512
             (c3_1 * alpha).Store(c + 3 * ldc + 16);
             (c4_0 * alpha).Store(c + 4 * ldc + 0);
             (c4_1 * alpha).Store(c + 4 * ldc + 16);
-            (c5_0 * alpha).Store(c + 5 * ldc + 0);
-            (c5_1 * alpha).Store(c + 5 * ldc + 16);
-            (c6_0 * alpha).Store(c + 6 * ldc + 0);
-            (c6_1 * alpha).Store(c + 6 * ldc + 16);
-            (c7_0 * alpha).Store(c + 7 * ldc + 0);
-            (c7_1 * alpha).Store(c + 7 * ldc + 16);
         }
         else
         {
@@ -76,12 +61,6 @@ internal static unsafe class MicroKernel512
             (c3_1 * alpha + Vector512.Load(c + 3 * ldc + 16) * beta).Store(c + 3 * ldc + 16);
             (c4_0 * alpha + Vector512.Load(c + 4 * ldc + 0) * beta).Store(c + 4 * ldc + 0);
             (c4_1 * alpha + Vector512.Load(c + 4 * ldc + 16) * beta).Store(c + 4 * ldc + 16);
-            (c5_0 * alpha + Vector512.Load(c + 5 * ldc + 0) * beta).Store(c + 5 * ldc + 0);
-            (c5_1 * alpha + Vector512.Load(c + 5 * ldc + 16) * beta).Store(c + 5 * ldc + 16);
-            (c6_0 * alpha + Vector512.Load(c + 6 * ldc + 0) * beta).Store(c + 6 * ldc + 0);
-            (c6_1 * alpha + Vector512.Load(c + 6 * ldc + 16) * beta).Store(c + 6 * ldc + 16);
-            (c7_0 * alpha + Vector512.Load(c + 7 * ldc + 0) * beta).Store(c + 7 * ldc + 0);
-            (c7_1 * alpha + Vector512.Load(c + 7 * ldc + 16) * beta).Store(c + 7 * ldc + 16);
         }
     }
 }
