@@ -11,7 +11,8 @@ public static class DatasetCatalog
     /// <summary>
     /// "mnist" (from <paramref name="dataDirectory"/>, else the cache), "spirals", "blobs" or
     /// "linear" (synthetic, standardized per feature on the training part), or a path to a .csv
-    /// file (label in the last column, header detected, 20 % held out with seed 0).
+    /// file (label in the last column, header detected, 20 % held out with seed 0), or a directory
+    /// holding the four MNIST files.
     /// </summary>
     /// <exception cref="DataException">Unknown name, missing or unreadable data.</exception>
     public static DataSplit Load(string nameOrPath, string? dataDirectory)
@@ -29,11 +30,21 @@ public static class DatasetCatalog
             case "linear":
                 return Standardized(SyntheticData.Linear(SyntheticSeed, part: 0), SyntheticData.Linear(SyntheticSeed, samples: 250, part: 1));
         }
+        if (Directory.Exists(nameOrPath) && MnistFiles.Find(nameOrPath) is not null)
+            return MnistReader.Load(nameOrPath);
         if (nameOrPath.EndsWith(".csv", StringComparison.OrdinalIgnoreCase) || File.Exists(nameOrPath))
         {
             if (!File.Exists(nameOrPath))
                 throw new DataException($"{nameOrPath}: file not found.");
-            return CsvReader.Load(nameOrPath);
+            try
+            {
+                return CsvReader.Load(nameOrPath);
+            }
+            catch (ArgumentException e)
+            {
+                // The reader validates as it builds; whatever slips through is still the file's fault.
+                throw new DataException($"{nameOrPath}: {e.Message}", e);
+            }
         }
         throw new DataException($"Unknown data set '{nameOrPath}': use one of {string.Join(", ", Names)} or a path to a .csv file.");
     }

@@ -105,6 +105,20 @@ public sealed class CsvReaderTests : IDisposable
     }
 
     [Fact]
+    public void Test_file_with_other_columns_or_labels_is_rejected()
+    {
+        var train = _dir.Write("train.csv", "1,2,0\n3,4,1\n");
+        var e = Assert.Throws<DataException>(() => CsvReader.Load(train, new CsvOptions { TestFile = _dir.Write("t1.csv", "1,0\n") }));
+        Assert.Contains("1 feature columns", e.Message);
+        e = Assert.Throws<DataException>(() => CsvReader.Load(train, new CsvOptions { TestFile = _dir.Write("t2.csv", "1,2,0\n1,2,-1\n") }));
+        Assert.Contains("t2.csv line 2", e.Message);
+        // A test label beyond the training classes widens the class count for both sets.
+        var split = CsvReader.Load(train, new CsvOptions { TestFile = _dir.Write("t3.csv", "1,2,4\n") });
+        Assert.Equal(5, split.Train.Classes);
+        Assert.Equal(5, split.Test.Classes);
+    }
+
+    [Fact]
     public void Seeded_split_is_deterministic_disjoint_and_complete()
     {
         var (train, test) = CsvReader.SplitRows(101, 0.2, seed: 7);

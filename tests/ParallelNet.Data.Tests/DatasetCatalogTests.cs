@@ -33,6 +33,7 @@ public sealed class DatasetCatalogTests : IDisposable
         var mnist = DatasetCatalog.Load("mnist", _dir.Path);
         Assert.Equal(6, mnist.Train.Count);
         Assert.Equal(Normalization.Mnist, mnist.Normalization);
+        Assert.Equal(mnist.Train.Features, DatasetCatalog.Load(_dir.Path, null).Train.Features);
     }
 
     [Fact]

