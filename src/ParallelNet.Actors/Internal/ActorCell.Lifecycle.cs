@@ -193,8 +193,7 @@ internal sealed partial class ActorCell
         bool noChildrenLeft;
         lock (childrenLock)
         {
-            if (children.TryGetValue(child.self.Path.Name, out ActorCell? known) && ReferenceEquals(known, child))
-                children.Remove(child.self.Path.Name);
+            RemoveChildLocked(child);
             noChildrenLeft = children.Count == 0;
         }
         stoppingChildren.Remove(child);
@@ -229,9 +228,22 @@ internal sealed partial class ActorCell
 
         List<SystemMessage> leftovers = mailbox.Close(envelope => system.PublishDeadLetter(envelope.Message, envelope.Sender, self));
         foreach (SystemMessage leftover in leftovers) HandleSystemMessageAfterDeath(leftover);
+        // Free the name before anyone hears of the death, so a watcher may reuse it at once.
+        parent?.ReleaseChildName(this);
         NotifyWatchersAndUnwatchAll();
 
         if (parent is not null) parent.mailbox.PostSystem(new ChildTerminated(this));
         else system.OnGuardianTerminated();
+    }
+
+    private void ReleaseChildName(ActorCell child)
+    {
+        lock (childrenLock) RemoveChildLocked(child);
+    }
+
+    private void RemoveChildLocked(ActorCell child)
+    {
+        if (children.TryGetValue(child.self.Path.Name, out ActorCell? known) && ReferenceEquals(known, child))
+            children.Remove(child.self.Path.Name);
     }
 }
