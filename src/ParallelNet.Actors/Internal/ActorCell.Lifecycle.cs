@@ -137,6 +137,7 @@ internal sealed partial class ActorCell
                 PublishError(ex, "PreRestart threw; the restart goes on");
             }
             actor = null;
+            timers.CancelAll(); // in case PreRestart started one
         }
         pendingRecreateCause = cause;
         if (stoppingChildren.Count == 0) FinishRecreate();
@@ -223,6 +224,7 @@ internal sealed partial class ActorCell
                 PublishError(ex, "PostStop threw; the actor is stopped anyway");
             }
             actor = null;
+            timers.CancelAll(); // in case PostStop started one
         }
         IsTerminated = true;
 
