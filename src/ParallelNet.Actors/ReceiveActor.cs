@@ -12,6 +12,7 @@ public abstract class ReceiveActor : ActorBase
     // The stack's top is the current behavior; Become replaces it, BecomeStacked pushes onto it.
     private readonly List<List<MessageHandler>> behaviors = [[]];
     private List<MessageHandler>? registering;
+    private bool constructing = true;
 
     protected ReceiveActor()
     {
@@ -58,8 +59,8 @@ public abstract class ReceiveActor : ActorBase
     private List<MessageHandler> Configure(Action configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
-        if (registering is not null)
-            throw new InvalidOperationException($"{GetType().Name}: Become cannot run inside the constructor or inside another Become's configure action.");
+        if (registering is not null && !constructing)
+            throw new InvalidOperationException($"{GetType().Name}: Become cannot run inside another Become's configure action.");
         var handlers = new List<MessageHandler>();
         registering = handlers;
         try
@@ -68,7 +69,8 @@ public abstract class ReceiveActor : ActorBase
         }
         finally
         {
-            registering = null;
+            // In the constructor, later Receive calls extend the behavior just chosen.
+            registering = constructing ? handlers : null;
         }
         return handlers;
     }
@@ -82,7 +84,11 @@ public abstract class ReceiveActor : ActorBase
         registering.Add(handler);
     }
 
-    internal override void OnConstructed() => registering = null;
+    internal override void OnConstructed()
+    {
+        constructing = false;
+        registering = null;
+    }
 
     internal override Task? Dispatch(object message)
     {

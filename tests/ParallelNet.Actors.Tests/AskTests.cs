@@ -11,6 +11,9 @@ public sealed class AskTests
 
     private sealed class Calculator : ReceiveActor
     {
+        /// <summary>The Akka convention: an actor publishes how to make it.</summary>
+        public static Props Props() => ParallelNet.Actors.Props.Create(() => new Calculator());
+
         public Calculator()
         {
             Receive<SquareRequested>(request => Sender.Tell(new Squared(request.Value * request.Value), Self));
@@ -24,7 +27,7 @@ public sealed class AskTests
     public async Task Ask_completes_with_the_reply()
     {
         await using var system = ActorSystem.Create("ask");
-        IActorRef calculator = system.ActorOf(Props.Create(() => new Calculator()), "calculator");
+        IActorRef calculator = system.ActorOf(Calculator.Props(), "calculator");
         Squared reply = await calculator.Ask<Squared>(new SquareRequested(12), TestProbe.DefaultWait);
         Assert.Equal(144, reply.Value);
     }
@@ -33,7 +36,7 @@ public sealed class AskTests
     public async Task A_Status_Failure_reply_faults_the_task_with_its_cause_and_a_wrong_type_says_so()
     {
         await using var system = ActorSystem.Create("ask-failure");
-        IActorRef calculator = system.ActorOf(Props.Create(() => new Calculator()), "calculator");
+        IActorRef calculator = system.ActorOf(Calculator.Props(), "calculator");
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => calculator.Ask<Squared>(new RefusalRequested("no"), TestProbe.DefaultWait));
         Assert.Equal("no", refused.Message);
         var wrongType = await Assert.ThrowsAsync<InvalidCastException>(() => calculator.Ask<Squared>("four", TestProbe.DefaultWait));
@@ -45,7 +48,7 @@ public sealed class AskTests
     {
         var clock = new ManualTimeProvider();
         await using var system = ActorSystem.Create("ask-timeout", clock);
-        IActorRef calculator = system.ActorOf(Props.Create(() => new Calculator()), "calculator");
+        IActorRef calculator = system.ActorOf(Calculator.Props(), "calculator");
 
         Task<Squared> pending = calculator.Ask<Squared>(new SilenceRequested(), TimeSpan.FromSeconds(5));
         clock.Advance(TimeSpan.FromSeconds(4.9));
@@ -64,7 +67,7 @@ public sealed class AskTests
     {
         var clock = new ManualTimeProvider();
         await using var system = ActorSystem.Create("ask-cancel", clock);
-        IActorRef calculator = system.ActorOf(Props.Create(() => new Calculator()), "calculator");
+        IActorRef calculator = system.ActorOf(Calculator.Props(), "calculator");
 
         await calculator.Ask<Squared>(new SquareRequested(3), TimeSpan.FromSeconds(5));
         Assert.Equal(0, clock.ActiveTimers);
@@ -80,7 +83,7 @@ public sealed class AskTests
     public async Task Ask_rejects_a_timeout_that_is_not_positive()
     {
         await using var system = ActorSystem.Create("ask-args");
-        IActorRef calculator = system.ActorOf(Props.Create(() => new Calculator()));
+        IActorRef calculator = system.ActorOf(Calculator.Props());
         // Checked synchronously, before anything is sent: the caller's bug surfaces at the call.
         Exception? thrown = Record.Exception(() => { _ = calculator.Ask<Squared>(new SquareRequested(1), TimeSpan.Zero); });
         var error = Assert.IsType<ArgumentOutOfRangeException>(thrown);

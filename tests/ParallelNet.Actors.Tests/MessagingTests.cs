@@ -148,7 +148,7 @@ public sealed class MessagingTests
     {
         public MoodyActor()
         {
-            Polite();
+            Become(Polite); // the Akka idiom for naming the initial behavior
         }
 
         private void Polite()

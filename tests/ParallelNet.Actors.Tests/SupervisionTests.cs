@@ -291,4 +291,19 @@ public sealed class SupervisionTests
 
         protected override void PreStart() => probe.Tell("PreStart", Self);
     }
+
+    [Fact]
+    public async Task Kill_makes_the_actor_fail_and_the_default_strategy_stops_it()
+    {
+        await using var system = ActorSystem.Create("kill");
+        var probe = new TestProbe(system);
+        IActorRef counter = system.ActorOf(Props.Create(() => new CounterActor(probe)), "counter");
+        Assert.Equal("PreStart", await probe.ExpectMsgAsync<string>());
+        probe.Watch(counter);
+
+        counter.Tell(new Increment());
+        counter.Tell(Kill.Instance);
+        Assert.Equal("PostStop", await probe.ExpectMsgAsync<string>());
+        Assert.Same(counter, (await probe.ExpectMsgAsync<Terminated>()).ActorRef);
+    }
 }

@@ -137,6 +137,7 @@ internal sealed partial class ActorCell
                 PublishError(ex, "PreRestart threw; the restart goes on");
             }
             actor = null;
+            timers.CancelAll(); // in case PreRestart started one
         }
         pendingRecreateCause = cause;
         if (stoppingChildren.Count == 0) FinishRecreate();
@@ -193,8 +194,7 @@ internal sealed partial class ActorCell
         bool noChildrenLeft;
         lock (childrenLock)
         {
-            if (children.TryGetValue(child.self.Path.Name, out ActorCell? known) && ReferenceEquals(known, child))
-                children.Remove(child.self.Path.Name);
+            RemoveChildLocked(child);
             noChildrenLeft = children.Count == 0;
         }
         stoppingChildren.Remove(child);
@@ -224,14 +224,28 @@ internal sealed partial class ActorCell
                 PublishError(ex, "PostStop threw; the actor is stopped anyway");
             }
             actor = null;
+            timers.CancelAll(); // in case PostStop started one
         }
         IsTerminated = true;
 
         List<SystemMessage> leftovers = mailbox.Close(envelope => system.PublishDeadLetter(envelope.Message, envelope.Sender, self));
         foreach (SystemMessage leftover in leftovers) HandleSystemMessageAfterDeath(leftover);
+        // Free the name before anyone hears of the death, so a watcher may reuse it at once.
+        parent?.ReleaseChildName(this);
         NotifyWatchersAndUnwatchAll();
 
         if (parent is not null) parent.mailbox.PostSystem(new ChildTerminated(this));
         else system.OnGuardianTerminated();
+    }
+
+    private void ReleaseChildName(ActorCell child)
+    {
+        lock (childrenLock) RemoveChildLocked(child);
+    }
+
+    private void RemoveChildLocked(ActorCell child)
+    {
+        if (children.TryGetValue(child.self.Path.Name, out ActorCell? known) && ReferenceEquals(known, child))
+            children.Remove(child.self.Path.Name);
     }
 }

@@ -16,8 +16,10 @@ internal sealed class Mailbox : IThreadPoolWorkItem
     private const int Idle = 0, Scheduled = 1, Closed = 2;
 
     private readonly ActorCell cell;
-    private readonly Channel<Envelope> userMessages = Channel.CreateUnbounded<Envelope>(
-        new UnboundedChannelOptions { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false });
+    /// <summary>Many writers, one reader (the mailbox's turn); the reader must support TryPeek, which the idle check relies on.</summary>
+    internal static readonly UnboundedChannelOptions UserQueueOptions = new() { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false };
+
+    private readonly Channel<Envelope> userMessages = Channel.CreateUnbounded<Envelope>(UserQueueOptions);
     private readonly Lock systemLock = new();
     private readonly Queue<SystemMessage> systemMessages = new();
     private readonly Action resumeAfterAsyncHandler;
