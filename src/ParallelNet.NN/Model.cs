@@ -19,6 +19,7 @@ public sealed class Model
     private readonly LossFunction _loss;
     private readonly BatchBuffer _inputs, _targets, _outputGradient;
     private readonly int _maxBatch;
+    private readonly ReshapeCache _flatOutputs = new(), _shapedOutputGradient = new();
     private Tensor? _l2Source;
     private (Tensor Parameter, Tensor Gradient)[] _l2Views = [];
 
@@ -163,13 +164,13 @@ public sealed class Model
         var t = _targets.Rows(count);
         Compute.Upload(targets, t);
         var dy = _outputGradient.Rows(count);
-        var outputs = y.Shape.Rank == 2 ? y : y.Reshape(new Shape(count, OutputShape.Size));
+        var outputs = y.Shape.Rank == 2 ? y : _flatOutputs.Reshape(y, new Shape(OutputShape.Size));
         LastOutputs = outputs;
         double loss = _loss.Compute(outputs, t, dy);
         int correct = _loss.CountCorrect(outputs, t, targets);
         if (backward)
         {
-            var dyShaped = y.Shape.Rank == 2 ? dy : dy.Reshape(y.Shape);
+            var dyShaped = y.Shape.Rank == 2 ? dy : _shapedOutputGradient.Reshape(dy, OutputShape);
             InputGradient = _network.Backward(dyShaped, inputGradient);
         }
         return new ShardResult(loss, correct, count);
