@@ -20,8 +20,7 @@ public sealed class Model
     private readonly BatchBuffer _inputs, _targets, _outputGradient;
     private readonly int _maxBatch;
     private readonly ReshapeCache _flatOutputs = new(), _shapedOutputGradient = new();
-    private Tensor? _l2Source;
-    private (Tensor Parameter, Tensor Gradient)[] _l2Views = [];
+    private readonly WeightViews _l2Parameters, _l2Gradients;
 
     private Model(ModelSpec spec, ICompute compute, int maxBatch)
     {
@@ -54,6 +53,8 @@ public sealed class Model
         _inputs = new BatchBuffer(compute, maxBatch, InputShape);
         _targets = new BatchBuffer(compute, maxBatch, new Shape(TargetSize));
         _outputGradient = new BatchBuffer(compute, maxBatch, new Shape(OutputShape.Size));
+        _l2Parameters = new WeightViews(Layout);
+        _l2Gradients = new WeightViews(Layout);
     }
 
     /// <summary>Builds the model with zeroed parameters (call <see cref="Initialize"/> or upload a checkpoint).</summary>
@@ -129,11 +130,9 @@ public sealed class Model
         CheckFlat(parameters, nameof(parameters));
         CheckFlat(averagedGradients, nameof(averagedGradients));
         if (lambda == 0f) return;
-        foreach (var info in Layout.Parameters)
-        {
-            if (info.Role != ParameterRole.Weight) continue;
-            Compute.Axpy(lambda, parameters.View(info.Offset, info.Shape), averagedGradients.View(info.Offset, info.Shape));
-        }
+        var weights = _l2Parameters.Of(parameters);
+        var gradients = _l2Gradients.Of(averagedGradients);
+        for (int i = 0; i < weights.Length; i++) Compute.Axpy(lambda, weights[i], gradients[i]);
     }
 
     /// <summary>The penalty lambda/2 · Σ w² over Weight slots, to add once per step to the reported mean loss.</summary>
@@ -141,14 +140,8 @@ public sealed class Model
     {
         CheckFlat(parameters, nameof(parameters));
         if (lambda == 0f) return 0.0;
-        if (!ReferenceEquals(parameters, _l2Source))
-        {
-            _l2Views = Layout.Parameters.Where(p => p.Role == ParameterRole.Weight)
-                .Select(p => (parameters.View(p.Offset, p.Shape), (Tensor)null!)).ToArray();
-            _l2Source = parameters;
-        }
         double sum = 0;
-        foreach (var (w, _) in _l2Views) sum += Compute.SumOfSquares(w);
+        foreach (var w in _l2Parameters.Of(parameters)) sum += Compute.SumOfSquares(w);
         return 0.5 * lambda * sum;
     }
 
