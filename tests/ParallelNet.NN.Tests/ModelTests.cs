@@ -257,6 +257,17 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void BatchNormRefusesAOneValueStatistic()
+    {
+        var model = Create("input: [3]\nloss: mse\nlayers: [{type: batchnorm1d}]", 4);
+        var e = Assert.Throws<InvalidOperationException>(() => model.TrainShard([1f, 2f, 3f], [0f, 0f, 0f], 1, Step));
+        Assert.Contains("more than one value per channel", e.Message);
+        Assert.Equal(1, model.Evaluate([1f, 2f, 3f], [0f, 0f, 0f], 1).Count); // eval uses the running statistics: fine
+        var image = Create("input: [2, 2, 2]\nloss: mse\nlayers: [{type: batchnorm2d}]", 4);
+        image.TrainShard(new float[8], new float[8], 1, Step); // one image still has 4 values per channel
+    }
+
+    [Fact]
     public void StepsDoNotAllocateBuffersPerStep()
     {
         // Buffers come from Model.Create; a step only takes cached views. Whatever a backend kernel may allocate
