@@ -30,7 +30,7 @@ public static class Pooling
             var output = y.Slice(p * oh * ow, oh * ow);
             if (IsPlainTwoByTwo(g))
             {
-                MaxForwardTwoByTwo(image, output, g.Width, oh, ow);
+                MaxForwardTwoByTwo(x, y, p * planeSize, g.Width, p * oh * ow, oh, ow);
                 continue;
             }
             for (int i = 0; i < oh; i++)
@@ -53,7 +53,7 @@ public static class Pooling
             gradient.Clear();
             if (IsPlainTwoByTwo(g))
             {
-                MaxBackwardTwoByTwo(image, upstream, gradient, g.Width, oh, ow);
+                MaxBackwardTwoByTwo(x, dy, dx, p * planeSize, g.Width, p * oh * ow, oh, ow);
                 continue;
             }
             for (int i = 0; i < oh; i++)
@@ -68,23 +68,24 @@ public static class Pooling
     private static bool IsPlainTwoByTwo(ConvGeometry g) =>
         g.KernelHeight == 2 && g.KernelWidth == 2 && g.StrideHeight == 2 && g.StrideWidth == 2 && g.PadHeight == 0 && g.PadWidth == 0;
 
-    private static void MaxForwardTwoByTwo(ReadOnlySpan<float> image, Span<float> output, int width, int oh, int ow)
+    // x, y, dy, dx are the whole tensors (so the vector path may read past a row); plane and out are the plane's offsets.
+    private static void MaxForwardTwoByTwo(ReadOnlySpan<float> x, Span<float> y, int plane, int width, int output, int oh, int ow)
     {
         for (int i = 0; i < oh; i++)
         {
-            int topRow = 2 * i * width, bottomRow = topRow + width;
-            var row = output.Slice(i * ow, ow);
-            for (int j = 0; j < row.Length; j++) row[j] = image[WindowArgMax(image, topRow + 2 * j, bottomRow + 2 * j)];
+            int topRow = plane + 2 * i * width, bottomRow = topRow + width, outRow = output + i * ow;
+            int done = MaxPoolTwoByTwo.IsSupported ? MaxPoolTwoByTwo.Forward(x, y, topRow, width, outRow, ow) : 0;
+            for (int j = done; j < ow; j++) y[outRow + j] = x[WindowArgMax(x, topRow + 2 * j, bottomRow + 2 * j)];
         }
     }
 
-    private static void MaxBackwardTwoByTwo(ReadOnlySpan<float> image, ReadOnlySpan<float> upstream, Span<float> gradient, int width, int oh, int ow)
+    private static void MaxBackwardTwoByTwo(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int plane, int width, int output, int oh, int ow)
     {
         for (int i = 0; i < oh; i++)
         {
-            int topRow = 2 * i * width, bottomRow = topRow + width;
-            var row = upstream.Slice(i * ow, ow);
-            for (int j = 0; j < row.Length; j++) gradient[WindowArgMax(image, topRow + 2 * j, bottomRow + 2 * j)] = row[j];
+            int topRow = plane + 2 * i * width, bottomRow = topRow + width, outRow = output + i * ow;
+            int done = MaxPoolTwoByTwo.IsSupported ? MaxPoolTwoByTwo.Backward(x, dy, dx, topRow, width, outRow, ow) : 0;
+            for (int j = done; j < ow; j++) dx[WindowArgMax(x, topRow + 2 * j, bottomRow + 2 * j)] = dy[outRow + j];
         }
     }
 
