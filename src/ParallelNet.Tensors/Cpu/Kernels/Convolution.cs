@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ParallelNet.Tensors.Cpu.Gemm;
 using ParallelNet.Tensors.Cpu.Internal;
 
@@ -96,6 +97,18 @@ public static class Convolution
                         var dest = image.Slice(h * g.Width, g.Width);
                         var sourceRow = source.Slice(i * ow, ow);
                         int w0 = kj - g.PadWidth;
+                        if (g.StrideWidth == 1)
+                        {
+                            // The same additions as the general loop, element for element, done as one vector add.
+                            int first = Math.Clamp(-w0, 0, ow);
+                            int last = Math.Clamp(g.Width - w0, first, ow);
+                            if (last > first)
+                            {
+                                var target = dest.Slice(w0 + first, last - first);
+                                TensorPrimitives.Add(target, sourceRow[first..last], target);
+                            }
+                            continue;
+                        }
                         for (int j = 0; j < ow; j++)
                         {
                             int w = w0 + j * g.StrideWidth;
@@ -139,20 +152,43 @@ public static class Convolution
         }
     }
 
-    /// <summary>dweight += Σ_s dy[s] @ im2col(x[s])ᵀ, samples in ascending order; dbias += Σ dy.</summary>
+    /// <summary>Scratch floats <see cref="BackwardFilter"/> needs besides the columns (a transposed accumulator for thin filters).</summary>
+    public static int FilterScratchLength(ConvGeometry g, int outChannels) =>
+        UsesTransposedAccumulator(g, outChannels) ? g.Channels * g.KernelHeight * g.KernelWidth * outChannels : 0;
+
+    /// <summary>
+    /// dweight += Σ_s dy[s] @ im2col(x[s])ᵀ over samples in ascending order (one GEMM per sample, whose k
+    /// runs over that sample's output positions); dbias += Σ dy. When the patch is narrower than the
+    /// output channels (a first layer on one input channel) the sum is formed transposed, [patch, outC],
+    /// so the GEMM's wide dimension is the wide one, and added into dweight once at the end.
+    /// </summary>
     public static void BackwardFilter(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dweight, Span<float> dbias,
-        ConvGeometry g, int outChannels, Span<float> columns, int gemmThreads)
+        ConvGeometry g, int outChannels, Span<float> columns, Span<float> scratch, int gemmThreads)
     {
         int inputSize = g.Channels * g.Height * g.Width;
         int plane = g.OutHeight * g.OutWidth;
         int patch = g.Channels * g.KernelHeight * g.KernelWidth;
         int samples = x.Length / inputSize;
         var cols = columns[..(patch * plane)];
+        bool transposed = UsesTransposedAccumulator(g, outChannels);
+        var accumulator = transposed ? scratch[..(patch * outChannels)] : Span<float>.Empty;
+        accumulator.Clear();
         for (int s = 0; s < samples; s++)
         {
             Im2Col(x.Slice(s * inputSize, inputSize), g, cols);
-            CpuGemm.Multiply(false, true, outChannels, patch, plane, 1f, dy.Slice(s * outChannels * plane, outChannels * plane), cols, 1f, dweight, gemmThreads);
+            var upstream = dy.Slice(s * outChannels * plane, outChannels * plane);
+            if (transposed) CpuGemm.Multiply(false, true, patch, outChannels, plane, 1f, cols, upstream, 1f, accumulator, gemmThreads);
+            else CpuGemm.Multiply(false, true, outChannels, patch, plane, 1f, upstream, cols, 1f, dweight, gemmThreads);
+        }
+        if (transposed)
+        {
+            for (int o = 0; o < outChannels; o++)
+            {
+                for (int p = 0; p < patch; p++) dweight[o * patch + p] += accumulator[p * outChannels + o];
+            }
         }
         if (!dbias.IsEmpty) Elementwise.AccumulateChannelSums(dy, dbias, outChannels, plane);
     }
+
+    private static bool UsesTransposedAccumulator(ConvGeometry g, int outChannels) => g.Channels * g.KernelHeight * g.KernelWidth < outChannels;
 }

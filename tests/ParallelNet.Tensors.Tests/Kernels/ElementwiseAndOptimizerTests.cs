@@ -1,0 +1,123 @@
+using ParallelNet.Tensors.Cpu;
+using ParallelNet.Tensors.Cpu.Kernels.Naive;
+
+namespace ParallelNet.Tensors.Tests.Kernels;
+
+public class ElementwiseAndOptimizerTests
+{
+    private readonly CpuCompute _compute = new(2);
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(15)]
+    [InlineData(17)]
+    [InlineData(1031)]
+    public void ElementwiseOps_MatchScalarLoops(int length)
+    {
+        var a = TestData.Uniform(length, length);
+        var b = TestData.Uniform(length, length + 1);
+        var t = (float[] d) => TestData.Tensor(d, length);
+
+        var y = new float[length];
+        _compute.Add(t(a), t(b), t(y));
+        TestData.AssertBitwiseEqual(a.Select((v, i) => v + b[i]).ToArray(), y, "add");
+        _compute.Multiply(t(a), t(b), t(y));
+        TestData.AssertBitwiseEqual(a.Select((v, i) => v * b[i]).ToArray(), y, "multiply");
+
+        var axpy = (float[])b.Clone();
+        _compute.Axpy(0.3f, t(a), t(axpy));
+        TestData.AssertClose(a.Select((v, i) => 0.3f * v + b[i]).ToArray(), axpy, 1e-7f, 1e-6f, "axpy");
+
+        var scaled = (float[])a.Clone();
+        _compute.Scale(t(scaled), -2.5f);
+        TestData.AssertBitwiseEqual(a.Select(v => v * -2.5f).ToArray(), scaled, "scale");
+
+        var clamped = (float[])a.Clone();
+        _compute.Clamp(t(clamped), -0.25f, 0.5f);
+        TestData.AssertBitwiseEqual(a.Select(v => Math.Clamp(v, -0.25f, 0.5f)).ToArray(), clamped, "clamp");
+
+        Assert.Equal(a.Sum(v => (double)v * v), _compute.SumOfSquares(t(a)), 1e-9);
+        Assert.False(_compute.HasNonFinite(t(a)));
+        foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+        {
+            var withBad = (float[])a.Clone();
+            withBad[length - 1] = bad;
+            Assert.True(_compute.HasNonFinite(t(withBad)), $"{bad} at the last of {length} elements");
+        }
+    }
+
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(7, 3, 5)]
+    [InlineData(4, 16, 49)]
+    public void Broadcasts_MatchScalarLoops(int samples, int channels, int inner)
+    {
+        int length = samples * channels * inner;
+        var x = TestData.Uniform(length, length);
+        var bias = TestData.Uniform(channels, length + 1);
+        var initial = TestData.Uniform(channels, length + 2);
+
+        var withChannelBias = (float[])x.Clone();
+        _compute.AddChannelBias(TestData.Tensor(withChannelBias, samples, channels, inner), TestData.Tensor(bias, channels), channels);
+        TestData.AssertBitwiseEqual(x.Select((v, i) => v + bias[i / inner % channels]).ToArray(), withChannelBias, "channel bias");
+
+        var channelSums = (float[])initial.Clone();
+        _compute.AccumulateChannelSums(TestData.Tensor(x, samples, channels, inner), TestData.Tensor(channelSums, channels), channels);
+        var expectedChannelSums = initial.Select((v, c) => v + (float)x.Where((_, i) => i / inner % channels == c).Sum(e => (double)e)).ToArray();
+        TestData.AssertClose(expectedChannelSums, channelSums, 1e-6f, 1e-6f, "channel sums");
+
+        int cols = channels * inner;
+        var rowBias = TestData.Uniform(cols, length + 3);
+        var withRowBias = (float[])x.Clone();
+        _compute.AddRowBias(TestData.Tensor(withRowBias, samples, cols), TestData.Tensor(rowBias, cols));
+        TestData.AssertBitwiseEqual(x.Select((v, i) => v + rowBias[i % cols]).ToArray(), withRowBias, "row bias");
+
+        var columnSums = TestData.Uniform(cols, length + 4);
+        var expectedColumnSums = (float[])columnSums.Clone();
+        for (int r = 0; r < samples; r++)
+        for (int c = 0; c < cols; c++) expectedColumnSums[c] += x[r * cols + c];
+        _compute.AccumulateColumnSums(TestData.Tensor(x, samples, cols), TestData.Tensor(columnSums, cols));
+        TestData.AssertBitwiseEqual(expectedColumnSums, columnSums, "column sums");
+    }
+
+    [Theory]
+    [InlineData(0f, 0f, false)]
+    [InlineData(0.9f, 0f, false)]
+    [InlineData(0.9f, 0.01f, true)]
+    public void Sgd_MatchesNaiveTwinOverSeveralSteps(float momentum, float weightDecay, bool nesterov)
+    {
+        const int length = 37;
+        var weights = TestData.Uniform(length, 1);
+        var expected = (float[])weights.Clone();
+        var velocity = new float[length];
+        var expectedVelocity = new float[length];
+        for (int step = 0; step < 4; step++)
+        {
+            var grad = TestData.Uniform(length, 10 + step);
+            NaiveOptimizers.SgdStep(expected, grad, expectedVelocity, 0.05f, momentum, weightDecay, nesterov, step == 0);
+            _compute.SgdStep(TestData.Tensor(weights, length), TestData.Tensor(grad, length), TestData.Tensor(velocity, length), 0.05f, momentum, weightDecay, nesterov, step == 0);
+        }
+        TestData.AssertClose(expected, weights, 1e-7f, 1e-6f, "weights");
+    }
+
+    [Theory]
+    [InlineData(0f, false)]
+    [InlineData(0.1f, false)]
+    [InlineData(0.1f, true)]
+    public void Adam_MatchesNaiveTwinOverSeveralSteps(float weightDecay, bool decoupled)
+    {
+        const int length = 37;
+        var weights = TestData.Uniform(length, 2);
+        var expected = (float[])weights.Clone();
+        var (m, v, expectedM, expectedV) = (new float[length], new float[length], new float[length], new float[length]);
+        for (int step = 1; step <= 4; step++)
+        {
+            var grad = TestData.Uniform(length, 20 + step);
+            NaiveOptimizers.AdamStep(expected, grad, expectedM, expectedV, 0.01f, 0.9f, 0.999f, 1e-8f, weightDecay, decoupled, step);
+            _compute.AdamStep(TestData.Tensor(weights, length), TestData.Tensor(grad, length), TestData.Tensor(m, length), TestData.Tensor(v, length), 0.01f, 0.9f, 0.999f, 1e-8f, weightDecay, decoupled, step);
+        }
+        TestData.AssertClose(expected, weights, 1e-7f, 1e-6f, "weights");
+        TestData.AssertClose(expectedM, m, 1e-7f, 1e-6f, "first moment");
+        TestData.AssertClose(expectedV, v, 1e-9f, 1e-6f, "second moment");
+    }
+}
