@@ -256,6 +256,26 @@ public sealed class ModelTests
         Assert.Contains("has 3 elements but this model's flat layout has 15", Assert.Throws<ArgumentException>(() => model.ApplyL2(Tensor.Zeros(3), model.Gradients, 1f)).Message);
     }
 
+    [Theory]
+    [InlineData("cnn")]
+    [InlineData("resnet-small")]
+    public void GradientsAreBitwiseTheSameWhateverTheThreadCount(string preset)
+    {
+        var spec = ModelSpec.Preset(preset);
+        int count = 3;
+        var inputs = TestSupport.RandomFloats(count * spec.Input.Size, 21);
+        var labels = Enumerable.Range(0, count).Select(i => (float)(i * 7 % 10)).ToArray();
+        int[] Gradients(int threads)
+        {
+            var model = Model.Create(spec, new ParallelNet.Tensors.Cpu.CpuCompute(threads), count);
+            model.Initialize(77);
+            model.TrainShard(inputs, labels, count, Step);
+            return TestSupport.Download(model.Compute, model.Gradients).Select(BitConverter.SingleToInt32Bits).ToArray();
+        }
+        Assert.Equal(Gradients(1), Gradients(2));
+        Assert.Equal(Gradients(1), Gradients(3));
+    }
+
     [Fact]
     public void BatchNormRefusesAOneValueStatistic()
     {
