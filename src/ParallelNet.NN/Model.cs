@@ -151,8 +151,10 @@ public sealed class Model
     /// </summary>
     internal ShardResult RunShard(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int count, bool training, StepContext context, bool backward, bool inputGradient = false)
     {
+        CheckCount(count);
         if (targets.Length != count * TargetSize)
             throw new ArgumentException($"targets holds {targets.Length} floats but {count} samples of {TargetSize} need {count * TargetSize}.", nameof(targets));
+        if (LossNames.UsesClassLabels(Spec.Loss)) CheckLabels(targets);
         var y = ForwardUploaded(inputs, count, training, context);
         var t = _targets.Rows(count);
         Compute.Upload(targets, t);
@@ -177,13 +179,29 @@ public sealed class Model
 
     private Tensor ForwardUploaded(ReadOnlySpan<float> inputs, int count, bool training, StepContext context)
     {
-        if (count <= 0 || count > _maxBatch)
-            throw new ArgumentOutOfRangeException(nameof(count), $"count must be in [1, {_maxBatch}] (maxBatch given to Model.Create), got {count}.");
+        CheckCount(count);
         if (inputs.Length != count * InputShape.Size)
             throw new ArgumentException($"inputs holds {inputs.Length} floats but {count} samples of shape {InputShape} need {count * InputShape.Size}.", nameof(inputs));
         var x = _inputs.Rows(count);
         Compute.Upload(inputs, x);
         return _network.Forward(x, new PassContext(training, context));
+    }
+
+    private void CheckCount(int count)
+    {
+        if (count <= 0 || count > _maxBatch)
+            throw new ArgumentOutOfRangeException(nameof(count), $"count must be in [1, {_maxBatch}] (maxBatch given to Model.Create), got {count}.");
+    }
+
+    private void CheckLabels(ReadOnlySpan<float> labels)
+    {
+        int classes = OutputShape.Size;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            float label = labels[i];
+            if (!(label >= 0 && label < classes && label == MathF.Floor(label)))
+                throw new ArgumentException($"Target {i} is {label}, but {LossNames.ToName(Spec.Loss)} needs class indices 0..{classes - 1} (the model has {classes} outputs).", "targets");
+        }
     }
 
     private void CheckFlat(Tensor t, string name)

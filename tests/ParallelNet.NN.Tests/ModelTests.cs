@@ -253,6 +253,8 @@ public sealed class ModelTests
         Assert.Contains("targets holds 3 floats but 2 samples of 1 need 2", Assert.Throws<ArgumentException>(() => model.Evaluate(new float[8], new float[3], 2)).Message);
         Assert.Contains("outputs holds 5 floats but 2 samples need 6", Assert.Throws<ArgumentException>(() => model.Predict(new float[8], 2, new float[5])).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => Model.Create(model.Spec, model.Compute, 0));
+        Assert.Contains("Target 1 is 3, but cross_entropy needs class indices 0..2", Assert.Throws<ArgumentException>(() => model.Evaluate(new float[8], [0f, 3f], 2)).Message);
+        Assert.Contains("Target 0 is 0.5", Assert.Throws<ArgumentException>(() => model.TrainShard(new float[8], [0.5f, 1f], 2, Step)).Message);
         Assert.Contains("has 3 elements but this model's flat layout has 15", Assert.Throws<ArgumentException>(() => model.ApplyL2(Tensor.Zeros(3), model.Gradients, 1f)).Message);
     }
 
