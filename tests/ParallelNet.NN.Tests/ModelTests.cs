@@ -279,6 +279,21 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void SkippingUnusedInputGradientsChangesNoParameterGradient()
+    {
+        const string yaml = "input: [2, 3]\nloss: cross_entropy\nlayers: [{type: flatten}, {type: dropout, p: 0.3}, {type: linear, out: 4}, {type: relu}, {type: linear, out: 3}]";
+        var inputs = TestSupport.RandomFloats(4 * 6, 31);
+        float[] labels = [2, 0, 1, 1];
+        var lean = Create(yaml, 4);
+        lean.TrainShard(inputs, labels, 4, Step);
+        var full = Create(yaml, 4);
+        full.RunShard(inputs, labels, 4, training: true, Step, backward: true, inputGradient: true);
+        Assert.Null(lean.InputGradient);
+        Assert.NotNull(full.InputGradient);
+        Assert.Equal(TestSupport.Download(full.Compute, full.Gradients), TestSupport.Download(lean.Compute, lean.Gradients));
+    }
+
+    [Fact]
     public void BatchNormRefusesAOneValueStatistic()
     {
         var model = Create("input: [3]\nloss: mse\nlayers: [{type: batchnorm1d}]", 4);
