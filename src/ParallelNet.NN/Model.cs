@@ -19,8 +19,8 @@ public sealed class Model
     private readonly LossFunction _loss;
     private readonly BatchBuffer _inputs, _targets, _outputGradient;
     private readonly int _maxBatch;
-    private Tensor? _l2Source;
-    private (Tensor Parameter, Tensor Gradient)[] _l2Views = [];
+    private readonly ReshapeCache _flatOutputs = new(), _shapedOutputGradient = new();
+    private readonly WeightViews _l2Parameters, _l2Gradients;
 
     private Model(ModelSpec spec, ICompute compute, int maxBatch)
     {
@@ -53,6 +53,8 @@ public sealed class Model
         _inputs = new BatchBuffer(compute, maxBatch, InputShape);
         _targets = new BatchBuffer(compute, maxBatch, new Shape(TargetSize));
         _outputGradient = new BatchBuffer(compute, maxBatch, new Shape(OutputShape.Size));
+        _l2Parameters = new WeightViews(Layout);
+        _l2Gradients = new WeightViews(Layout);
     }
 
     /// <summary>Builds the model with zeroed parameters (call <see cref="Initialize"/> or upload a checkpoint).</summary>
@@ -128,11 +130,9 @@ public sealed class Model
         CheckFlat(parameters, nameof(parameters));
         CheckFlat(averagedGradients, nameof(averagedGradients));
         if (lambda == 0f) return;
-        foreach (var info in Layout.Parameters)
-        {
-            if (info.Role != ParameterRole.Weight) continue;
-            Compute.Axpy(lambda, parameters.View(info.Offset, info.Shape), averagedGradients.View(info.Offset, info.Shape));
-        }
+        var weights = _l2Parameters.Of(parameters);
+        var gradients = _l2Gradients.Of(averagedGradients);
+        for (int i = 0; i < weights.Length; i++) Compute.Axpy(lambda, weights[i], gradients[i]);
     }
 
     /// <summary>The penalty lambda/2 · Σ w² over Weight slots, to add once per step to the reported mean loss.</summary>
@@ -140,14 +140,8 @@ public sealed class Model
     {
         CheckFlat(parameters, nameof(parameters));
         if (lambda == 0f) return 0.0;
-        if (!ReferenceEquals(parameters, _l2Source))
-        {
-            _l2Views = Layout.Parameters.Where(p => p.Role == ParameterRole.Weight)
-                .Select(p => (parameters.View(p.Offset, p.Shape), (Tensor)null!)).ToArray();
-            _l2Source = parameters;
-        }
         double sum = 0;
-        foreach (var (w, _) in _l2Views) sum += Compute.SumOfSquares(w);
+        foreach (var w in _l2Parameters.Of(parameters)) sum += Compute.SumOfSquares(w);
         return 0.5 * lambda * sum;
     }
 
@@ -157,19 +151,21 @@ public sealed class Model
     /// </summary>
     internal ShardResult RunShard(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int count, bool training, StepContext context, bool backward, bool inputGradient = false)
     {
+        CheckCount(count);
         if (targets.Length != count * TargetSize)
             throw new ArgumentException($"targets holds {targets.Length} floats but {count} samples of {TargetSize} need {count * TargetSize}.", nameof(targets));
+        if (LossNames.UsesClassLabels(Spec.Loss)) CheckLabels(targets);
         var y = ForwardUploaded(inputs, count, training, context);
         var t = _targets.Rows(count);
         Compute.Upload(targets, t);
         var dy = _outputGradient.Rows(count);
-        var outputs = y.Shape.Rank == 2 ? y : y.Reshape(new Shape(count, OutputShape.Size));
+        var outputs = y.Shape.Rank == 2 ? y : _flatOutputs.Reshape(y, new Shape(OutputShape.Size));
         LastOutputs = outputs;
         double loss = _loss.Compute(outputs, t, dy);
         int correct = _loss.CountCorrect(outputs, t, targets);
         if (backward)
         {
-            var dyShaped = y.Shape.Rank == 2 ? dy : dy.Reshape(y.Shape);
+            var dyShaped = y.Shape.Rank == 2 ? dy : _shapedOutputGradient.Reshape(dy, OutputShape);
             InputGradient = _network.Backward(dyShaped, inputGradient);
         }
         return new ShardResult(loss, correct, count);
@@ -183,13 +179,29 @@ public sealed class Model
 
     private Tensor ForwardUploaded(ReadOnlySpan<float> inputs, int count, bool training, StepContext context)
     {
-        if (count <= 0 || count > _maxBatch)
-            throw new ArgumentOutOfRangeException(nameof(count), $"count must be in [1, {_maxBatch}] (maxBatch given to Model.Create), got {count}.");
+        CheckCount(count);
         if (inputs.Length != count * InputShape.Size)
             throw new ArgumentException($"inputs holds {inputs.Length} floats but {count} samples of shape {InputShape} need {count * InputShape.Size}.", nameof(inputs));
         var x = _inputs.Rows(count);
         Compute.Upload(inputs, x);
         return _network.Forward(x, new PassContext(training, context));
+    }
+
+    private void CheckCount(int count)
+    {
+        if (count <= 0 || count > _maxBatch)
+            throw new ArgumentOutOfRangeException(nameof(count), $"count must be in [1, {_maxBatch}] (maxBatch given to Model.Create), got {count}.");
+    }
+
+    private void CheckLabels(ReadOnlySpan<float> labels)
+    {
+        int classes = OutputShape.Size;
+        for (int i = 0; i < labels.Length; i++)
+        {
+            float label = labels[i];
+            if (!(label >= 0 && label < classes && label == MathF.Floor(label)))
+                throw new ArgumentException($"Target {i} is {label}, but {LossNames.ToName(Spec.Loss)} needs class indices 0..{classes - 1} (the model has {classes} outputs).", "targets");
+        }
     }
 
     private void CheckFlat(Tensor t, string name)

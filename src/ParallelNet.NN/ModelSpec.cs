@@ -48,6 +48,9 @@ public sealed partial class ModelSpec
     /// <summary>L2 strength lambda: the step adds lambda/2 Σ w² to the loss and lambda·w to the averaged gradient of every Weight.</summary>
     public float L2 { get; }
 
+    /// <summary>Every layer type a spec may use (the <c>type</c> values).</summary>
+    public static IReadOnlyList<string> LayerTypes => LayerFactory.LayerTypes;
+
     /// <summary>Parses YAML or JSON; throws <see cref="ModelSpecException"/> naming what is wrong.</summary>
     public static ModelSpec Parse(string text) => SpecYaml.Parse(text);
 

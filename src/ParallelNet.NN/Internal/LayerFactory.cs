@@ -6,7 +6,7 @@ namespace ParallelNet.NN.Internal;
 /// <summary>Turns a <see cref="ModelSpec"/> into a tree of modules, inferring every shape; no buffers are allocated here.</summary>
 internal static class LayerFactory
 {
-    public static readonly string[] LayerTypes =
+    public static readonly IReadOnlyList<string> LayerTypes =
     [
         "linear", "conv2d", "maxpool2d", "avgpool2d", "flatten", "dropout", "batchnorm1d", "batchnorm2d", "residual",
         "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "rrelu", "softmax", "maxout", "step",

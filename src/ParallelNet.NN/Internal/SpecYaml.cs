@@ -25,6 +25,11 @@ internal static partial class SpecYaml
         {
             throw new ModelSpecException($"Model spec is not valid YAML/JSON at line {e.Start.Line}, column {e.Start.Column}: {e.Message}", e);
         }
+        catch (InvalidOperationException e)
+        {
+            // YamlDotNet reports some unterminated structures this way instead of as a YamlException.
+            throw new ModelSpecException("Model spec is not valid YAML/JSON: the text ends inside a structure (an unclosed [ or { ?).", e);
+        }
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new ModelSpecException("Model spec must be one mapping with the keys input, layers, loss and optionally l2.");
 

@@ -72,6 +72,8 @@ internal sealed class BatchNorm : Module
         var y = _output.Rows(n);
         if (_training)
         {
+            if (n * (InputShape.Size / Channels) < 2)
+                throw new InvalidOperationException($"Batch norm in training needs more than one value per channel, but a shard of {n} sample(s) of shape {InputShape} gives one (PyTorch refuses this too); use shards of at least 2 samples.");
             _compute.BatchNormForwardTraining(x, _gamma.Value, _beta.Value, y, _savedMean, _savedInvStd, _unbiasedVariance, Channels, Epsilon);
         }
         else

@@ -7,6 +7,8 @@ namespace ParallelNet.NN.Layers;
 internal sealed class Sequential : Module
 {
     private readonly Module[] _children;
+    // Index of the first child that owns parameters: below it no gradient is needed unless the caller asks for dx.
+    private int _firstChildWithParameters = int.MaxValue;
 
     public Sequential(Shape inputShape, IReadOnlyList<Module> children) : base(inputShape)
     {
@@ -25,7 +27,12 @@ internal sealed class Sequential : Module
 
     public override void DeclareParameters(ParameterRegistry registry, string prefix)
     {
-        for (int i = 0; i < _children.Length; i++) _children[i].DeclareParameters(registry, $"{prefix}{i}.");
+        for (int i = 0; i < _children.Length; i++)
+        {
+            int before = registry.Slots.Count;
+            _children[i].DeclareParameters(registry, $"{prefix}{i}.");
+            if (registry.Slots.Count > before && _firstChildWithParameters == int.MaxValue) _firstChildWithParameters = i;
+        }
     }
 
     public override void Bind(ICompute compute, int maxBatch)
@@ -44,10 +51,11 @@ internal sealed class Sequential : Module
     public override Tensor? Backward(Tensor dy, bool needInputGradient)
     {
         Tensor? gradient = dy;
-        for (int i = _children.Length - 1; i >= 0 && gradient is not null; i--)
+        for (int i = _children.Length - 1; i >= 0 && gradient is not null && (needInputGradient || i >= _firstChildWithParameters); i--)
         {
-            gradient = _children[i].Backward(gradient, i > 0 || needInputGradient);
+            // e.g. the mlp's first linear layer sits after a flatten: its dx (the largest product) is never used.
+            gradient = _children[i].Backward(gradient, needInputGradient || i > _firstChildWithParameters);
         }
-        return gradient;
+        return needInputGradient ? gradient : null;
     }
 }

@@ -138,14 +138,16 @@ public sealed class CpuCompute : ICompute
     public void Conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dweight, Tensor? dbias, ConvGeometry g, int outChannels)
     {
         Convolution.Validate("Conv2dBackwardFilter", g, outChannels, x.Length, dweight.Length, dy.Length, dbias?.Length ?? -1);
-        var columns = _workspaces.Rent(Convolution.ColumnsLength(g));
+        int columnsLength = Convolution.ColumnsLength(g);
+        var workspace = _workspaces.Rent(columnsLength + Convolution.FilterScratchLength(g, outChannels));
         try
         {
-            Convolution.BackwardFilter(x.Span, dy.Span, dweight.Span, dbias is null ? Span<float>.Empty : dbias.Span, g, outChannels, columns, Threads);
+            Convolution.BackwardFilter(x.Span, dy.Span, dweight.Span, dbias is null ? Span<float>.Empty : dbias.Span, g, outChannels,
+                workspace.AsSpan(0, columnsLength), workspace.AsSpan(columnsLength), Threads);
         }
         finally
         {
-            _workspaces.Return(columns);
+            _workspaces.Return(workspace);
         }
     }
 

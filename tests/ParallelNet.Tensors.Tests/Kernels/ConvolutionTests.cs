@@ -18,6 +18,13 @@ public class ConvolutionTests
         [3, 8, 14, 14, 16, 3, 3, 1, 1, 1, 1],
         [2, 2, 5, 9, 3, 5, 1, 1, 2, 2, 0],
         [1, 3, 4, 4, 2, 4, 4, 3, 3, 2, 2],
+        // Patches narrower than the output channels take the transposed filter-gradient path.
+        [3, 1, 10, 9, 16, 3, 3, 1, 1, 1, 1],
+        [2, 1, 5, 5, 6, 2, 2, 2, 1, 0, 1],
+        // Stride 1 with output width = input width takes the block-copy im2col/col2im path, incl. odd kernels and all-padding rows.
+        [2, 2, 6, 5, 3, 5, 3, 1, 1, 0, 1],
+        [1, 2, 4, 3, 2, 1, 5, 1, 1, 2, 2],
+        [2, 3, 1, 7, 2, 3, 3, 1, 1, 1, 1],
     }.Select(dims => new object[] { dims });
 
     [Theory]

@@ -101,6 +101,28 @@ public class ElementwiseAndOptimizerTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void VectorizedUpdates_AreBitwiseTheScalarTail(bool adam)
+    {
+        // Element by element (spans of length 1) runs only the scalar loop; the whole span runs the vector loop.
+        const int length = 45;
+        var weights = TestData.Uniform(length, 3);
+        var grad = TestData.Uniform(length, 4);
+        var (first, second) = (TestData.Uniform(length, 5), TestData.Uniform(length, 6, 0f, 1f));
+        var (w1, m1, v1) = ((float[])weights.Clone(), (float[])first.Clone(), (float[])second.Clone());
+        void Step(Span<float> w, Span<float> g, Span<float> m, Span<float> v)
+        {
+            if (adam) ParallelNet.Tensors.Cpu.Kernels.Optimizers.AdamStep(w, g, m, v, 0.01f, 0.9f, 0.999f, 1e-8f, 0.1f, false, 3);
+            else ParallelNet.Tensors.Cpu.Kernels.Optimizers.SgdStep(w, g, m, 0.05f, 0.9f, 0.01f, true, false);
+        }
+        Step(w1, grad, m1, v1);
+        for (int i = 0; i < length; i++) Step(weights.AsSpan(i, 1), grad.AsSpan(i, 1), first.AsSpan(i, 1), second.AsSpan(i, 1));
+        TestData.AssertBitwiseEqual(weights, w1, "weights");
+        TestData.AssertBitwiseEqual(first, m1, "first moment or velocity");
+    }
+
+    [Theory]
     [InlineData(0f, false)]
     [InlineData(0.1f, false)]
     [InlineData(0.1f, true)]

@@ -15,6 +15,9 @@ public class PoolingTests
         [2, 1, 6, 7, 4, 5, 3, 2, 2, 2],
         [5, 3, 28, 28, 2, 2, 2, 2, 0, 0],
         [1, 2, 5, 5, 5, 5, 1, 1, 2, 2],
+        // 2x2 stride 2 with rows wide enough for whole 16-window vectors, even and odd.
+        [2, 2, 6, 40, 2, 2, 2, 2, 0, 0],
+        [1, 2, 7, 35, 2, 2, 2, 2, 0, 0],
     }.Select(dims => new object[] { dims });
 
     [Theory]
@@ -56,6 +59,28 @@ public class PoolingTests
             TestData.AssertClose(expectedAvg, avg, 1e-6f, 1e-5f, $"average forward, {threads} threads");
             TestData.AssertClose(expectedAvgDx, avgDx, 1e-6f, 1e-5f, $"average backward, {threads} threads");
         }
+    }
+
+    [Theory]
+    [InlineData(2, 2)]
+    [InlineData(3, 3)]
+    public void MaxPool_WithNaNsAndSignedZeroTies_IsBitwiseTheNaiveTwin(int kernel, int stride)
+    {
+        var g = new ConvGeometry(3, 8, 66, kernel, kernel, stride, stride, 0, 0);
+        float[] palette = [0f, -0f, 1f, -1f, float.NaN, 2f];
+        var random = new System.Random(5);
+        var x = Enumerable.Range(0, 2 * 3 * 8 * 66).Select(_ => palette[random.Next(palette.Length)]).ToArray();
+        var dy = TestData.Uniform(2 * 3 * g.OutHeight * g.OutWidth, 6);
+        var (expected, expectedDx) = (new float[dy.Length], new float[x.Length]);
+        NaivePooling.MaxForward(x, expected, g);
+        NaivePooling.MaxBackward(x, dy, expectedDx, g);
+        var (y, dx) = (new float[dy.Length], new float[x.Length]);
+        int[] xShape = [2, 3, 8, 66], yShape = [2, 3, g.OutHeight, g.OutWidth];
+        var compute = new CpuCompute(2);
+        compute.MaxPool2dForward(TestData.Tensor(x, xShape), TestData.Tensor(y, yShape), g);
+        compute.MaxPool2dBackward(TestData.Tensor(x, xShape), TestData.Tensor(dy, yShape), TestData.Tensor(dx, xShape), g);
+        TestData.AssertBitwiseEqual(expected, y, "forward");
+        TestData.AssertBitwiseEqual(expectedDx, dx, "backward");
     }
 
     [Fact]

@@ -15,15 +15,9 @@ public static class Activations
             case ActivationKind.Identity: x.CopyTo(y); break;
             case ActivationKind.Sigmoid: TensorPrimitives.Sigmoid(x, y); break;
             case ActivationKind.Tanh: TensorPrimitives.Tanh(x, y); break;
-            case ActivationKind.Relu:
-                for (int i = 0; i < x.Length; i++) y[i] = x[i] > 0f ? x[i] : 0f;
-                break;
-            case ActivationKind.LeakyRelu:
-                for (int i = 0; i < x.Length; i++) y[i] = x[i] > 0f ? x[i] : alpha * x[i];
-                break;
-            case ActivationKind.Step:
-                for (int i = 0; i < x.Length; i++) y[i] = x[i] >= 0f ? 1f : 0f;
-                break;
+            case ActivationKind.Relu: SimdMap.Apply(new PositivePartOp(), x, x, y); break;
+            case ActivationKind.LeakyRelu: SimdMap.Apply(new LeakyReluForwardOp(alpha), x, x, y); break;
+            case ActivationKind.Step: SimdMap.Apply(new StepOp(), x, x, y); break;
             default: throw new ArgumentOutOfRangeException(nameof(kind), $"ActivationForward: unknown activation {kind}.");
         }
     }
@@ -38,19 +32,19 @@ public static class Activations
             case ActivationKind.Identity: dy.CopyTo(dx); break;
             case ActivationKind.Sigmoid:
                 KernelChecks.SameLength(op, y.Length, dy.Length, "y", "dy");
-                for (int i = 0; i < dy.Length; i++) dx[i] = dy[i] * y[i] * (1f - y[i]);
+                SimdMap.Apply(new SigmoidBackwardOp(), y, dy, dx);
                 break;
             case ActivationKind.Tanh:
                 KernelChecks.SameLength(op, y.Length, dy.Length, "y", "dy");
-                for (int i = 0; i < dy.Length; i++) dx[i] = dy[i] * (1f - y[i] * y[i]);
+                SimdMap.Apply(new TanhBackwardOp(), y, dy, dx);
                 break;
             case ActivationKind.Relu:
                 KernelChecks.SameLength(op, x.Length, dy.Length, "x", "dy");
-                for (int i = 0; i < dy.Length; i++) dx[i] = x[i] > 0f ? dy[i] : 0f;
+                SimdMap.Apply(new PositivePartOp(), x, dy, dx);
                 break;
             case ActivationKind.LeakyRelu:
                 KernelChecks.SameLength(op, x.Length, dy.Length, "x", "dy");
-                for (int i = 0; i < dy.Length; i++) dx[i] = x[i] > 0f ? dy[i] : alpha * dy[i];
+                SimdMap.Apply(new LeakyReluBackwardOp(alpha), x, dy, dx);
                 break;
             case ActivationKind.Step: dx.Clear(); break;
             default: throw new ArgumentOutOfRangeException(nameof(kind), $"ActivationBackward: unknown activation {kind}.");

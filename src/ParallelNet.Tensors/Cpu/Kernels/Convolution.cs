@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using ParallelNet.Tensors.Cpu.Gemm;
 using ParallelNet.Tensors.Cpu.Internal;
 
@@ -31,6 +32,11 @@ public static class Convolution
     /// <summary>Unfolds one sample x [C, H, W] into columns [C*kh*kw, oh*ow]; padded positions become 0.</summary>
     public static void Im2Col(ReadOnlySpan<float> x, ConvGeometry g, Span<float> columns)
     {
+        if (IsSameSizeStrideOne(g))
+        {
+            SameSizeIm2Col(x, g, columns);
+            return;
+        }
         int oh = g.OutHeight, ow = g.OutWidth, plane = oh * ow;
         int row = 0;
         for (int c = 0; c < g.Channels; c++)
@@ -76,9 +82,15 @@ public static class Convolution
     }
 
     /// <summary>Folds columns back into dx [C, H, W] (overwritten), summing overlapping windows in a fixed order.</summary>
-    public static void Col2Im(ReadOnlySpan<float> columns, ConvGeometry g, Span<float> dx)
+    /// <remarks>May zero entries of <paramref name="columns"/> that fall in the padding (they are scratch).</remarks>
+    public static void Col2Im(Span<float> columns, ConvGeometry g, Span<float> dx)
     {
         dx.Clear();
+        if (IsSameSizeStrideOne(g))
+        {
+            SameSizeCol2Im(columns, g, dx);
+            return;
+        }
         int oh = g.OutHeight, ow = g.OutWidth, plane = oh * ow;
         int row = 0;
         for (int c = 0; c < g.Channels; c++)
@@ -96,12 +108,97 @@ public static class Convolution
                         var dest = image.Slice(h * g.Width, g.Width);
                         var sourceRow = source.Slice(i * ow, ow);
                         int w0 = kj - g.PadWidth;
+                        if (g.StrideWidth == 1)
+                        {
+                            // The same additions as the general loop, element for element, done as one vector add.
+                            int first = Math.Clamp(-w0, 0, ow);
+                            int last = Math.Clamp(g.Width - w0, first, ow);
+                            if (last > first)
+                            {
+                                var target = dest.Slice(w0 + first, last - first);
+                                TensorPrimitives.Add(target, sourceRow[first..last], target);
+                            }
+                            continue;
+                        }
                         for (int j = 0; j < ow; j++)
                         {
                             int w = w0 + j * g.StrideWidth;
                             if ((uint)w < (uint)g.Width) dest[w] += sourceRow[j];
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Stride 1 with the output as wide as the input ("same" padding, the cnn presets): a column row is
+    /// then the image shifted by one constant offset, so it is one block copy (or add), with the columns
+    /// that would wrap into the neighbouring image row zeroed, instead of a short copy per output row.
+    /// </summary>
+    private static bool IsSameSizeStrideOne(ConvGeometry g) => g.StrideHeight == 1 && g.StrideWidth == 1 && g.OutWidth == g.Width && g.PadWidth < g.Width;
+
+    /// <summary>For kernel position (ki, kj): the valid output rows [rowStart, rowEnd), the wrapped columns on each side, and the shift into the image.</summary>
+    private static (int RowStart, int RowEnd, int ZeroLeft, int ZeroRight, int Shift) SameSizeWindow(ConvGeometry g, int ki, int kj)
+    {
+        int dh = ki - g.PadHeight, dw = kj - g.PadWidth;
+        int rowStart = Math.Clamp(-dh, 0, g.OutHeight), rowEnd = Math.Clamp(g.Height - dh, rowStart, g.OutHeight);
+        return (rowStart, rowEnd, Math.Min(Math.Max(-dw, 0), g.Width), Math.Min(Math.Max(dw, 0), g.Width), dh * g.Width + dw);
+    }
+
+    private static void SameSizeIm2Col(ReadOnlySpan<float> x, ConvGeometry g, Span<float> columns)
+    {
+        int width = g.Width, plane = g.OutHeight * width, imageSize = g.Height * width;
+        int row = 0;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            var image = x.Slice(c * imageSize, imageSize);
+            for (int ki = 0; ki < g.KernelHeight; ki++)
+            {
+                for (int kj = 0; kj < g.KernelWidth; kj++, row++)
+                {
+                    var dest = columns.Slice(row * plane, plane);
+                    var (rowStart, rowEnd, zeroLeft, zeroRight, shift) = SameSizeWindow(g, ki, kj);
+                    dest[..(rowStart * width)].Clear();
+                    dest[(rowEnd * width)..].Clear();
+                    if (rowEnd == rowStart) continue;
+                    // Copy [first, last) of the valid rows; the few entries outside the image at either end stay for the loop below.
+                    int first = rowStart * width + zeroLeft, last = rowEnd * width - zeroRight;
+                    if (last > first) image.Slice(first + shift, last - first).CopyTo(dest[first..last]);
+                    for (int i = rowStart; i < rowEnd; i++)
+                    {
+                        for (int j = 0; j < zeroLeft; j++) dest[i * width + j] = 0f;
+                        for (int j = width - zeroRight; j < width; j++) dest[i * width + j] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    private static void SameSizeCol2Im(Span<float> columns, ConvGeometry g, Span<float> dx)
+    {
+        int width = g.Width, plane = g.OutHeight * width, imageSize = g.Height * width;
+        int row = 0;
+        for (int c = 0; c < g.Channels; c++)
+        {
+            var image = dx.Slice(c * imageSize, imageSize);
+            for (int ki = 0; ki < g.KernelHeight; ki++)
+            {
+                for (int kj = 0; kj < g.KernelWidth; kj++, row++)
+                {
+                    var source = columns.Slice(row * plane, plane);
+                    var (rowStart, rowEnd, zeroLeft, zeroRight, shift) = SameSizeWindow(g, ki, kj);
+                    if (rowEnd == rowStart) continue;
+                    // Entries that read padding must add nothing; zero them so one block add covers every row.
+                    for (int i = rowStart; i < rowEnd; i++)
+                    {
+                        for (int j = 0; j < zeroLeft; j++) source[i * width + j] = 0f;
+                        for (int j = width - zeroRight; j < width; j++) source[i * width + j] = 0f;
+                    }
+                    int first = rowStart * width + zeroLeft, last = rowEnd * width - zeroRight;
+                    if (last <= first) continue;
+                    var target = image.Slice(first + shift, last - first);
+                    TensorPrimitives.Add(target, source[first..last], target);
                 }
             }
         }
@@ -139,20 +236,43 @@ public static class Convolution
         }
     }
 
-    /// <summary>dweight += Σ_s dy[s] @ im2col(x[s])ᵀ, samples in ascending order; dbias += Σ dy.</summary>
+    /// <summary>Scratch floats <see cref="BackwardFilter"/> needs besides the columns (a transposed accumulator for thin filters).</summary>
+    public static int FilterScratchLength(ConvGeometry g, int outChannels) =>
+        UsesTransposedAccumulator(g, outChannels) ? g.Channels * g.KernelHeight * g.KernelWidth * outChannels : 0;
+
+    /// <summary>
+    /// dweight += Σ_s dy[s] @ im2col(x[s])ᵀ over samples in ascending order (one GEMM per sample, whose k
+    /// runs over that sample's output positions); dbias += Σ dy. When the patch is narrower than the
+    /// output channels (a first layer on one input channel) the sum is formed transposed, [patch, outC],
+    /// so the GEMM's wide dimension is the wide one, and added into dweight once at the end.
+    /// </summary>
     public static void BackwardFilter(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dweight, Span<float> dbias,
-        ConvGeometry g, int outChannels, Span<float> columns, int gemmThreads)
+        ConvGeometry g, int outChannels, Span<float> columns, Span<float> scratch, int gemmThreads)
     {
         int inputSize = g.Channels * g.Height * g.Width;
         int plane = g.OutHeight * g.OutWidth;
         int patch = g.Channels * g.KernelHeight * g.KernelWidth;
         int samples = x.Length / inputSize;
         var cols = columns[..(patch * plane)];
+        bool transposed = UsesTransposedAccumulator(g, outChannels);
+        var accumulator = transposed ? scratch[..(patch * outChannels)] : Span<float>.Empty;
+        accumulator.Clear();
         for (int s = 0; s < samples; s++)
         {
             Im2Col(x.Slice(s * inputSize, inputSize), g, cols);
-            CpuGemm.Multiply(false, true, outChannels, patch, plane, 1f, dy.Slice(s * outChannels * plane, outChannels * plane), cols, 1f, dweight, gemmThreads);
+            var upstream = dy.Slice(s * outChannels * plane, outChannels * plane);
+            if (transposed) CpuGemm.Multiply(false, true, patch, outChannels, plane, 1f, cols, upstream, 1f, accumulator, gemmThreads);
+            else CpuGemm.Multiply(false, true, outChannels, patch, plane, 1f, upstream, cols, 1f, dweight, gemmThreads);
+        }
+        if (transposed)
+        {
+            for (int o = 0; o < outChannels; o++)
+            {
+                for (int p = 0; p < patch; p++) dweight[o * patch + p] += accumulator[p * outChannels + o];
+            }
         }
         if (!dbias.IsEmpty) Elementwise.AccumulateChannelSums(dy, dbias, outChannels, plane);
     }
+
+    private static bool UsesTransposedAccumulator(ConvGeometry g, int outChannels) => g.Channels * g.KernelHeight * g.KernelWidth < outChannels;
 }

@@ -97,8 +97,8 @@ public static class Elementwise
     }
 
     /// <summary>
-    /// sum[c] += Σ_n Σ_i x[n, c, i]. The total is accumulated in double in ascending (n, i) order
-    /// and added to sum[c] once, so it does not depend on the thread count.
+    /// sum[c] += Σ_n Σ_i x[n, c, i]: each sample's plane is summed in double (vectorized over i in a fixed
+    /// lane order), the planes are added in ascending n, and the total is added to sum[c] once.
     /// </summary>
     public static void AccumulateChannelSums(ReadOnlySpan<float> x, Span<float> sum, int channels, int inner)
     {
@@ -108,11 +108,43 @@ public static class Elementwise
         for (int c = 0; c < channels; c++)
         {
             double total = 0;
-            for (int n = 0; n < samples; n++)
-            {
-                foreach (float v in x.Slice((n * channels + c) * inner, inner)) total += v;
-            }
+            for (int n = 0; n < samples; n++) total += PlaneSum(x.Slice((n * channels + c) * inner, inner));
             sum[c] += (float)total;
         }
+    }
+
+    /// <summary>Σ plane in double, 8 lanes at a time then lane by lane; the order depends only on the length.</summary>
+    internal static double PlaneSum(ReadOnlySpan<float> plane)
+    {
+        int i = 0;
+        double total = 0;
+        if (Vector512.IsHardwareAccelerated && plane.Length >= Vector512<float>.Count)
+        {
+            var low = Vector512<double>.Zero;
+            var high = Vector512<double>.Zero;
+            for (; i <= plane.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var (l, h) = Vector512.Widen(Vector512.Create(plane.Slice(i, Vector512<float>.Count)));
+                low += l;
+                high += h;
+            }
+            var lanes = low + high;
+            for (int lane = 0; lane < Vector512<double>.Count; lane++) total += lanes[lane];
+        }
+        else if (Vector256.IsHardwareAccelerated && plane.Length >= Vector256<float>.Count)
+        {
+            var low = Vector256<double>.Zero;
+            var high = Vector256<double>.Zero;
+            for (; i <= plane.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var (l, h) = Vector256.Widen(Vector256.Create(plane.Slice(i, Vector256<float>.Count)));
+                low += l;
+                high += h;
+            }
+            var lanes = low + high;
+            for (int lane = 0; lane < Vector256<double>.Count; lane++) total += lanes[lane];
+        }
+        for (; i < plane.Length; i++) total += plane[i];
+        return total;
     }
 }

@@ -1,3 +1,4 @@
+using System.Numerics;
 using ParallelNet.Tensors.Cpu.Internal;
 
 namespace ParallelNet.Tensors.Cpu.Kernels;
@@ -13,7 +14,28 @@ public static class Optimizers
         KernelChecks.SameLength(op, weights.Length, gradients.Length, "weights", "gradients");
         if (momentum != 0f) KernelChecks.SameLength(op, weights.Length, velocity.Length, "weights", "velocity");
         if (nesterov && momentum <= 0f) throw new ArgumentException($"{op}: Nesterov momentum requires momentum > 0, got {momentum}.");
-        for (int i = 0; i < weights.Length; i++)
+        // The same float operations in the same order as the scalar tail, so every lane gets the scalar's bits.
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vDecay = new Vector<float>(weightDecay);
+            var vMomentum = new Vector<float>(momentum);
+            var vRate = new Vector<float>(learningRate);
+            for (; i <= weights.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var w = new Vector<float>(weights[i..]);
+                var g = new Vector<float>(gradients[i..]);
+                if (weightDecay != 0f) g += vDecay * w;
+                if (momentum != 0f)
+                {
+                    var v = firstStep ? g : vMomentum * new Vector<float>(velocity[i..]) + g;
+                    v.CopyTo(velocity[i..]);
+                    g = nesterov ? g + vMomentum * v : v;
+                }
+                (w - vRate * g).CopyTo(weights[i..]);
+            }
+        }
+        for (; i < weights.Length; i++)
         {
             float g = gradients[i];
             if (weightDecay != 0f) g += weightDecay * weights[i];
@@ -45,7 +67,33 @@ public static class Optimizers
         float stepSize = (float)(learningRate / biasCorrection1);
         float correction2 = (float)biasCorrection2Sqrt;
         float decay = decoupled ? (float)(1.0 - (double)learningRate * weightDecay) : 1f;
-        for (int i = 0; i < weights.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var vDecay = new Vector<float>(decay);
+            var vWeightDecay = new Vector<float>(weightDecay);
+            var vBeta1 = new Vector<float>(beta1);
+            var vBeta2 = new Vector<float>(beta2);
+            var vOneMinusBeta1 = new Vector<float>(1f - beta1);
+            var vOneMinusBeta2 = new Vector<float>(1f - beta2);
+            var vStepSize = new Vector<float>(stepSize);
+            var vCorrection2 = new Vector<float>(correction2);
+            var vEpsilon = new Vector<float>(epsilon);
+            for (; i <= weights.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                var w = new Vector<float>(weights[i..]);
+                var g = new Vector<float>(gradients[i..]);
+                if (decoupled) w *= vDecay;
+                else if (weightDecay != 0f) g += vWeightDecay * w;
+                var m = vBeta1 * new Vector<float>(firstMoment[i..]) + vOneMinusBeta1 * g;
+                var v = vBeta2 * new Vector<float>(secondMoment[i..]) + vOneMinusBeta2 * g * g;
+                m.CopyTo(firstMoment[i..]);
+                v.CopyTo(secondMoment[i..]);
+                var denominator = Vector.SquareRoot(v) / vCorrection2 + vEpsilon;
+                (w - vStepSize * (m / denominator)).CopyTo(weights[i..]);
+            }
+        }
+        for (; i < weights.Length; i++)
         {
             float w = weights[i];
             float g = gradients[i];
