@@ -79,7 +79,7 @@ internal static class TrainBenchmark
     /// <summary>PyTorch at 1 and 2 threads (its fastest counts here); the best figure is the peer.</summary>
     private static PeerResult MeasurePeer(TrainBenchmarkOptions o, string model, string mnistDirectory, TextWriter output)
     {
-        string script = Path.Combine(AppContext.BaseDirectory, "torch_peer.py");
+        string script = Path.Combine(AppContext.BaseDirectory, "Bench", "torch_peer.py");
         PeerResult best = new(0, 0, "not measured");
         foreach (int threads in new[] { 1, 2 })
         {
