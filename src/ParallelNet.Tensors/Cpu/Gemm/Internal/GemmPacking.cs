@@ -56,11 +56,19 @@ internal static unsafe class GemmPacking
     // source[step * stride + lane] -> panel[step * width + lane], lanes past `valid` zero.
     private static void CopyContiguousSteps(float* source, nint stride, int valid, int kc, int width, float* panel)
     {
-        if (valid == width)
+        if (valid == width && width % 16 == 0 && Vector512.IsHardwareAccelerated)
         {
-            nint bytes = width * sizeof(float);
+            // A call to a copy routine per 64-byte row costs more than the copy itself.
             for (int p = 0; p < kc; p++)
-                Buffer.MemoryCopy(source + p * stride, panel + p * width, bytes, bytes);
+                for (int lane = 0; lane < width; lane += 16)
+                    Vector512.Store(Vector512.Load(source + p * stride + lane), panel + p * width + lane);
+            return;
+        }
+        if (valid == width && width % 8 == 0 && Vector256.IsHardwareAccelerated)
+        {
+            for (int p = 0; p < kc; p++)
+                for (int lane = 0; lane < width; lane += 8)
+                    Vector256.Store(Vector256.Load(source + p * stride + lane), panel + p * width + lane);
             return;
         }
         for (int p = 0; p < kc; p++)
