@@ -167,6 +167,23 @@ public class CpuGemmTests
         Assert.Throws<ArgumentException>(() => CpuGemm.Multiply(false, false, -1, 3, 3, 1f, big, big, 0f, big, 1));
     }
 
+    [Fact]
+    public async Task ConcurrentCallersGetTheSameResultsAsOneCaller()
+    {
+        // Several callers at once: one borrows the helper threads, the others compute on their own thread.
+        const int m = 96, n = 200, k = 300;
+        float[] a = GemmTestData.Random(m * k, 11), b = GemmTestData.Random(k * n, 12);
+        float[] reference = new float[m * n];
+        CpuGemm.Multiply(false, false, m, n, k, 1f, a, b, 0f, reference, threads: 1);
+        float[][] results = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() =>
+        {
+            float[] c = new float[m * n];
+            for (int repeat = 0; repeat < 10; repeat++) CpuGemm.Multiply(false, false, m, n, k, 1f, a, b, 0f, c, threads: 2);
+            return c;
+        })));
+        Assert.All(results, c => Assert.True(reference.AsSpan().SequenceEqual(c), "a concurrent caller got a different result"));
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
