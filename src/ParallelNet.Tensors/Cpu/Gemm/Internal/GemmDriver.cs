@@ -23,6 +23,11 @@ internal static unsafe class GemmDriver
         var kernelFunction = kernel.Function;
         (int row0, int rows) = plan.TileRows(tile / plan.TilesN);
         (int col0, int cols) = plan.TileColumns(tile % plan.TilesN);
+        if (kernel.Kind == MicroKernelKind.DotProduct)
+        {
+            DotProductRows.Run(problem, row0, rows);
+            return;
+        }
         nint ldc = problem.N;
         float* packedA = workspace.PackedA, packedB = workspace.PackedB, edge = workspace.EdgeTile;
 
