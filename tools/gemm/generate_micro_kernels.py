@@ -18,7 +18,7 @@ def kernel(cls, vec, width, rows, col_vecs, doc):
          f"internal static unsafe class {cls}", "{",
          f"    public const int Rows = {rows};", f"    public const int Columns = {cols};", "",
          "    [MethodImpl(MethodImplOptions.AggressiveOptimization)]",
-         "    public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)", "    {"]
+         "    public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)", "    {"]
     accs = [f"c{i}_{j}" for i in range(rows) for j in range(col_vecs)]
     L.append(f"        {vec}<float> " + ", ".join(f"{x} = default" for x in accs) + ";")
     L += ["        for (int p = 0; p < kc; p++)", "        {"]
@@ -28,7 +28,7 @@ def kernel(cls, vec, width, rows, col_vecs, doc):
         L.append(f"            {vec}<float> a{i} = {vec}.Create(a[{i}]);")
         for j in range(col_vecs):
             L.append(f"            c{i}_{j} = {vec}.FusedMultiplyAdd(a{i}, b{j}, c{i}_{j});")
-    L += [f"            a += {rows};", f"            b += {cols};", "        }"]
+    L += [f"            a += {rows};", "            b += ldb;", "        }"]
     L += ["        if (beta == 0f)", "        {"]
     for i in range(rows):
         for j in range(col_vecs):

@@ -20,8 +20,8 @@ internal enum MicroKernelKind
 
 /// <summary>
 /// A register-tile kernel and its tile shape: c[Rows x Columns] = alpha * (A panel) @ (B panel) + beta * c,
-/// where the A panel holds kc steps of Rows floats and the B panel kc steps of Columns floats, and
-/// beta == 0 means c is not read. Every kernel accumulates each output element with one fused
+/// where the A panel holds kc steps of Rows floats and the B panel kc steps of Columns floats, ldb
+/// floats apart (Columns when packed, n when read in place), and beta == 0 means c is not read. Every kernel accumulates each output element with one fused
 /// multiply-add per k step in ascending k, so all panel kinds give bitwise the same result. The
 /// <see cref="MicroKernelKind.DotProduct"/> kind has no panel function and sums in another (fixed) order.
 /// </summary>
@@ -30,9 +30,9 @@ internal sealed unsafe class MicroKernel
     public MicroKernelKind Kind { get; }
     public int Rows { get; }
     public int Columns { get; }
-    public delegate*<int, float*, float*, float*, nint, float, float, void> Function { get; }
+    public delegate*<int, float*, float*, nint, float*, nint, float, float, void> Function { get; }
 
-    private MicroKernel(MicroKernelKind kind, int rows, int columns, delegate*<int, float*, float*, float*, nint, float, float, void> function)
+    private MicroKernel(MicroKernelKind kind, int rows, int columns, delegate*<int, float*, float*, nint, float*, nint, float, float, void> function)
     {
         Kind = kind;
         Rows = rows;
