@@ -14,8 +14,9 @@ public static class CpuGemm
     /// <summary>Below this many multiply-adds a product runs on the calling thread: waking helpers costs more.</summary>
     public const long SmallProductThreshold = 32 * 1024;
 
-    // Each extra thread must get at least this many multiply-adds (about 5 us of work) to pay for waking it.
-    private const long MinimumWorkPerThread = 256 * 1024;
+    // Each thread must get at least this many multiply-adds (about 10 us of work): below that, handing
+    // half a product to a helper measured slower than computing it alone (e.g. [128,10] @ [10,512]).
+    private const long MinimumWorkPerThread = 1024 * 1024;
 
     /// <summary>
     /// c[m,n] = alpha * op(a)[m,k] @ op(b)[k,n] + beta * c, row-major contiguous operands; a is stored
