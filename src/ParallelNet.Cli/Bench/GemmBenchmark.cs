@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using ParallelNet.Tensors.Cpu.Gemm;
 
@@ -49,10 +50,10 @@ public static class GemmBenchmark
             throw new ArgumentException("bench gemm: batch sizes must be positive.");
 
         bool haveOpenBlas = OpenBlas.TryLoad(out string coreType, out string failure);
-        if (!haveOpenBlas) output.WriteLine(failure);
+        if (!haveOpenBlas) Warn(failure, options.Json, output);
         else if (!coreType.Equals(OpenBlas.RequiredCoreType, StringComparison.OrdinalIgnoreCase))
-            output.WriteLine($"warning: OpenBLAS runs core type '{coreType}', not {OpenBlas.RequiredCoreType}; " +
-                $"re-run as OPENBLAS_CORETYPE={OpenBlas.RequiredCoreType} parallelnet bench gemm to compare with its AVX-512 kernels.");
+            Warn($"OpenBLAS runs core type '{coreType}', not {OpenBlas.RequiredCoreType}; re-run as " +
+                $"OPENBLAS_CORETYPE={OpenBlas.RequiredCoreType} parallelnet bench gemm to compare with its AVX-512 kernels.", options.Json, output);
 
         List<GemmShape> shapes = Shapes(options.Batches);
         var buffers = shapes.ToDictionary(s => s, s => new Operands(s));
@@ -60,7 +61,7 @@ public static class GemmBenchmark
         {
             output.WriteLine($"GEMM benchmark: ours ({Environment.ProcessorCount} CPUs) vs " +
                 (haveOpenBlas ? $"OpenBLAS (core {coreType})" : "no OpenBLAS") + $", best of {options.Repeats} rounds");
-            output.WriteLine($"{"shape",-34} {"threads",7} {"ours GFLOP/s",13} {"OpenBLAS GFLOP/s",17} {"ratio",6}");
+            output.WriteLine($"{"shape",-31} {"threads",7} {"ours GFLOP/s",13} {"OpenBLAS GFLOP/s",17} {"ratio",6}");
         }
 
         WarmUp(shapes, buffers, options.Threads, haveOpenBlas);
@@ -95,10 +96,10 @@ public static class GemmBenchmark
             for (int layer = 0; layer < layers.Length; layer++)
             {
                 var (inputs, outputs) = layers[layer];
-                shapes.Add(new GemmShape($"fwd  B={batch} {inputs}->{outputs} (X W^T)", false, true, batch, outputs, inputs));
-                shapes.Add(new GemmShape($"dW   B={batch} {inputs}->{outputs} (dY^T X)", true, false, outputs, inputs, batch));
+                shapes.Add(new GemmShape($"fwd B={batch} {inputs}->{outputs} (X W^T)", false, true, batch, outputs, inputs));
+                shapes.Add(new GemmShape($"dW B={batch} {inputs}->{outputs} (dY^T X)", true, false, outputs, inputs, batch));
                 // The first layer's input needs no gradient.
-                if (layer > 0) shapes.Add(new GemmShape($"dX   B={batch} {inputs}->{outputs} (dY W)", false, false, batch, inputs, outputs));
+                if (layer > 0) shapes.Add(new GemmShape($"dX B={batch} {inputs}->{outputs} (dY W)", false, false, batch, inputs, outputs));
             }
         }
         shapes.Add(new GemmShape("square 1024^3 (A B)", false, false, 1024, 1024, 1024));
@@ -179,6 +180,11 @@ public static class GemmBenchmark
         return worst;
     }
 
+    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static void Warn(string message, bool json, TextWriter output) =>
+        output.WriteLine(json ? JsonSerializer.Serialize(new Dictionary<string, string> { ["warning"] = message }, JsonOptions) : message);
+
     private static void Print(Measurement r, bool json, TextWriter output)
     {
         if (json)
@@ -196,13 +202,13 @@ public static class GemmBenchmark
                 ["openblas_gflops"] = r.OpenBlasGflops is { } peer ? Math.Round(peer, 2) : null,
                 ["ratio"] = r.OpenBlasGflops is { } p ? Math.Round(r.OursGflops / p, 3) : null,
                 ["max_relative_difference"] = r.MaxRelativeDifference,
-            }));
+            }, JsonOptions));
             return;
         }
         string peerText = r.OpenBlasGflops is { } gflops ? gflops.ToString("F1", CultureInfo.InvariantCulture) : "-";
         string ratioText = r.OpenBlasGflops is { } g ? (r.OursGflops / g).ToString("F2", CultureInfo.InvariantCulture) : "-";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{r.Shape.Name,-34} {r.Threads,7} {r.OursGflops,13:F1} {peerText,17} {ratioText,6}"));
+            $"{r.Shape.Name,-31} {r.Threads,7} {r.OursGflops,13:F1} {peerText,17} {ratioText,6}"));
         if (r.MaxRelativeDifference > 1e-3)
             output.WriteLine($"  warning: ours and OpenBLAS differ by {r.MaxRelativeDifference:g3} (relative) on this shape.");
     }
