@@ -35,6 +35,26 @@ internal static unsafe class GemmPacking
     /// <summary>Packs op(B)[p0 .. p0+kc, col0 .. col0+cols] where op(B) is [k, n].</summary>
     public static void PackB(bool transposeB, float* b, int n, int k, int col0, int cols, int p0, int kc, int panelColumns, float* destination, float* scratch)
     {
+        int fullPanelColumns = cols / panelColumns * panelColumns;
+        if (!transposeB && panelColumns % 16 == 0 && Vector512.IsHardwareAccelerated)
+        {
+            // Row by row across all full panels: B rows are read front to back (one page at a time for
+            // the prefetcher and the TLB) instead of a column strip of kc rows, kc pages, per panel.
+            for (int p = 0; p < kc; p++)
+            {
+                float* row = b + (nint)(p0 + p) * n + col0;
+                for (int panelStart = 0; panelStart < fullPanelColumns; panelStart += panelColumns)
+                {
+                    float* to = destination + (nint)panelStart * kc + (nint)p * panelColumns;
+                    for (int lane = 0; lane < panelColumns; lane += 16)
+                        Vector512.Store(Vector512.Load(row + panelStart + lane), to + lane);
+                }
+            }
+            if (fullPanelColumns < cols)
+                CopyContiguousSteps(b + (nint)p0 * n + col0 + fullPanelColumns, n, cols - fullPanelColumns, kc, panelColumns,
+                    destination + (nint)fullPanelColumns * kc);
+            return;
+        }
         for (int panelStart = 0; panelStart < cols; panelStart += panelColumns)
         {
             int validColumns = Math.Min(panelColumns, cols - panelStart);
