@@ -14,6 +14,21 @@ internal static unsafe class GemmPacking
     /// <summary>Packs op(A)[row0 .. row0+rows, p0 .. p0+kc] where op(A) is [m, k].</summary>
     public static void PackA(bool transposeA, float* a, int m, int k, int row0, int rows, int p0, int kc, int panelRows, float* destination, float* scratch)
     {
+        int fullPanelRows = rows / panelRows * panelRows;
+        if (transposeA && panelRows == 8 && Vector256.IsHardwareAccelerated)
+        {
+            // Row by row of the stored [k, m] matrix across all full panels, as in PackB.
+            for (int p = 0; p < kc; p++)
+            {
+                float* row = a + (nint)(p0 + p) * m + row0;
+                for (int panelStart = 0; panelStart < fullPanelRows; panelStart += 8)
+                    Vector256.Store(Vector256.Load(row + panelStart), destination + (nint)panelStart * kc + (nint)p * 8);
+            }
+            if (fullPanelRows < rows)
+                CopyContiguousSteps(a + (nint)p0 * m + row0 + fullPanelRows, m, rows - fullPanelRows, kc, panelRows,
+                    destination + (nint)fullPanelRows * kc);
+            return;
+        }
         for (int panelStart = 0; panelStart < rows; panelStart += panelRows)
         {
             int validRows = Math.Min(panelRows, rows - panelStart);
