@@ -15,8 +15,8 @@ public sealed record GemmBenchmarkOptions
     /// <summary>One JSON object per line instead of a table.</summary>
     public bool Json { get; init; }
 
-    /// <summary>Timed rounds per shape and thread count; the best round counts (least disturbed by other load).</summary>
-    public int Repeats { get; init; } = 7;
+    /// <summary>Timed rounds (about 10 ms each) per shape, thread count and library; the best round counts, being the least disturbed by other load.</summary>
+    public int Repeats { get; init; } = 15;
 
     /// <summary>Mini-batch sizes of the MLP shapes (784-512-512-10).</summary>
     public IReadOnlyList<int> Batches { get; init; } = [128, 32, 16];
@@ -29,7 +29,7 @@ public sealed record GemmBenchmarkOptions
 /// </summary>
 public static class GemmBenchmark
 {
-    private const double RoundSeconds = 0.03;
+    private const double RoundSeconds = 0.01;
 
     private sealed record GemmShape(string Name, bool TransposeA, bool TransposeB, int M, int N, int K)
     {
