@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using ParallelNet.Tensors.Cpu.Gemm;
 
@@ -14,11 +15,16 @@ public sealed record GemmBenchmarkOptions
     /// <summary>One JSON object per line instead of a table.</summary>
     public bool Json { get; init; }
 
-    /// <summary>Timed rounds per shape and thread count; the best round counts (least disturbed by other load).</summary>
-    public int Repeats { get; init; } = 7;
+    /// <summary>Timed rounds (about 10 ms each) per shape, thread count and library; the best round counts, being the least disturbed by other load.</summary>
+    public int Repeats { get; init; } = 15;
 
     /// <summary>Mini-batch sizes of the MLP shapes (784-512-512-10).</summary>
     public IReadOnlyList<int> Batches { get; init; } = [128, 32, 16];
+
+    // Tests shrink the run: the defaults are what tiered compilation needs to reach optimized code.
+    internal int WarmUpPasses { get; init; } = 60;
+    internal double WarmUpSeconds { get; init; } = 1.0;
+    internal bool IncludeSquare { get; init; } = true;
 }
 
 /// <summary>
@@ -28,7 +34,7 @@ public sealed record GemmBenchmarkOptions
 /// </summary>
 public static class GemmBenchmark
 {
-    private const double RoundSeconds = 0.03;
+    private const double RoundSeconds = 0.01;
 
     private sealed record GemmShape(string Name, bool TransposeA, bool TransposeB, int M, int N, int K)
     {
@@ -49,21 +55,21 @@ public static class GemmBenchmark
             throw new ArgumentException("bench gemm: batch sizes must be positive.");
 
         bool haveOpenBlas = OpenBlas.TryLoad(out string coreType, out string failure);
-        if (!haveOpenBlas) output.WriteLine(failure);
+        if (!haveOpenBlas) Warn(failure, options.Json, output);
         else if (!coreType.Equals(OpenBlas.RequiredCoreType, StringComparison.OrdinalIgnoreCase))
-            output.WriteLine($"warning: OpenBLAS runs core type '{coreType}', not {OpenBlas.RequiredCoreType}; " +
-                $"re-run as OPENBLAS_CORETYPE={OpenBlas.RequiredCoreType} parallelnet bench gemm to compare with its AVX-512 kernels.");
+            Warn($"OpenBLAS runs core type '{coreType}', not {OpenBlas.RequiredCoreType}; re-run as " +
+                $"OPENBLAS_CORETYPE={OpenBlas.RequiredCoreType} parallelnet bench gemm to compare with its AVX-512 kernels.", options.Json, output);
 
-        List<GemmShape> shapes = Shapes(options.Batches);
+        List<GemmShape> shapes = Shapes(options.Batches, options.IncludeSquare);
         var buffers = shapes.ToDictionary(s => s, s => new Operands(s));
         if (!options.Json)
         {
             output.WriteLine($"GEMM benchmark: ours ({Environment.ProcessorCount} CPUs) vs " +
                 (haveOpenBlas ? $"OpenBLAS (core {coreType})" : "no OpenBLAS") + $", best of {options.Repeats} rounds");
-            output.WriteLine($"{"shape",-34} {"threads",7} {"ours GFLOP/s",13} {"OpenBLAS GFLOP/s",17} {"ratio",6}");
+            output.WriteLine($"{"shape",-31} {"threads",7} {"ours GFLOP/s",13} {"OpenBLAS GFLOP/s",17} {"ratio",6}");
         }
 
-        WarmUp(shapes, buffers, options.Threads, haveOpenBlas);
+        WarmUp(shapes, buffers, options, haveOpenBlas);
         var results = new List<Measurement>();
         foreach (GemmShape shape in shapes)
         {
@@ -86,7 +92,7 @@ public static class GemmBenchmark
         return 0;
     }
 
-    private static List<GemmShape> Shapes(IReadOnlyList<int> batches)
+    private static List<GemmShape> Shapes(IReadOnlyList<int> batches, bool includeSquare)
     {
         (int In, int Out)[] layers = [(784, 512), (512, 512), (512, 10)];
         var shapes = new List<GemmShape>();
@@ -95,13 +101,13 @@ public static class GemmBenchmark
             for (int layer = 0; layer < layers.Length; layer++)
             {
                 var (inputs, outputs) = layers[layer];
-                shapes.Add(new GemmShape($"fwd  B={batch} {inputs}->{outputs} (X W^T)", false, true, batch, outputs, inputs));
-                shapes.Add(new GemmShape($"dW   B={batch} {inputs}->{outputs} (dY^T X)", true, false, outputs, inputs, batch));
+                shapes.Add(new GemmShape($"fwd B={batch} {inputs}->{outputs} (X W^T)", false, true, batch, outputs, inputs));
+                shapes.Add(new GemmShape($"dW B={batch} {inputs}->{outputs} (dY^T X)", true, false, outputs, inputs, batch));
                 // The first layer's input needs no gradient.
-                if (layer > 0) shapes.Add(new GemmShape($"dX   B={batch} {inputs}->{outputs} (dY W)", false, false, batch, inputs, outputs));
+                if (layer > 0) shapes.Add(new GemmShape($"dX B={batch} {inputs}->{outputs} (dY W)", false, false, batch, inputs, outputs));
             }
         }
-        shapes.Add(new GemmShape("square 1024^3 (A B)", false, false, 1024, 1024, 1024));
+        if (includeSquare) shapes.Add(new GemmShape("square 1024^3 (A B)", false, false, 1024, 1024, 1024));
         return shapes;
     }
 
@@ -122,15 +128,15 @@ public static class GemmBenchmark
     }
 
     // Enough calls of every code path for tiered compilation to reach its optimized (tier-1) code.
-    private static void WarmUp(List<GemmShape> shapes, Dictionary<GemmShape, Operands> buffers, IReadOnlyList<int> threadCounts, bool haveOpenBlas)
+    private static void WarmUp(List<GemmShape> shapes, Dictionary<GemmShape, Operands> buffers, GemmBenchmarkOptions options, bool haveOpenBlas)
     {
         var clock = Stopwatch.StartNew();
-        for (int pass = 0; pass < 60 || clock.Elapsed.TotalSeconds < 1.0; pass++)
+        for (int pass = 0; pass < options.WarmUpPasses || clock.Elapsed.TotalSeconds < options.WarmUpSeconds; pass++)
         {
             foreach (GemmShape shape in shapes)
             {
                 if (shape.Flops > 1e8 && pass % 10 != 0) continue;
-                foreach (int threads in threadCounts)
+                foreach (int threads in options.Threads)
                 {
                     RunOurs(shape, buffers[shape], threads);
                     if (haveOpenBlas && pass % 10 == 0)
@@ -179,6 +185,11 @@ public static class GemmBenchmark
         return worst;
     }
 
+    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    private static void Warn(string message, bool json, TextWriter output) =>
+        output.WriteLine(json ? JsonSerializer.Serialize(new Dictionary<string, string> { ["warning"] = message }, JsonOptions) : message);
+
     private static void Print(Measurement r, bool json, TextWriter output)
     {
         if (json)
@@ -196,13 +207,13 @@ public static class GemmBenchmark
                 ["openblas_gflops"] = r.OpenBlasGflops is { } peer ? Math.Round(peer, 2) : null,
                 ["ratio"] = r.OpenBlasGflops is { } p ? Math.Round(r.OursGflops / p, 3) : null,
                 ["max_relative_difference"] = r.MaxRelativeDifference,
-            }));
+            }, JsonOptions));
             return;
         }
         string peerText = r.OpenBlasGflops is { } gflops ? gflops.ToString("F1", CultureInfo.InvariantCulture) : "-";
         string ratioText = r.OpenBlasGflops is { } g ? (r.OursGflops / g).ToString("F2", CultureInfo.InvariantCulture) : "-";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{r.Shape.Name,-34} {r.Threads,7} {r.OursGflops,13:F1} {peerText,17} {ratioText,6}"));
+            $"{r.Shape.Name,-31} {r.Threads,7} {r.OursGflops,13:F1} {peerText,17} {ratioText,6}"));
         if (r.MaxRelativeDifference > 1e-3)
             output.WriteLine($"  warning: ours and OpenBLAS differ by {r.MaxRelativeDifference:g3} (relative) on this shape.");
     }

@@ -4,7 +4,8 @@ namespace ParallelNet.Tensors.Cpu.Gemm;
 
 /// <summary>
 /// Single-precision GEMM for the CPU backend: packed panels, cache blocking and an FMA register-tile
-/// kernel (AVX-512 8x32, else AVX2 6x16, else scalar 4x4), parallel over output tiles only.
+/// kernel (AVX-512 8x32, 5x32 or 8x16 by shape, else AVX2 6x16, else scalar 4x4), parallel over
+/// output tiles only; a @ b^T with at most 16 output columns takes unpacked row dot products instead.
 /// Each output element is accumulated in ascending k within fixed k blocks that depend on k alone,
 /// so the result is bitwise the same for every thread count.
 /// </summary>
@@ -13,8 +14,9 @@ public static class CpuGemm
     /// <summary>Below this many multiply-adds a product runs on the calling thread: waking helpers costs more.</summary>
     public const long SmallProductThreshold = 32 * 1024;
 
-    // Each extra thread must get at least this many multiply-adds (about 5 us of work) to pay for waking it.
-    private const long MinimumWorkPerThread = 256 * 1024;
+    // Each thread must get at least this many multiply-adds (about 10 us of work): below that, handing
+    // half a product to a helper measured slower than computing it alone (e.g. [128,10] @ [10,512]).
+    private const long MinimumWorkPerThread = 1024 * 1024;
 
     /// <summary>
     /// c[m,n] = alpha * op(a)[m,k] @ op(b)[k,n] + beta * c, row-major contiguous operands; a is stored
@@ -23,12 +25,14 @@ public static class CpuGemm
     /// </summary>
     public static void Multiply(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int threads)
-        => Multiply(transposeA, transposeB, m, n, k, alpha, a, b, beta, c, threads, MicroKernel.For(m, n));
+        => Multiply(transposeA, transposeB, m, n, k, alpha, a, b, beta, c, threads, MicroKernel.For(transposeA, transposeB, m, n, k));
 
     internal static unsafe void Multiply(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int threads, MicroKernel kernel)
     {
         GemmChecks.Validate(m, n, k, a.Length, b.Length, c.Length);
+        if (!kernel.Supports(transposeA, transposeB, n))
+            throw new ArgumentException($"The {kernel.Kind} kernel does not handle tA={transposeA} tB={transposeB} n={n}.", nameof(kernel));
         if (m == 0 || n == 0) return;
         Span<float> output = c[..(m * n)];
         if (k == 0 || alpha == 0f)

@@ -23,13 +23,23 @@ internal static unsafe class GemmDriver
         var kernelFunction = kernel.Function;
         (int row0, int rows) = plan.TileRows(tile / plan.TilesN);
         (int col0, int cols) = plan.TileColumns(tile % plan.TilesN);
+        if (kernel.Kind == MicroKernelKind.DotProduct)
+        {
+            DotProductRows.Run(problem, row0, rows);
+            return;
+        }
         nint ldc = problem.N;
         float* packedA = workspace.PackedA, packedB = workspace.PackedB, edge = workspace.EdgeTile;
+
+        // A B panel is reused once per row panel of the tile; with only a row panel or two, packing
+        // costs more than it saves, so full panels of an untransposed B are read where they are.
+        bool readBInPlace = !problem.TransposeB && rows <= 2 * mr;
 
         for (int block = 0; block < plan.BlockCount; block++)
         {
             (int p0, int kc) = plan.Block(block);
-            GemmPacking.PackB(problem.TransposeB, problem.B, problem.N, problem.K, col0, cols, p0, kc, nr, packedB, workspace.PackingScratch);
+            if (!readBInPlace)
+                GemmPacking.PackB(problem.TransposeB, problem.B, problem.N, problem.K, col0, cols, p0, kc, nr, packedB, workspace.PackingScratch);
             GemmPacking.PackA(problem.TransposeA, problem.A, problem.M, problem.K, row0, rows, p0, kc, mr, packedA, workspace.PackingScratch);
             // Later blocks add to what the earlier ones wrote: beta 1 multiplies exactly.
             float beta = block == 0 ? problem.Beta : 1f;
@@ -38,6 +48,16 @@ internal static unsafe class GemmDriver
             {
                 int width = Math.Min(nr, cols - jr);
                 float* bPanel = packedB + (nint)jr * kc;
+                nint ldb = nr;
+                if (readBInPlace && width == nr)
+                {
+                    bPanel = problem.B + (nint)p0 * problem.N + col0 + jr;
+                    ldb = problem.N;
+                }
+                else if (readBInPlace)
+                {
+                    GemmPacking.PackB(false, problem.B, problem.N, problem.K, col0 + jr, width, p0, kc, nr, bPanel, workspace.PackingScratch);
+                }
                 for (int ir = 0; ir < rows; ir += mr)
                 {
                     int height = Math.Min(mr, rows - ir);
@@ -45,13 +65,13 @@ internal static unsafe class GemmDriver
                     float* c = problem.C + (row0 + ir) * ldc + col0 + jr;
                     if (height == mr && width == nr)
                     {
-                        kernelFunction(kc, aPanel, bPanel, c, ldc, problem.Alpha, beta);
+                        kernelFunction(kc, aPanel, bPanel, ldb, c, ldc, problem.Alpha, beta);
                         continue;
                     }
                     // Edge tile: run the same kernel on a full-size copy so every element sees the
                     // same arithmetic as in a full tile, then copy the valid part back.
                     if (beta != 0f) CopyTile(c, ldc, edge, nr, height, width);
-                    kernelFunction(kc, aPanel, bPanel, edge, nr, problem.Alpha, beta);
+                    kernelFunction(kc, aPanel, bPanel, ldb, edge, nr, problem.Alpha, beta);
                     CopyTile(edge, nr, c, ldc, height, width);
                 }
             }

@@ -14,6 +14,21 @@ internal static unsafe class GemmPacking
     /// <summary>Packs op(A)[row0 .. row0+rows, p0 .. p0+kc] where op(A) is [m, k].</summary>
     public static void PackA(bool transposeA, float* a, int m, int k, int row0, int rows, int p0, int kc, int panelRows, float* destination, float* scratch)
     {
+        int fullPanelRows = rows / panelRows * panelRows;
+        if (transposeA && panelRows == 8 && Vector256.IsHardwareAccelerated)
+        {
+            // Row by row of the stored [k, m] matrix across all full panels, as in PackB.
+            for (int p = 0; p < kc; p++)
+            {
+                float* row = a + (nint)(p0 + p) * m + row0;
+                for (int panelStart = 0; panelStart < fullPanelRows; panelStart += 8)
+                    Vector256.Store(Vector256.Load(row + panelStart), destination + (nint)panelStart * kc + (nint)p * 8);
+            }
+            if (fullPanelRows < rows)
+                CopyContiguousSteps(a + (nint)p0 * m + row0 + fullPanelRows, m, rows - fullPanelRows, kc, panelRows,
+                    destination + (nint)fullPanelRows * kc);
+            return;
+        }
         for (int panelStart = 0; panelStart < rows; panelStart += panelRows)
         {
             int validRows = Math.Min(panelRows, rows - panelStart);
@@ -35,6 +50,26 @@ internal static unsafe class GemmPacking
     /// <summary>Packs op(B)[p0 .. p0+kc, col0 .. col0+cols] where op(B) is [k, n].</summary>
     public static void PackB(bool transposeB, float* b, int n, int k, int col0, int cols, int p0, int kc, int panelColumns, float* destination, float* scratch)
     {
+        int fullPanelColumns = cols / panelColumns * panelColumns;
+        if (!transposeB && panelColumns % 16 == 0 && Vector512.IsHardwareAccelerated)
+        {
+            // Row by row across all full panels: B rows are read front to back (one page at a time for
+            // the prefetcher and the TLB) instead of a column strip of kc rows, kc pages, per panel.
+            for (int p = 0; p < kc; p++)
+            {
+                float* row = b + (nint)(p0 + p) * n + col0;
+                for (int panelStart = 0; panelStart < fullPanelColumns; panelStart += panelColumns)
+                {
+                    float* to = destination + (nint)panelStart * kc + (nint)p * panelColumns;
+                    for (int lane = 0; lane < panelColumns; lane += 16)
+                        Vector512.Store(Vector512.Load(row + panelStart + lane), to + lane);
+                }
+            }
+            if (fullPanelColumns < cols)
+                CopyContiguousSteps(b + (nint)p0 * n + col0 + fullPanelColumns, n, cols - fullPanelColumns, kc, panelColumns,
+                    destination + (nint)fullPanelColumns * kc);
+            return;
+        }
         for (int panelStart = 0; panelStart < cols; panelStart += panelColumns)
         {
             int validColumns = Math.Min(panelColumns, cols - panelStart);
@@ -56,11 +91,19 @@ internal static unsafe class GemmPacking
     // source[step * stride + lane] -> panel[step * width + lane], lanes past `valid` zero.
     private static void CopyContiguousSteps(float* source, nint stride, int valid, int kc, int width, float* panel)
     {
-        if (valid == width)
+        if (valid == width && width % 16 == 0 && Vector512.IsHardwareAccelerated)
         {
-            nint bytes = width * sizeof(float);
+            // A call to a copy routine per 64-byte row costs more than the copy itself.
             for (int p = 0; p < kc; p++)
-                Buffer.MemoryCopy(source + p * stride, panel + p * width, bytes, bytes);
+                for (int lane = 0; lane < width; lane += 16)
+                    Vector512.Store(Vector512.Load(source + p * stride + lane), panel + p * width + lane);
+            return;
+        }
+        if (valid == width && width % 8 == 0 && Vector256.IsHardwareAccelerated)
+        {
+            for (int p = 0; p < kc; p++)
+                for (int lane = 0; lane < width; lane += 8)
+                    Vector256.Store(Vector256.Load(source + p * stride + lane), panel + p * width + lane);
             return;
         }
         for (int p = 0; p < kc; p++)

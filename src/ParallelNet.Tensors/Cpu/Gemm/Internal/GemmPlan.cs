@@ -8,9 +8,10 @@ namespace ParallelNet.Tensors.Cpu.Gemm.Internal;
 /// </summary>
 internal readonly struct GemmPlan
 {
-    // The packed A block (MaxTileRows x MaxBlockDepth, 192 KiB) sits in L2, one B panel (32 x 256, 32 KiB) in L1.
+    // The packed A block (MaxTileRows x MaxBlockDepth, 384 KiB) stays in L2 while one B panel (32 x 256,
+    // 32 KiB) sits in L1; taller tiles repack B less often.
     public const int MaxBlockDepth = 256;
-    public const int MaxTileRows = 192;
+    public const int MaxTileRows = 384;
     public const int MaxTileColumns = 512;
 
     public int RowPanels { get; }

@@ -14,23 +14,25 @@ internal enum MicroKernelKind
     Vector256,
     /// <summary>Portable scalar 4 x 4.</summary>
     Scalar,
+    /// <summary>AVX-512 row dot products without packing, for a @ b^T at most 16 columns wide (see <see cref="DotProductRows"/>).</summary>
+    DotProduct,
 }
 
 /// <summary>
 /// A register-tile kernel and its tile shape: c[Rows x Columns] = alpha * (A panel) @ (B panel) + beta * c,
-/// where the A panel holds kc steps of Rows floats and the B panel kc steps of Columns floats, and
-/// beta == 0 means c is not read. Every kernel accumulates each output element with one fused
-/// multiply-add per k step in ascending k, so all kinds give bitwise the same result, and the choice
-/// of kernel by shape cannot change a product's value.
+/// where the A panel holds kc steps of Rows floats and the B panel kc steps of Columns floats, ldb
+/// floats apart (Columns when packed, n when read in place), and beta == 0 means c is not read. Every kernel accumulates each output element with one fused
+/// multiply-add per k step in ascending k, so all panel kinds give bitwise the same result. The
+/// <see cref="MicroKernelKind.DotProduct"/> kind has no panel function and sums in another (fixed) order.
 /// </summary>
 internal sealed unsafe class MicroKernel
 {
     public MicroKernelKind Kind { get; }
     public int Rows { get; }
     public int Columns { get; }
-    public delegate*<int, float*, float*, float*, nint, float, float, void> Function { get; }
+    public delegate*<int, float*, float*, nint, float*, nint, float, float, void> Function { get; }
 
-    private MicroKernel(MicroKernelKind kind, int rows, int columns, delegate*<int, float*, float*, float*, nint, float, float, void> function)
+    private MicroKernel(MicroKernelKind kind, int rows, int columns, delegate*<int, float*, float*, nint, float*, nint, float, float, void> function)
     {
         Kind = kind;
         Rows = rows;
@@ -43,6 +45,8 @@ internal sealed unsafe class MicroKernel
     public static readonly MicroKernel Vector512NarrowKernel = new(MicroKernelKind.Vector512Narrow, MicroKernel512x8x16.Rows, MicroKernel512x8x16.Columns, &MicroKernel512x8x16.Run);
     public static readonly MicroKernel Vector256Kernel = new(MicroKernelKind.Vector256, MicroKernel256.Rows, MicroKernel256.Columns, &MicroKernel256.Run);
     public static readonly MicroKernel ScalarKernel = new(MicroKernelKind.Scalar, MicroKernelScalar.Rows, MicroKernelScalar.Columns, &MicroKernelScalar.Run);
+    // Rows and Columns only steer the tiling: row tiles in multiples of four rows, one column tile.
+    public static readonly MicroKernel DotProductKernel = new(MicroKernelKind.DotProduct, DotProductBlock4x5.Rows, DotProductRows.MaxColumns, null);
 
     /// <summary>The largest register tile of any kernel (the edge-tile scratch size).</summary>
     public const int MaxTileFloats = 8 * 32;
@@ -54,12 +58,20 @@ internal sealed unsafe class MicroKernel
         MicroKernelKind.Vector512Narrow => Vector512NarrowKernel,
         MicroKernelKind.Vector256 => Vector256Kernel,
         MicroKernelKind.Scalar => ScalarKernel,
+        MicroKernelKind.DotProduct => DotProductKernel,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown micro-kernel kind."),
     };
 
-    /// <summary>The widest kernel the hardware runs natively whose tile wastes the least on padding for an m x n output.</summary>
-    public static MicroKernel For(int m, int n)
+    public bool Supports(bool transposeA, bool transposeB, int n) =>
+        Kind != MicroKernelKind.DotProduct || DotProductRows.Supports(transposeA, transposeB, n);
+
+    /// <summary>
+    /// The widest kernel the hardware runs natively whose tile wastes the least on padding for an m x n
+    /// output. Depends on the shape alone, never on the thread count.
+    /// </summary>
+    public static MicroKernel For(bool transposeA, bool transposeB, int m, int n, int k)
     {
+        if (k >= 64 && DotProductRows.Supports(transposeA, transposeB, n)) return DotProductKernel;
         if (Vector512.IsHardwareAccelerated)
         {
             if (n <= 16) return Vector512NarrowKernel;

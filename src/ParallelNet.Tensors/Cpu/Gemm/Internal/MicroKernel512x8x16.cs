@@ -11,7 +11,7 @@ internal static unsafe class MicroKernel512x8x16
     public const int Columns = 16;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
     {
         Vector512<float> c0_0 = default, c1_0 = default, c2_0 = default, c3_0 = default, c4_0 = default, c5_0 = default, c6_0 = default, c7_0 = default;
         for (int p = 0; p < kc; p++)
@@ -34,7 +34,7 @@ internal static unsafe class MicroKernel512x8x16
             Vector512<float> a7 = Vector512.Create(a[7]);
             c7_0 = Vector512.FusedMultiplyAdd(a7, b0, c7_0);
             a += 8;
-            b += 16;
+            b += ldb;
         }
         if (beta == 0f)
         {

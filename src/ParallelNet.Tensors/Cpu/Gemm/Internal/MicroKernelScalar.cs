@@ -9,7 +9,7 @@ internal static unsafe class MicroKernelScalar
     public const int Columns = 4;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
     {
         float* acc = stackalloc float[Rows * Columns];
         for (int i = 0; i < Rows * Columns; i++) acc[i] = 0f;
@@ -22,7 +22,7 @@ internal static unsafe class MicroKernelScalar
                     acc[i * Columns + j] = MathF.FusedMultiplyAdd(av, b[j], acc[i * Columns + j]);
             }
             a += Rows;
-            b += Columns;
+            b += ldb;
         }
         for (int i = 0; i < Rows; i++)
         {

@@ -77,12 +77,19 @@ internal sealed class TileDispatcher
             generation++;
             if (sleepingHelpers > 0) Monitor.PulseAll(wakeUp);
         }
-        DrainTiles();
         var spinner = new SpinWait();
-        while (Volatile.Read(ref completedTiles) < problem.Plan.TileCount) spinner.SpinOnce(sleep1Threshold: -1);
-        Interlocked.Exchange(ref open, 0);
-        while (Volatile.Read(ref activeHelpers) > 0) spinner.SpinOnce(sleep1Threshold: -1);
-        problem = default;
+        try
+        {
+            DrainTiles();
+            while (Volatile.Read(ref completedTiles) < problem.Plan.TileCount) spinner.SpinOnce(sleep1Threshold: -1);
+        }
+        finally
+        {
+            // Also when this thread failed: no helper may touch the operands once the caller unpins them.
+            Interlocked.Exchange(ref open, 0);
+            while (Volatile.Read(ref activeHelpers) > 0) spinner.SpinOnce(sleep1Threshold: -1);
+            problem = default;
+        }
         if (helperFailure is { } failure)
             throw new InvalidOperationException("A GEMM helper thread failed; see the inner exception.", failure);
     }
