@@ -123,16 +123,16 @@ public sealed class CpuCompute : ICompute
         int samples = Convolution.Validate("Conv2dForward", g, outChannels, x.Length, weight.Length, y.Length, bias?.Length ?? -1);
         var xs = Host(x); var ws = Host(weight); var ys = Host(y);
         var bs = bias is null ? ArraySegment<float>.Empty : Host(bias);
-        ForEachSampleRange(samples, Convolution.ColumnsLength(g), (first, count, columns) =>
-            Convolution.ForwardSamples(xs, ws, bs, ys, g, outChannels, first, count, columns, 1));
+        ForEachSampleRange(samples, Convolution.ColumnsLength(g), (first, count, columns, gemmThreads) =>
+            Convolution.ForwardSamples(xs, ws, bs, ys, g, outChannels, first, count, columns, gemmThreads));
     }
 
     public void Conv2dBackwardData(Tensor dy, Tensor weight, Tensor dx, ConvGeometry g, int outChannels)
     {
         int samples = Convolution.Validate("Conv2dBackwardData", g, outChannels, dx.Length, weight.Length, dy.Length, -1);
         var dys = Host(dy); var ws = Host(weight); var dxs = Host(dx);
-        ForEachSampleRange(samples, Convolution.ColumnsLength(g), (first, count, columns) =>
-            Convolution.BackwardDataSamples(dys, ws, dxs, g, outChannels, first, count, columns, 1));
+        ForEachSampleRange(samples, Convolution.ColumnsLength(g), (first, count, columns, gemmThreads) =>
+            Convolution.BackwardDataSamples(dys, ws, dxs, g, outChannels, first, count, columns, gemmThreads));
     }
 
     public void Conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dweight, Tensor? dbias, ConvGeometry g, int outChannels)
@@ -229,7 +229,7 @@ public sealed class CpuCompute : ICompute
     }
 
     private delegate void RangeBody(int first, int count);
-    private delegate void RangeBodyWithColumns(int first, int count, float[] columns);
+    private delegate void RangeBodyWithColumns(int first, int count, float[] columns, int gemmThreads);
 
     /// <summary>Runs body over contiguous chunks of [0, total); chunks touch disjoint outputs, so the split cannot change results.</summary>
     private void ForEachRange(int total, RangeBody body)
@@ -248,17 +248,25 @@ public sealed class CpuCompute : ICompute
         });
     }
 
+    /// <summary>
+    /// Samples split across threads, each chunk with its own column workspace. When there are fewer
+    /// samples than threads (a single image) the GEMMs get the threads instead; CpuGemm's result does
+    /// not depend on its thread count either.
+    /// </summary>
     private void ForEachSampleRange(int samples, int columnsLength, RangeBodyWithColumns body)
-        => ForEachRange(samples, (first, count) =>
+    {
+        int gemmThreads = samples < Threads ? Threads : 1;
+        ForEachRange(samples, (first, count) =>
         {
             var columns = _workspaces.Rent(columnsLength);
             try
             {
-                body(first, count, columns);
+                body(first, count, columns, gemmThreads);
             }
             finally
             {
                 _workspaces.Return(columns);
             }
         });
+    }
 }
