@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using ParallelNet.Tensors.Cpu.Gemm;
 using ParallelNet.Tensors.Cpu.Internal;
 using ParallelNet.Tensors.Cpu.Kernels;
@@ -74,7 +75,9 @@ public sealed class CpuCompute : ICompute
     public void AccumulateChannelSums(Tensor x, Tensor sum, int channels)
     {
         if (x.Length == 0) return;
-        Elementwise.AccumulateChannelSums(x.Span, sum.Span, channels, InnerSize("AccumulateChannelSums", x, channels));
+        int inner = InnerSize("AccumulateChannelSums", x, channels);
+        var xs = Host(x); var sums = Host(sum);
+        ForEachRange(channels, (first, count) => Elementwise.AccumulateChannelSums(xs, sums, channels, inner, first, count));
     }
 
     // ---- activations ----
@@ -181,22 +184,33 @@ public sealed class CpuCompute : ICompute
     }
 
     // ---- normalization and regularization ----
+    // Channels are independent, so they are split across threads; each channel's sums keep their fixed order.
     public void BatchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor savedMean, Tensor savedInvStd, Tensor unbiasedVariance, int channels, float epsilon)
-        => BatchNorm.ForwardTraining(x.Span, gamma.Span, beta.Span, y.Span, savedMean.Span, savedInvStd.Span, unbiasedVariance.Span,
-            channels, InnerSize("BatchNormForwardTraining", x, channels), epsilon);
+    {
+        int inner = InnerSize("BatchNormForwardTraining", x, channels);
+        var (xs, gs, bs, ys) = (Host(x), Host(gamma), Host(beta), Host(y));
+        var (means, invStds, variances) = (Host(savedMean), Host(savedInvStd), Host(unbiasedVariance));
+        ForEachRange(channels, (first, count) =>
+            BatchNorm.ForwardTraining(xs, gs, bs, ys, means, invStds, variances, channels, inner, epsilon, first, count));
+    }
 
     public void BatchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVariance, Tensor y, int channels, float epsilon)
     {
         if (x.Length == 0) return;
-        BatchNorm.ForwardInference(x.Span, gamma.Span, beta.Span, runningMean.Span, runningVariance.Span, y.Span,
-            channels, InnerSize("BatchNormForwardInference", x, channels), epsilon);
+        int inner = InnerSize("BatchNormForwardInference", x, channels);
+        var (xs, gs, bs, ys, means, variances) = (Host(x), Host(gamma), Host(beta), Host(y), Host(runningMean), Host(runningVariance));
+        ForEachRange(channels, (first, count) =>
+            BatchNorm.ForwardInference(xs, gs, bs, means, variances, ys, channels, inner, epsilon, first, count));
     }
 
     public void BatchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dgamma, Tensor dbeta, int channels)
     {
         if (x.Length == 0) return;
-        BatchNorm.Backward(x.Span, dy.Span, gamma.Span, savedMean.Span, savedInvStd.Span, dx.Span, dgamma.Span, dbeta.Span,
-            channels, InnerSize("BatchNormBackward", x, channels));
+        int inner = InnerSize("BatchNormBackward", x, channels);
+        var (xs, dys, gs, means, invStds) = (Host(x), Host(dy), Host(gamma), Host(savedMean), Host(savedInvStd));
+        var (dxs, dgs, dbs) = (Host(dx), Host(dgamma), Host(dbeta));
+        ForEachRange(channels, (first, count) =>
+            BatchNorm.Backward(xs, dys, gs, means, invStds, dxs, dgs, dbs, channels, inner, first, count));
     }
 
     public void DropoutForward(Tensor x, Tensor y, Tensor mask, float p, RandomStream stream, long firstSample)
@@ -240,12 +254,20 @@ public sealed class CpuCompute : ICompute
             body(0, total);
             return;
         }
-        Parallel.For(0, chunks, _parallel, chunk =>
+        try
         {
-            int first = (int)((long)total * chunk / chunks);
-            int end = (int)((long)total * (chunk + 1) / chunks);
-            body(first, end - first);
-        });
+            Parallel.For(0, chunks, _parallel, chunk =>
+            {
+                int first = (int)((long)total * chunk / chunks);
+                int end = (int)((long)total * (chunk + 1) / chunks);
+                body(first, end - first);
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // Callers see the kernel's own message (e.g. a shape error), as with one thread.
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
     }
 
     /// <summary>

@@ -100,12 +100,12 @@ public static class Elementwise
     /// sum[c] += Σ_n Σ_i x[n, c, i]: each sample's plane is summed in double (vectorized over i in a fixed
     /// lane order), the planes are added in ascending n, and the total is added to sum[c] once.
     /// </summary>
-    public static void AccumulateChannelSums(ReadOnlySpan<float> x, Span<float> sum, int channels, int inner)
+    public static void AccumulateChannelSums(ReadOnlySpan<float> x, Span<float> sum, int channels, int inner, int firstChannel = 0, int channelCount = -1)
     {
         KernelChecks.Length("AccumulateChannelSums", "sum", sum.Length, channels);
         KernelChecks.DivisibleBy("AccumulateChannelSums", "x", x.Length, channels * inner, "channels * inner");
         int samples = x.Length / (channels * inner);
-        for (int c = 0; c < channels; c++)
+        for (int c = firstChannel, end = KernelChecks.ChannelEnd(channels, firstChannel, channelCount); c < end; c++)
         {
             double total = 0;
             for (int n = 0; n < samples; n++) total += PlaneSum(x.Slice((n * channels + c) * inner, inner));
