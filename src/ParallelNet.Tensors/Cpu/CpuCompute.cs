@@ -145,13 +145,17 @@ public sealed class CpuCompute : ICompute
         var workspace = _workspaces.Rent(columnsLength + Convolution.FilterScratchLength(g, outChannels));
         try
         {
-            Convolution.BackwardFilter(x.Span, dy.Span, dweight.Span, dbias is null ? Span<float>.Empty : dbias.Span, g, outChannels,
+            // The bias gradient is left to AccumulateChannelSums, which splits channels across threads.
+            Convolution.BackwardFilter(x.Span, dy.Span, dweight.Span, Span<float>.Empty, g, outChannels,
                 workspace.AsSpan(0, columnsLength), workspace.AsSpan(columnsLength), Threads);
         }
         finally
         {
             _workspaces.Return(workspace);
         }
+        if (dbias is null) return;
+        var (dys, dbs, plane) = (Host(dy), Host(dbias), g.OutHeight * g.OutWidth);
+        ForEachRange(outChannels, (first, count) => Elementwise.AccumulateChannelSums(dys, dbs, outChannels, plane, first, count));
     }
 
     public void MaxPool2dForward(Tensor x, Tensor y, ConvGeometry g)
