@@ -217,8 +217,21 @@ public sealed class CpuCompute : ICompute
             BatchNorm.Backward(xs, dys, gs, means, invStds, dxs, dgs, dbs, channels, inner, first, count));
     }
 
+    /// <remarks>Masks are a function of the global sample index, so sample ranges can go to different threads.</remarks>
     public void DropoutForward(Tensor x, Tensor y, Tensor mask, float p, RandomStream stream, long firstSample)
-        => Dropout.Forward(x.Span, y.Span, mask.Span, p, stream, firstSample, Samples(x));
+    {
+        int samples = Samples(x);
+        if (samples == 0 || x.Length % samples != 0 || y.Length != x.Length || mask.Length != x.Length)
+        {
+            // Empty or mismatched tensors go to the kernel whole: it returns at once or throws its message.
+            Dropout.Forward(x.Span, y.Span, mask.Span, p, stream, firstSample, Math.Max(samples, 1));
+            return;
+        }
+        int perSample = x.Length / samples;
+        var (xs, ys, masks) = (Host(x), Host(y), Host(mask));
+        ForEachRange(samples, (first, count) => Dropout.Forward(xs.AsSpan(first * perSample, count * perSample), ys.AsSpan(first * perSample, count * perSample),
+            masks.AsSpan(first * perSample, count * perSample), p, stream, firstSample + first, count));
+    }
 
     // ---- optimizers ----
     public void SgdStep(Tensor weights, Tensor gradients, Tensor velocity, float learningRate, float momentum, float weightDecay, bool nesterov, bool firstStep)
