@@ -81,9 +81,24 @@ public sealed class CpuCompute : ICompute
     }
 
     // ---- activations ----
-    public void ActivationForward(ActivationKind kind, float alpha, Tensor x, Tensor y) => Activations.Forward(kind, alpha, x.Span, y.Span);
+    // Pointwise, so large tensors are cut into blocks for the threads without changing any value.
+    public void ActivationForward(ActivationKind kind, float alpha, Tensor x, Tensor y)
+    {
+        KernelChecks.SameLength($"ActivationForward({kind})", x.Length, y.Length, "x", "y");
+        var (xs, ys) = (Host(x), Host(y));
+        ForEachBlock(x.Length, (start, length) => Activations.Forward(kind, alpha, xs.AsSpan(start, length), ys.AsSpan(start, length)));
+    }
+
     public void ActivationBackward(ActivationKind kind, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx)
-        => Activations.Backward(kind, alpha, x.Span, y.Span, dy.Span, dx.Span);
+    {
+        string op = $"ActivationBackward({kind})";
+        KernelChecks.SameLength(op, dy.Length, dx.Length, "dy", "dx");
+        KernelChecks.SameLength(op, x.Length, dx.Length, "x", "dx");
+        KernelChecks.SameLength(op, y.Length, dx.Length, "y", "dx");
+        var (xs, ys, dys, dxs) = (Host(x), Host(y), Host(dy), Host(dx));
+        ForEachBlock(dx.Length, (start, length) =>
+            Activations.Backward(kind, alpha, xs.AsSpan(start, length), ys.AsSpan(start, length), dys.AsSpan(start, length), dxs.AsSpan(start, length)));
+    }
 
     public void PReluForward(Tensor x, Tensor slope, Tensor y, int channels)
     {
@@ -292,6 +307,16 @@ public sealed class CpuCompute : ICompute
     /// samples than threads (a single image) the GEMMs get the threads instead; CpuGemm's result does
     /// not depend on its thread count either.
     /// </summary>
+    /// <summary>Below this many elements a pointwise op stays on the calling thread: waking helpers costs more.</summary>
+    private const int ParallelElementThreshold = 1 << 16;
+
+    /// <summary>Splits [0, length) into per-thread blocks for pointwise work (any split gives the same values).</summary>
+    private void ForEachBlock(int length, RangeBody body)
+    {
+        if (length < ParallelElementThreshold) body(0, length);
+        else ForEachRange(length, body);
+    }
+
     private void ForEachSampleRange(int samples, int columnsLength, RangeBodyWithColumns body)
     {
         int gemmThreads = samples < Threads ? Threads : 1;
