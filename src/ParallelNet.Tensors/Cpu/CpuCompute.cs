@@ -8,8 +8,10 @@ namespace ParallelNet.Tensors.Cpu;
 
 /// <summary>
 /// The CPU backend: host tensors, kernels from <see cref="Kernels"/>, GEMM from <see cref="CpuGemm"/>.
-/// Work is split across threads only over independent outputs (samples, planes, GEMM tiles), so every
-/// result is bitwise the same for any <see cref="Threads"/>.
+/// Work is split across threads only over independent outputs (samples, planes, channels, element
+/// blocks, GEMM tiles) and every reduction over samples runs in ascending order on one thread, so
+/// every result is bitwise the same for any <see cref="Threads"/>. One instance may be used from
+/// several threads at once: scratch buffers come from a per-instance pool.
 /// </summary>
 public sealed class CpuCompute : ICompute
 {
