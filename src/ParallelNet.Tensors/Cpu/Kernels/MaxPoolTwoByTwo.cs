@@ -44,7 +44,7 @@ internal static class MaxPoolTwoByTwo
         return Math.Min(j, ow);
     }
 
-    /// <summary>Writes each dy into the winner of its window (the gradient must already be zero); returns the windows done.</summary>
+    /// <summary>Writes every position of each window: dy at its winner, 0 elsewhere; returns the windows done.</summary>
     public static int Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int topIndex, int width, int outIndex, int ow)
     {
         int j = 0;
