@@ -26,6 +26,8 @@ internal static class MaxPoolTwoByTwo
     /// <summary>Windows [j, j + count) of output row starting at <paramref name="outIndex"/>; returns how many it did (the rest go scalar).</summary>
     public static unsafe int Forward(ReadOnlySpan<float> x, Span<float> y, int topIndex, int width, int outIndex, int ow)
     {
+        // Stores go through pointers: a row that does not fit is left to the bounds-checked scalar path.
+        if (outIndex < 0 || outIndex + ow > y.Length || topIndex < 0) return 0;
         int j = 0;
         fixed (float* output = y)
         {
@@ -44,6 +46,7 @@ internal static class MaxPoolTwoByTwo
     /// <summary>Writes every position of each window: dy at its winner, 0 elsewhere; returns the windows done.</summary>
     public static unsafe int Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int topIndex, int width, int outIndex, int ow)
     {
+        if (topIndex < 0 || topIndex + width + 2 * ow > dx.Length || outIndex < 0) return 0;
         int j = 0;
         fixed (float* gradient = dx)
         {
