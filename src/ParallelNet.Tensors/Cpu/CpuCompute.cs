@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using ParallelNet.Tensors.Cpu.Gemm;
 using ParallelNet.Tensors.Cpu.Internal;
 using ParallelNet.Tensors.Cpu.Kernels;
@@ -7,8 +8,10 @@ namespace ParallelNet.Tensors.Cpu;
 
 /// <summary>
 /// The CPU backend: host tensors, kernels from <see cref="Kernels"/>, GEMM from <see cref="CpuGemm"/>.
-/// Work is split across threads only over independent outputs (samples, planes, GEMM tiles), so every
-/// result is bitwise the same for any <see cref="Threads"/>.
+/// Work is split across threads only over independent outputs (samples, planes, channels, element
+/// blocks, GEMM tiles) and every reduction over samples runs in ascending order on one thread, so
+/// every result is bitwise the same for any <see cref="Threads"/>. One instance may be used from
+/// several threads at once: scratch buffers come from a per-instance pool.
 /// </summary>
 public sealed class CpuCompute : ICompute
 {
@@ -74,13 +77,30 @@ public sealed class CpuCompute : ICompute
     public void AccumulateChannelSums(Tensor x, Tensor sum, int channels)
     {
         if (x.Length == 0) return;
-        Elementwise.AccumulateChannelSums(x.Span, sum.Span, channels, InnerSize("AccumulateChannelSums", x, channels));
+        int inner = InnerSize("AccumulateChannelSums", x, channels);
+        var xs = Host(x); var sums = Host(sum);
+        ForEachRange(channels, (first, count) => Elementwise.AccumulateChannelSums(xs, sums, channels, inner, first, count));
     }
 
     // ---- activations ----
-    public void ActivationForward(ActivationKind kind, float alpha, Tensor x, Tensor y) => Activations.Forward(kind, alpha, x.Span, y.Span);
+    // Pointwise, so large tensors are cut into blocks for the threads without changing any value.
+    public void ActivationForward(ActivationKind kind, float alpha, Tensor x, Tensor y)
+    {
+        KernelChecks.SameLength($"ActivationForward({kind})", x.Length, y.Length, "x", "y");
+        var (xs, ys) = (Host(x), Host(y));
+        ForEachBlock(x.Length, (start, length) => Activations.Forward(kind, alpha, xs.AsSpan(start, length), ys.AsSpan(start, length)));
+    }
+
     public void ActivationBackward(ActivationKind kind, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx)
-        => Activations.Backward(kind, alpha, x.Span, y.Span, dy.Span, dx.Span);
+    {
+        string op = $"ActivationBackward({kind})";
+        KernelChecks.SameLength(op, dy.Length, dx.Length, "dy", "dx");
+        KernelChecks.SameLength(op, x.Length, dx.Length, "x", "dx");
+        KernelChecks.SameLength(op, y.Length, dx.Length, "y", "dx");
+        var (xs, ys, dys, dxs) = (Host(x), Host(y), Host(dy), Host(dx));
+        ForEachBlock(dx.Length, (start, length) =>
+            Activations.Backward(kind, alpha, xs.AsSpan(start, length), ys.AsSpan(start, length), dys.AsSpan(start, length), dxs.AsSpan(start, length)));
+    }
 
     public void PReluForward(Tensor x, Tensor slope, Tensor y, int channels)
     {
@@ -123,16 +143,16 @@ public sealed class CpuCompute : ICompute
         int samples = Convolution.Validate("Conv2dForward", g, outChannels, x.Length, weight.Length, y.Length, bias?.Length ?? -1);
         var xs = Host(x); var ws = Host(weight); var ys = Host(y);
         var bs = bias is null ? ArraySegment<float>.Empty : Host(bias);
-        ForEachSampleRange(samples, Convolution.ColumnsLength(g), (first, count, columns) =>
-            Convolution.ForwardSamples(xs, ws, bs, ys, g, outChannels, first, count, columns, 1));
+        ForEachSampleRange(samples, Convolution.ColumnsLength(g), (first, count, columns, gemmThreads) =>
+            Convolution.ForwardSamples(xs, ws, bs, ys, g, outChannels, first, count, columns, gemmThreads));
     }
 
     public void Conv2dBackwardData(Tensor dy, Tensor weight, Tensor dx, ConvGeometry g, int outChannels)
     {
         int samples = Convolution.Validate("Conv2dBackwardData", g, outChannels, dx.Length, weight.Length, dy.Length, -1);
         var dys = Host(dy); var ws = Host(weight); var dxs = Host(dx);
-        ForEachSampleRange(samples, Convolution.ColumnsLength(g), (first, count, columns) =>
-            Convolution.BackwardDataSamples(dys, ws, dxs, g, outChannels, first, count, columns, 1));
+        ForEachSampleRange(samples, Convolution.ColumnsLength(g), (first, count, columns, gemmThreads) =>
+            Convolution.BackwardDataSamples(dys, ws, dxs, g, outChannels, first, count, columns, gemmThreads));
     }
 
     public void Conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dweight, Tensor? dbias, ConvGeometry g, int outChannels)
@@ -142,13 +162,17 @@ public sealed class CpuCompute : ICompute
         var workspace = _workspaces.Rent(columnsLength + Convolution.FilterScratchLength(g, outChannels));
         try
         {
-            Convolution.BackwardFilter(x.Span, dy.Span, dweight.Span, dbias is null ? Span<float>.Empty : dbias.Span, g, outChannels,
+            // The bias gradient is left to AccumulateChannelSums, which splits channels across threads.
+            Convolution.BackwardFilter(x.Span, dy.Span, dweight.Span, Span<float>.Empty, g, outChannels,
                 workspace.AsSpan(0, columnsLength), workspace.AsSpan(columnsLength), Threads);
         }
         finally
         {
             _workspaces.Return(workspace);
         }
+        if (dbias is null) return;
+        var (dys, dbs, plane) = (Host(dy), Host(dbias), g.OutHeight * g.OutWidth);
+        ForEachRange(outChannels, (first, count) => Elementwise.AccumulateChannelSums(dys, dbs, outChannels, plane, first, count));
     }
 
     public void MaxPool2dForward(Tensor x, Tensor y, ConvGeometry g)
@@ -181,26 +205,50 @@ public sealed class CpuCompute : ICompute
     }
 
     // ---- normalization and regularization ----
+    // Channels are independent, so they are split across threads; each channel's sums keep their fixed order.
     public void BatchNormForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor y, Tensor savedMean, Tensor savedInvStd, Tensor unbiasedVariance, int channels, float epsilon)
-        => BatchNorm.ForwardTraining(x.Span, gamma.Span, beta.Span, y.Span, savedMean.Span, savedInvStd.Span, unbiasedVariance.Span,
-            channels, InnerSize("BatchNormForwardTraining", x, channels), epsilon);
+    {
+        int inner = InnerSize("BatchNormForwardTraining", x, channels);
+        var (xs, gs, bs, ys) = (Host(x), Host(gamma), Host(beta), Host(y));
+        var (means, invStds, variances) = (Host(savedMean), Host(savedInvStd), Host(unbiasedVariance));
+        ForEachRange(channels, (first, count) =>
+            BatchNorm.ForwardTraining(xs, gs, bs, ys, means, invStds, variances, channels, inner, epsilon, first, count));
+    }
 
     public void BatchNormForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVariance, Tensor y, int channels, float epsilon)
     {
         if (x.Length == 0) return;
-        BatchNorm.ForwardInference(x.Span, gamma.Span, beta.Span, runningMean.Span, runningVariance.Span, y.Span,
-            channels, InnerSize("BatchNormForwardInference", x, channels), epsilon);
+        int inner = InnerSize("BatchNormForwardInference", x, channels);
+        var (xs, gs, bs, ys, means, variances) = (Host(x), Host(gamma), Host(beta), Host(y), Host(runningMean), Host(runningVariance));
+        ForEachRange(channels, (first, count) =>
+            BatchNorm.ForwardInference(xs, gs, bs, means, variances, ys, channels, inner, epsilon, first, count));
     }
 
     public void BatchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor savedMean, Tensor savedInvStd, Tensor dx, Tensor dgamma, Tensor dbeta, int channels)
     {
         if (x.Length == 0) return;
-        BatchNorm.Backward(x.Span, dy.Span, gamma.Span, savedMean.Span, savedInvStd.Span, dx.Span, dgamma.Span, dbeta.Span,
-            channels, InnerSize("BatchNormBackward", x, channels));
+        int inner = InnerSize("BatchNormBackward", x, channels);
+        var (xs, dys, gs, means, invStds) = (Host(x), Host(dy), Host(gamma), Host(savedMean), Host(savedInvStd));
+        var (dxs, dgs, dbs) = (Host(dx), Host(dgamma), Host(dbeta));
+        ForEachRange(channels, (first, count) =>
+            BatchNorm.Backward(xs, dys, gs, means, invStds, dxs, dgs, dbs, channels, inner, first, count));
     }
 
+    /// <remarks>Masks are a function of the global sample index, so sample ranges can go to different threads.</remarks>
     public void DropoutForward(Tensor x, Tensor y, Tensor mask, float p, RandomStream stream, long firstSample)
-        => Dropout.Forward(x.Span, y.Span, mask.Span, p, stream, firstSample, Samples(x));
+    {
+        int samples = Samples(x);
+        if (samples == 0 || x.Length % samples != 0 || y.Length != x.Length || mask.Length != x.Length)
+        {
+            // Empty or mismatched tensors go to the kernel whole: it returns at once or throws its message.
+            Dropout.Forward(x.Span, y.Span, mask.Span, p, stream, firstSample, Math.Max(samples, 1));
+            return;
+        }
+        int perSample = x.Length / samples;
+        var (xs, ys, masks) = (Host(x), Host(y), Host(mask));
+        ForEachRange(samples, (first, count) => Dropout.Forward(xs.AsSpan(first * perSample, count * perSample), ys.AsSpan(first * perSample, count * perSample),
+            masks.AsSpan(first * perSample, count * perSample), p, stream, firstSample + first, count));
+    }
 
     // ---- optimizers ----
     public void SgdStep(Tensor weights, Tensor gradients, Tensor velocity, float learningRate, float momentum, float weightDecay, bool nesterov, bool firstStep)
@@ -229,7 +277,7 @@ public sealed class CpuCompute : ICompute
     }
 
     private delegate void RangeBody(int first, int count);
-    private delegate void RangeBodyWithColumns(int first, int count, float[] columns);
+    private delegate void RangeBodyWithColumns(int first, int count, float[] columns, int gemmThreads);
 
     /// <summary>Runs body over contiguous chunks of [0, total); chunks touch disjoint outputs, so the split cannot change results.</summary>
     private void ForEachRange(int total, RangeBody body)
@@ -240,25 +288,51 @@ public sealed class CpuCompute : ICompute
             body(0, total);
             return;
         }
-        Parallel.For(0, chunks, _parallel, chunk =>
+        try
         {
-            int first = (int)((long)total * chunk / chunks);
-            int end = (int)((long)total * (chunk + 1) / chunks);
-            body(first, end - first);
-        });
+            Parallel.For(0, chunks, _parallel, chunk =>
+            {
+                int first = (int)((long)total * chunk / chunks);
+                int end = (int)((long)total * (chunk + 1) / chunks);
+                body(first, end - first);
+            });
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // Callers see the kernel's own message (e.g. a shape error), as with one thread.
+            ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+        }
+    }
+
+    /// <summary>
+    /// Samples split across threads, each chunk with its own column workspace. When there are fewer
+    /// samples than threads (a single image) the GEMMs get the threads instead; CpuGemm's result does
+    /// not depend on its thread count either.
+    /// </summary>
+    /// <summary>Below this many elements a pointwise op stays on the calling thread: waking helpers costs more.</summary>
+    private const int ParallelElementThreshold = 1 << 16;
+
+    /// <summary>Splits [0, length) into per-thread blocks for pointwise work (any split gives the same values).</summary>
+    private void ForEachBlock(int length, RangeBody body)
+    {
+        if (length < ParallelElementThreshold) body(0, length);
+        else ForEachRange(length, body);
     }
 
     private void ForEachSampleRange(int samples, int columnsLength, RangeBodyWithColumns body)
-        => ForEachRange(samples, (first, count) =>
+    {
+        int gemmThreads = samples < Threads ? Threads : 1;
+        ForEachRange(samples, (first, count) =>
         {
             var columns = _workspaces.Rent(columnsLength);
             try
             {
-                body(first, count, columns);
+                body(first, count, columns, gemmThreads);
             }
             finally
             {
                 _workspaces.Return(columns);
             }
         });
+    }
 }

@@ -43,6 +43,31 @@ public class NormalizationAndDropoutTests
     }
 
     [Fact]
+    public void BatchNormAndChannelSums_AreBitwiseEqualForOneTwoAndThreeThreads()
+    {
+        const int samples = 4, channels = 7, inner = 10;
+        int[] shape = [samples, channels, inner];
+        var x = TestData.Uniform(samples * channels * inner, 31);
+        var dy = TestData.Uniform(x.Length, 32);
+        var gamma = TestData.Tensor(TestData.Uniform(channels, 33), channels);
+        var beta = TestData.Tensor(TestData.Uniform(channels, 34), channels);
+        float[]? previous = null;
+        foreach (int threads in new[] { 1, 2, 3 })
+        {
+            var compute = new CpuCompute(threads);
+            var (y, mean, invStd, variance) = (Tensor.Zeros(shape), Tensor.Zeros(channels), Tensor.Zeros(channels), Tensor.Zeros(channels));
+            var (dx, dgamma, dbeta, sums, inference) = (Tensor.Zeros(shape), Tensor.Zeros(channels), Tensor.Zeros(channels), Tensor.Zeros(channels), Tensor.Zeros(shape));
+            compute.BatchNormForwardTraining(TestData.Tensor(x, shape), gamma, beta, y, mean, invStd, variance, channels, 1e-5f);
+            compute.BatchNormBackward(TestData.Tensor(x, shape), TestData.Tensor(dy, shape), gamma, mean, invStd, dx, dgamma, dbeta, channels);
+            compute.BatchNormForwardInference(TestData.Tensor(x, shape), gamma, beta, mean, variance, inference, channels, 1e-5f);
+            compute.AccumulateChannelSums(TestData.Tensor(x, shape), sums, channels);
+            float[] all = [.. y.Span, .. mean.Span, .. invStd.Span, .. variance.Span, .. dx.Span, .. dgamma.Span, .. dbeta.Span, .. sums.Span, .. inference.Span];
+            if (previous is not null) TestData.AssertBitwiseEqual(previous, all, $"{threads} threads");
+            previous = all;
+        }
+    }
+
+    [Fact]
     public void BatchNorm_Inference_UsesRunningStatistics()
     {
         var y = new float[4];

@@ -42,4 +42,13 @@ internal static class KernelChecks
             throw new ArgumentException($"{op}: label {value} in row {row} is not a class index in [0, {classes}).");
         return label;
     }
+
+    /// <summary>End of the channel range [firstChannel, firstChannel + channelCount); a negative count means "to the last channel".</summary>
+    public static int ChannelEnd(int channels, int firstChannel, int channelCount)
+    {
+        int end = channelCount < 0 ? channels : firstChannel + channelCount;
+        if (firstChannel < 0 || end > channels || end < firstChannel)
+            throw new ArgumentOutOfRangeException(nameof(channelCount), $"Channel range [{firstChannel}, {end}) is not within [0, {channels}).");
+        return end;
+    }
 }

@@ -4,12 +4,14 @@ namespace ParallelNet.Tensors.Cpu.Kernels;
 
 /// <summary>
 /// Batch normalization over x [n, channels, inner] (inner = 1 for BatchNorm1d, H*W for BatchNorm2d).
-/// Per-channel statistics are accumulated in double in ascending (n, i) order.
+/// Per-channel statistics are accumulated in double in ascending (n, i) order. Channels are
+/// independent, so callers may split them across threads with firstChannel/channelCount.
 /// </summary>
 public static class BatchNorm
 {
     public static void ForwardTraining(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, Span<float> y,
-        Span<float> savedMean, Span<float> savedInvStd, Span<float> unbiasedVariance, int channels, int inner, float epsilon)
+        Span<float> savedMean, Span<float> savedInvStd, Span<float> unbiasedVariance, int channels, int inner, float epsilon,
+        int firstChannel = 0, int channelCount = -1)
     {
         const string op = "BatchNormForwardTraining";
         int samples = Validate(op, x.Length, y.Length, channels, inner);
@@ -18,7 +20,7 @@ public static class BatchNorm
         long count = (long)samples * inner;
         if (count < 2)
             throw new ArgumentException($"{op}: expected more than 1 value per channel when training, got [{samples}, {channels}, {inner}].");
-        for (int c = 0; c < channels; c++)
+        for (int c = firstChannel, end = KernelChecks.ChannelEnd(channels, firstChannel, channelCount); c < end; c++)
         {
             double sum = 0;
             for (int n = 0; n < samples; n++)
@@ -52,13 +54,14 @@ public static class BatchNorm
 
     /// <summary>y = gamma * (x - runningMean) / sqrt(runningVariance + eps) + beta.</summary>
     public static void ForwardInference(ReadOnlySpan<float> x, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
-        ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVariance, Span<float> y, int channels, int inner, float epsilon)
+        ReadOnlySpan<float> runningMean, ReadOnlySpan<float> runningVariance, Span<float> y, int channels, int inner, float epsilon,
+        int firstChannel = 0, int channelCount = -1)
     {
         const string op = "BatchNormForwardInference";
         int samples = Validate(op, x.Length, y.Length, channels, inner);
         foreach (var (name, length) in new[] { ("gamma", gamma.Length), ("beta", beta.Length), ("runningMean", runningMean.Length), ("runningVariance", runningVariance.Length) })
             KernelChecks.Length(op, name, length, channels);
-        for (int c = 0; c < channels; c++)
+        for (int c = firstChannel, end = KernelChecks.ChannelEnd(channels, firstChannel, channelCount); c < end; c++)
         {
             float scale = gamma[c] / MathF.Sqrt(runningVariance[c] + epsilon);
             float shift = beta[c] - runningMean[c] * scale;
@@ -75,7 +78,8 @@ public static class BatchNorm
     /// dgamma += Σ dy x̂ and dbeta += Σ dy (accumulated).
     /// </summary>
     public static void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, ReadOnlySpan<float> gamma, ReadOnlySpan<float> savedMean,
-        ReadOnlySpan<float> savedInvStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta, int channels, int inner)
+        ReadOnlySpan<float> savedInvStd, Span<float> dx, Span<float> dgamma, Span<float> dbeta, int channels, int inner,
+        int firstChannel = 0, int channelCount = -1)
     {
         const string op = "BatchNormBackward";
         int samples = Validate(op, x.Length, dy.Length, channels, inner);
@@ -84,7 +88,7 @@ public static class BatchNorm
             KernelChecks.Length(op, name, length, channels);
         long count = (long)samples * inner;
         if (count == 0) return;
-        for (int c = 0; c < channels; c++)
+        for (int c = firstChannel, end = KernelChecks.ChannelEnd(channels, firstChannel, channelCount); c < end; c++)
         {
             float mean = savedMean[c], invStd = savedInvStd[c];
             double sumDy = 0, sumDyXhat = 0;

@@ -8,6 +8,11 @@ namespace ParallelNet.Tensors.Cpu.Kernels;
 /// 2-D convolution over NCHW by im2col + GEMM. One sample's input unfolds into a column matrix
 /// [C*kh*kw, oh*ow] whose row order (c, ki, kj) matches the weight layout [outC, C, kh, kw], so the
 /// forward pass is weight @ columns. The caller supplies the column workspace (<see cref="ColumnsLength"/>).
+///
+/// Per sample rather than one batched [C*kh*kw, n*oh*ow] matrix: on the cnn preset at batch 128 the
+/// per-sample GEMMs (64x196x288) already run near the batched GEMM's speed (~155 vs ~165 GFLOPS on one
+/// core), while batching would need a 29 MB column buffer for the second layer and a transpose of the
+/// output back to NCHW; per sample the columns (225 KB) stay in L2 and samples parallelize trivially.
 /// </summary>
 public static class Convolution
 {
@@ -159,8 +164,9 @@ public static class Convolution
                 {
                     var dest = columns.Slice(row * plane, plane);
                     var (rowStart, rowEnd, zeroLeft, zeroRight, shift) = SameSizeWindow(g, ki, kj);
-                    dest[..(rowStart * width)].Clear();
-                    dest[(rowEnd * width)..].Clear();
+                    // Usually both ranges are empty; skipping the calls matters at 288 rows per sample.
+                    if (rowStart > 0) dest[..(rowStart * width)].Clear();
+                    if (rowEnd < g.OutHeight) dest[(rowEnd * width)..].Clear();
                     if (rowEnd == rowStart) continue;
                     // Copy [first, last) of the valid rows; the few entries outside the image at either end stay for the loop below.
                     int first = rowStart * width + zeroLeft, last = rowEnd * width - zeroRight;

@@ -97,15 +97,16 @@ public static class Elementwise
     }
 
     /// <summary>
-    /// sum[c] += Σ_n Σ_i x[n, c, i]: each sample's plane is summed in double (vectorized over i in a fixed
-    /// lane order), the planes are added in ascending n, and the total is added to sum[c] once.
+    /// sum[c] += Σ_n Σ_i x[n, c, i]: each sample's plane is summed by <see cref="PlaneSum"/> (vectorized
+    /// over i in a fixed lane order), the planes are added in double in ascending n, and the total is
+    /// added to sum[c] once.
     /// </summary>
-    public static void AccumulateChannelSums(ReadOnlySpan<float> x, Span<float> sum, int channels, int inner)
+    public static void AccumulateChannelSums(ReadOnlySpan<float> x, Span<float> sum, int channels, int inner, int firstChannel = 0, int channelCount = -1)
     {
         KernelChecks.Length("AccumulateChannelSums", "sum", sum.Length, channels);
         KernelChecks.DivisibleBy("AccumulateChannelSums", "x", x.Length, channels * inner, "channels * inner");
         int samples = x.Length / (channels * inner);
-        for (int c = 0; c < channels; c++)
+        for (int c = firstChannel, end = KernelChecks.ChannelEnd(channels, firstChannel, channelCount); c < end; c++)
         {
             double total = 0;
             for (int n = 0; n < samples; n++) total += PlaneSum(x.Slice((n * channels + c) * inner, inner));
@@ -113,36 +114,27 @@ public static class Elementwise
         }
     }
 
-    /// <summary>Σ plane in double, 8 lanes at a time then lane by lane; the order depends only on the length.</summary>
+    /// <summary>
+    /// Σ plane: float partial sums in vector lanes (element i always lands in lane i mod width), the
+    /// lanes then added in double in lane order, then the scalar tail; the order depends only on the length.
+    /// </summary>
     internal static double PlaneSum(ReadOnlySpan<float> plane)
     {
         int i = 0;
         double total = 0;
         if (Vector512.IsHardwareAccelerated && plane.Length >= Vector512<float>.Count)
         {
-            var low = Vector512<double>.Zero;
-            var high = Vector512<double>.Zero;
+            var lanes = Vector512<float>.Zero;
             for (; i <= plane.Length - Vector512<float>.Count; i += Vector512<float>.Count)
-            {
-                var (l, h) = Vector512.Widen(Vector512.Create(plane.Slice(i, Vector512<float>.Count)));
-                low += l;
-                high += h;
-            }
-            var lanes = low + high;
-            for (int lane = 0; lane < Vector512<double>.Count; lane++) total += lanes[lane];
+                lanes += Vector512.Create(plane.Slice(i, Vector512<float>.Count));
+            for (int lane = 0; lane < Vector512<float>.Count; lane++) total += lanes[lane];
         }
         else if (Vector256.IsHardwareAccelerated && plane.Length >= Vector256<float>.Count)
         {
-            var low = Vector256<double>.Zero;
-            var high = Vector256<double>.Zero;
+            var lanes = Vector256<float>.Zero;
             for (; i <= plane.Length - Vector256<float>.Count; i += Vector256<float>.Count)
-            {
-                var (l, h) = Vector256.Widen(Vector256.Create(plane.Slice(i, Vector256<float>.Count)));
-                low += l;
-                high += h;
-            }
-            var lanes = low + high;
-            for (int lane = 0; lane < Vector256<double>.Count; lane++) total += lanes[lane];
+                lanes += Vector256.Create(plane.Slice(i, Vector256<float>.Count));
+            for (int lane = 0; lane < Vector256<float>.Count; lane++) total += lanes[lane];
         }
         for (; i < plane.Length; i++) total += plane[i];
         return total;

@@ -9,7 +9,8 @@ namespace ParallelNet.Tensors.Cpu.Kernels;
 /// step: the even and odd columns of a row pair are split with one two-source permute, and the same
 /// first-maximum rule as the scalar path (a later element wins only if strictly greater, or if it is
 /// the first NaN) picks the winner, so results are bitwise those of <see cref="Pooling"/>'s scalar code.
-/// Reads may run past a row into the next one (never past the tensor); those lanes are discarded.
+/// Reads may run past a row into the next one (never past the tensor); those lanes are discarded,
+/// and partial vectors are written with masked stores.
 /// </summary>
 internal static class MaxPoolTwoByTwo
 {
@@ -23,49 +24,52 @@ internal static class MaxPoolTwoByTwo
     private static readonly Vector512<int> InterleaveHigh = Vector512.Create(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
 
     /// <summary>Windows [j, j + count) of output row starting at <paramref name="outIndex"/>; returns how many it did (the rest go scalar).</summary>
-    public static int Forward(ReadOnlySpan<float> x, Span<float> y, int topIndex, int width, int outIndex, int ow)
+    public static unsafe int Forward(ReadOnlySpan<float> x, Span<float> y, int topIndex, int width, int outIndex, int ow)
     {
+        // Stores go through pointers: a row that does not fit is left to the bounds-checked scalar path.
+        if (outIndex < 0 || outIndex + ow > y.Length || topIndex < 0) return 0;
         int j = 0;
-        Span<float> spill = stackalloc float[Lanes];
-        for (; j < ow; j += Lanes)
+        fixed (float* output = y)
         {
-            int bottom = topIndex + width + 2 * j;
-            if (bottom + 2 * Lanes > x.Length) break;
-            var (a, b, c, d) = LoadWindows(x, topIndex + 2 * j, bottom);
-            var best = Select(Select(Select(a, b, out _), c, out _), d, out _);
-            int count = Math.Min(Lanes, ow - j);
-            if (count == Lanes) best.CopyTo(y.Slice(outIndex + j, Lanes));
-            else
+            for (; j < ow; j += Lanes)
             {
-                best.CopyTo(spill);
-                spill[..count].CopyTo(y.Slice(outIndex + j, count));
+                int bottom = topIndex + width + 2 * j;
+                if (bottom + 2 * Lanes > x.Length) break;
+                var (a, b, c, d) = LoadWindows(x, topIndex + 2 * j, bottom);
+                var best = Select(Select(Select(a, b, out _), c, out _), d, out _);
+                Store(best, output + outIndex + j, Math.Min(Lanes, ow - j));
             }
         }
         return Math.Min(j, ow);
     }
 
-    /// <summary>Writes each dy into the winner of its window (the gradient must already be zero); returns the windows done.</summary>
-    public static int Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int topIndex, int width, int outIndex, int ow)
+    /// <summary>Writes every position of each window: dy at its winner, 0 elsewhere; returns the windows done.</summary>
+    public static unsafe int Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, int topIndex, int width, int outIndex, int ow)
     {
+        if (topIndex < 0 || topIndex + width + 2 * ow > dx.Length || outIndex < 0) return 0;
         int j = 0;
-        Span<float> spill = stackalloc float[2 * Lanes];
-        for (; j < ow; j += Lanes)
+        fixed (float* gradient = dx)
         {
-            int top = topIndex + 2 * j, bottom = top + width;
-            if (bottom + 2 * Lanes > x.Length || outIndex + j + Lanes > dy.Length) break;
-            var (a, b, c, d) = LoadWindows(x, top, bottom);
-            var ab = Select(a, b, out var winsB);
-            var abc = Select(ab, c, out var winsC);
-            Select(abc, d, out var winsD);
-            var upstream = Vector512.Create(dy.Slice(outIndex + j, Lanes));
-            // A later winner overrides every earlier one.
-            var toD = upstream & winsD;
-            var toC = Vector512.AndNot(upstream & winsC, winsD);
-            var toB = Vector512.AndNot(Vector512.AndNot(upstream & winsB, winsC), winsD);
-            var toA = Vector512.AndNot(Vector512.AndNot(Vector512.AndNot(upstream, winsB), winsC), winsD);
-            int count = Math.Min(Lanes, ow - j);
-            Store(Avx512F.PermuteVar16x32x2(toA, InterleaveLow, toB), Avx512F.PermuteVar16x32x2(toA, InterleaveHigh, toB), dx.Slice(top, 2 * count), spill);
-            Store(Avx512F.PermuteVar16x32x2(toC, InterleaveLow, toD), Avx512F.PermuteVar16x32x2(toC, InterleaveHigh, toD), dx.Slice(bottom, 2 * count), spill);
+            for (; j < ow; j += Lanes)
+            {
+                int top = topIndex + 2 * j, bottom = top + width;
+                if (bottom + 2 * Lanes > x.Length || outIndex + j + Lanes > dy.Length) break;
+                var (a, b, c, d) = LoadWindows(x, top, bottom);
+                var ab = Select(a, b, out var winsB);
+                var abc = Select(ab, c, out var winsC);
+                Select(abc, d, out var winsD);
+                var upstream = Vector512.Create(dy.Slice(outIndex + j, Lanes));
+                // A later winner overrides every earlier one.
+                var toD = upstream & winsD;
+                var toC = Vector512.AndNot(upstream & winsC, winsD);
+                var toB = Vector512.AndNot(Vector512.AndNot(upstream & winsB, winsC), winsD);
+                var toA = Vector512.AndNot(Vector512.AndNot(Vector512.AndNot(upstream, winsB), winsC), winsD);
+                int floats = 2 * Math.Min(Lanes, ow - j);
+                Store(Avx512F.PermuteVar16x32x2(toA, InterleaveLow, toB), gradient + top, Math.Min(Lanes, floats));
+                Store(Avx512F.PermuteVar16x32x2(toA, InterleaveHigh, toB), gradient + top + Lanes, floats - Lanes);
+                Store(Avx512F.PermuteVar16x32x2(toC, InterleaveLow, toD), gradient + bottom, Math.Min(Lanes, floats));
+                Store(Avx512F.PermuteVar16x32x2(toC, InterleaveHigh, toD), gradient + bottom + Lanes, floats - Lanes);
+            }
         }
         return Math.Min(j, ow);
     }
@@ -89,17 +93,11 @@ internal static class MaxPoolTwoByTwo
         return Vector512.ConditionalSelect(wins, candidate, best);
     }
 
+    /// <summary>Stores the first <paramref name="count"/> lanes (none if count &lt;= 0); masked lanes are never touched, so neighbours owned by other threads are safe.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector512<float> low, Vector512<float> high, Span<float> destination, Span<float> spill)
+    private static unsafe void Store(Vector512<float> value, float* destination, int count)
     {
-        if (destination.Length == 2 * Lanes)
-        {
-            low.CopyTo(destination);
-            high.CopyTo(destination[Lanes..]);
-            return;
-        }
-        low.CopyTo(spill);
-        high.CopyTo(spill[Lanes..]);
-        spill[..destination.Length].CopyTo(destination);
+        if (count >= Lanes) value.Store(destination);
+        else if (count > 0) Avx512F.MaskStore(destination, Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle(), value);
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Numerics;
 using ParallelNet.Tensors.Cpu.Internal;
 
@@ -61,12 +62,13 @@ public static class Optimizers
         KernelChecks.SameLength(op, weights.Length, firstMoment.Length, "weights", "firstMoment");
         KernelChecks.SameLength(op, weights.Length, secondMoment.Length, "weights", "secondMoment");
         if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), $"{op}: step counts from 1, got {step}.");
-        // Python computes the bias corrections in double and hands torch float scalars.
-        double biasCorrection1 = 1.0 - Math.Pow(beta1, step);
-        double biasCorrection2Sqrt = Math.Sqrt(1.0 - Math.Pow(beta2, step));
-        float stepSize = (float)(learningRate / biasCorrection1);
-        float correction2 = (float)biasCorrection2Sqrt;
-        float decay = decoupled ? (float)(1.0 - (double)learningRate * weightDecay) : 1f;
+        // torch gets these scalars from Python doubles (0.999, not 0.999f) and rounds each to float
+        // once; 1 - 0.999f in float would be 1.3e-5 away from torch's (float)(1 - 0.999).
+        double b1 = PythonValue(beta1), b2 = PythonValue(beta2), rate = PythonValue(learningRate);
+        float oneMinusBeta1 = (float)(1.0 - b1), oneMinusBeta2 = (float)(1.0 - b2);
+        float stepSize = (float)(rate / (1.0 - Math.Pow(b1, step)));
+        float correction2 = (float)Math.Sqrt(1.0 - Math.Pow(b2, step));
+        float decay = decoupled ? (float)(1.0 - rate * PythonValue(weightDecay)) : 1f;
         int i = 0;
         if (Vector.IsHardwareAccelerated)
         {
@@ -74,8 +76,8 @@ public static class Optimizers
             var vWeightDecay = new Vector<float>(weightDecay);
             var vBeta1 = new Vector<float>(beta1);
             var vBeta2 = new Vector<float>(beta2);
-            var vOneMinusBeta1 = new Vector<float>(1f - beta1);
-            var vOneMinusBeta2 = new Vector<float>(1f - beta2);
+            var vOneMinusBeta1 = new Vector<float>(oneMinusBeta1);
+            var vOneMinusBeta2 = new Vector<float>(oneMinusBeta2);
             var vStepSize = new Vector<float>(stepSize);
             var vCorrection2 = new Vector<float>(correction2);
             var vEpsilon = new Vector<float>(epsilon);
@@ -99,12 +101,15 @@ public static class Optimizers
             float g = gradients[i];
             if (decoupled) w *= decay;
             else if (weightDecay != 0f) g += weightDecay * w;
-            float m = beta1 * firstMoment[i] + (1f - beta1) * g;
-            float v = beta2 * secondMoment[i] + (1f - beta2) * g * g;
+            float m = beta1 * firstMoment[i] + oneMinusBeta1 * g;
+            float v = beta2 * secondMoment[i] + oneMinusBeta2 * g * g;
             firstMoment[i] = m;
             secondMoment[i] = v;
             float denominator = MathF.Sqrt(v) / correction2 + epsilon;
             weights[i] = w - stepSize * (m / denominator);
         }
     }
+
+    /// <summary>The double a user meant by this float: its shortest round-trip decimal (0.999f gives 0.999), as Python would hold it.</summary>
+    private static double PythonValue(float value) => double.Parse(value.ToString("R", CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
 }

@@ -50,12 +50,18 @@ public static class Pooling
             var image = x.Slice(p * planeSize, planeSize);
             var gradient = dx.Slice(p * planeSize, planeSize);
             var upstream = dy.Slice(p * oh * ow, oh * ow);
-            gradient.Clear();
             if (IsPlainTwoByTwo(g))
             {
+                // Every window position is written (winner dy, others 0), so only an odd last row or column needs clearing.
                 MaxBackwardTwoByTwo(x, dy, dx, p * planeSize, g.Width, p * oh * ow, oh, ow);
+                if (g.Width > 2 * ow)
+                {
+                    for (int r = 0; r < 2 * oh; r++) gradient[r * g.Width + g.Width - 1] = 0f;
+                }
+                gradient[(2 * oh * g.Width)..].Clear();
                 continue;
             }
+            gradient.Clear();
             for (int i = 0; i < oh; i++)
             {
                 for (int j = 0; j < ow; j++)
@@ -85,7 +91,16 @@ public static class Pooling
         {
             int topRow = plane + 2 * i * width, bottomRow = topRow + width, outRow = output + i * ow;
             int done = MaxPoolTwoByTwo.IsSupported ? MaxPoolTwoByTwo.Backward(x, dy, dx, topRow, width, outRow, ow) : 0;
-            for (int j = done; j < ow; j++) dx[WindowArgMax(x, topRow + 2 * j, bottomRow + 2 * j)] = dy[outRow + j];
+            for (int j = done; j < ow; j++)
+            {
+                int top = topRow + 2 * j, bottom = bottomRow + 2 * j;
+                int winner = WindowArgMax(x, top, bottom);
+                dx[top] = 0f;
+                dx[top + 1] = 0f;
+                dx[bottom] = 0f;
+                dx[bottom + 1] = 0f;
+                dx[winner] = dy[outRow + j];
+            }
         }
     }
 

@@ -25,17 +25,20 @@ public static class NaiveOptimizers
     public static void AdamStep(float[] param, float[] grad, float[] expAvg, float[] expAvgSq, float lr, float beta1, float beta2, float eps,
         float weightDecay, bool decoupled, long step)
     {
-        double biasCorrection1 = 1 - Math.Pow(beta1, step);
-        double biasCorrection2 = 1 - Math.Pow(beta2, step);
-        double stepSize = lr / biasCorrection1;
+        // The Python doubles behind the float arguments (0.999f stands for 0.999).
+        double b1 = double.Parse(beta1.ToString("R")), b2 = double.Parse(beta2.ToString("R")), rate = double.Parse(lr.ToString("R"));
+        double wd = double.Parse(weightDecay.ToString("R"));
+        double biasCorrection1 = 1 - Math.Pow(b1, step);
+        double biasCorrection2 = 1 - Math.Pow(b2, step);
+        double stepSize = rate / biasCorrection1;
         double biasCorrection2Sqrt = Math.Sqrt(biasCorrection2);
         for (int i = 0; i < param.Length; i++)
         {
             float g = grad[i];
-            if (decoupled) param[i] *= (float)(1 - (double)lr * weightDecay);         // param.mul_(1 - lr * weight_decay)
+            if (decoupled) param[i] *= (float)(1 - rate * wd);         // param.mul_(1 - lr * weight_decay)
             else if (weightDecay != 0) g = g + weightDecay * param[i];             // grad = grad.add(param, alpha=weight_decay)
-            expAvg[i] = expAvg[i] * beta1 + (1 - beta1) * g;                        // exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
-            expAvgSq[i] = expAvgSq[i] * beta2 + (1 - beta2) * g * g;                // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+            expAvg[i] = expAvg[i] * beta1 + (float)(1 - b1) * g;                        // exp_avg.mul_(beta1).add_(grad, alpha=1 - beta1)
+            expAvgSq[i] = expAvgSq[i] * beta2 + (float)(1 - b2) * g * g;                // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
             float denom = MathF.Sqrt(expAvgSq[i]) / (float)biasCorrection2Sqrt + eps; // (exp_avg_sq.sqrt() / bias_correction2_sqrt).add_(eps)
             param[i] = param[i] + -(float)stepSize * (expAvg[i] / denom);           // param.addcdiv_(exp_avg, denom, value=-step_size)
         }
