@@ -1,0 +1,77 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using Google.Protobuf;
+
+namespace ParallelNet.Rpc.Internal;
+
+/// <summary>Length-prefixed gRPC messages over Kestrel's request and response pipes.</summary>
+internal static class PipeMessageFraming
+{
+    /// <summary>Reads one message; null at a clean end of stream.</summary>
+    public static async ValueTask<T?> ReadMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int maxMessageSize, CancellationToken cancellationToken)
+        where T : class, IMessage<T>
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (result.IsCanceled) throw new OperationCanceledException("The request body read was cancelled.");
+            if (buffer.Length >= GrpcProtocol.MessageHeaderSize)
+            {
+                var length = ReadHeader(buffer, maxMessageSize);
+                if (buffer.Length >= GrpcProtocol.MessageHeaderSize + length)
+                {
+                    var payload = buffer.Slice(GrpcProtocol.MessageHeaderSize, length);
+                    T message;
+                    try
+                    {
+                        message = parser.ParseFrom(payload);
+                    }
+                    catch (InvalidProtocolBufferException ex)
+                    {
+                        reader.AdvanceTo(payload.End);
+                        throw new RpcException(new Status(StatusCode.Internal, "Failed to deserialize the request message."), new Metadata(), ex);
+                    }
+                    reader.AdvanceTo(payload.End);
+                    return message;
+                }
+            }
+            if (result.IsCompleted)
+            {
+                if (buffer.Length == 0) return null;
+                reader.AdvanceTo(buffer.End);
+                throw new RpcException(new Status(StatusCode.Internal, "The request ended in the middle of a message."));
+            }
+            // Examining everything (not consuming) lets Kestrel keep the HTTP/2 window open while a large message arrives.
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private static int ReadHeader(ReadOnlySequence<byte> buffer, int maxMessageSize)
+    {
+        Span<byte> header = stackalloc byte[GrpcProtocol.MessageHeaderSize];
+        buffer.Slice(0, GrpcProtocol.MessageHeaderSize).CopyTo(header);
+        if (header[0] == 1)
+            throw new RpcException(new Status(StatusCode.Internal, "The request message is flagged as compressed, but no grpc-encoding was negotiated."));
+        if (header[0] != 0)
+            throw new RpcException(new Status(StatusCode.Internal, $"Invalid message flag byte {header[0]}: only 0 (uncompressed) and 1 (compressed) exist."));
+        var length = BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
+        if (length > (uint)maxMessageSize)
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Received message of {length} bytes exceeds the limit of {maxMessageSize} bytes."));
+        return (int)length;
+    }
+
+    /// <summary>Writes one framed message into the pipe (the caller flushes).</summary>
+    public static void WriteMessage(PipeWriter writer, IMessage message, int? maxMessageSize)
+    {
+        var size = message.CalculateSize();
+        if (maxMessageSize is { } max && size > max)
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Sending message of {size} bytes exceeds the limit of {max} bytes."));
+        var header = writer.GetSpan(GrpcProtocol.MessageHeaderSize);
+        header[0] = 0;
+        BinaryPrimitives.WriteUInt32BigEndian(header[1..], (uint)size);
+        writer.Advance(GrpcProtocol.MessageHeaderSize);
+        message.WriteTo(writer);
+    }
+}
