@@ -99,6 +99,8 @@ public sealed class GrpcServer : IAsyncDisposable
         kestrel.Limits.MinResponseDataRate = null;
         kestrel.Limits.Http2.InitialStreamWindowSize = options.Http2StreamWindowSize;
         kestrel.Limits.Http2.InitialConnectionWindowSize = options.Http2ConnectionWindowSize;
+        // Larger frames from clients that honour it mean fewer frames per tensor.
+        kestrel.Limits.Http2.MaxFrameSize = 1024 * 1024;
         kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
         kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
 

@@ -68,10 +68,11 @@ internal static class PipeMessageFraming
         var size = message.CalculateSize();
         if (maxMessageSize is { } max && size > max)
             throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Sending message of {size} bytes exceeds the limit of {max} bytes."));
-        var header = writer.GetSpan(GrpcProtocol.MessageHeaderSize);
-        header[0] = 0;
-        BinaryPrimitives.WriteUInt32BigEndian(header[1..], (uint)size);
-        writer.Advance(GrpcProtocol.MessageHeaderSize);
-        message.WriteTo(writer);
+        // One contiguous span: protobuf serializes a flat span several times faster than through many small pipe segments.
+        var span = writer.GetSpan(GrpcProtocol.MessageHeaderSize + size);
+        span[0] = 0;
+        BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)size);
+        message.WriteTo(span.Slice(GrpcProtocol.MessageHeaderSize, size));
+        writer.Advance(GrpcProtocol.MessageHeaderSize + size);
     }
 }
