@@ -129,6 +129,19 @@ public sealed class CallKindTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task Client_stream_of_large_messages_back_to_back_keeps_message_boundaries()
+    {
+        using var call = Client.AsyncClientStreamingCall(TestService.ClientStream);
+        var sizes = new[] { 5_000_000, 3, 0, 7_340_033, 1, 4_194_304 };
+        foreach (var size in sizes) await call.RequestStream.WriteAsync(new EchoRequest { Text = size.ToString(), Payload = ByteString.CopyFrom(new byte[size]) });
+        await call.RequestStream.CompleteAsync();
+        var response = await call;
+        Assert.Equal(sizes.Length, response.Index);
+        Assert.Equal(sizes.Sum(s => (long)s), response.TotalBytes);
+        Assert.Equal(string.Join(",", sizes), response.Text);
+    }
+
+    [Fact]
     public async Task Request_over_the_server_limit_is_RESOURCE_EXHAUSTED_and_the_server_keeps_serving()
     {
         var payload = ByteString.CopyFrom(new byte[ServerFixture.LargeLimit + 1]);

@@ -23,18 +23,22 @@ internal static class PipeMessageFraming
                 if (buffer.Length >= GrpcProtocol.MessageHeaderSize + length)
                 {
                     var payload = buffer.Slice(GrpcProtocol.MessageHeaderSize, length);
-                    T message;
                     try
                     {
-                        message = parser.ParseFrom(payload);
+                        return Parse(parser, payload);
                     }
-                    catch (InvalidProtocolBufferException ex)
+                    finally
                     {
                         reader.AdvanceTo(payload.End);
-                        throw new RpcException(new Status(StatusCode.Internal, "Failed to deserialize the request message."), new Metadata(), ex);
                     }
-                    reader.AdvanceTo(payload.End);
-                    return message;
+                }
+                if (!result.IsCompleted)
+                {
+                    // A message larger than what has arrived: gather it into one buffer as the DATA frames come,
+                    // consuming them at once so Kestrel recycles its blocks and keeps the HTTP/2 window open.
+                    var consumedHeader = buffer.Slice(GrpcProtocol.MessageHeaderSize);
+                    reader.AdvanceTo(consumedHeader.Start);
+                    return await ReadLargeMessageAsync(reader, parser, length, cancellationToken).ConfigureAwait(false);
                 }
             }
             if (result.IsCompleted)
@@ -43,8 +47,46 @@ internal static class PipeMessageFraming
                 reader.AdvanceTo(buffer.End);
                 throw new RpcException(new Status(StatusCode.Internal, "The request ended in the middle of a message."));
             }
-            // Examining everything (not consuming) lets Kestrel keep the HTTP/2 window open while a large message arrives.
             reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private static async ValueTask<T> ReadLargeMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int length, CancellationToken cancellationToken)
+        where T : class, IMessage<T>
+    {
+        var gathered = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var filled = 0;
+            while (filled < length)
+            {
+                var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                if (result.IsCanceled) throw new OperationCanceledException("The request body read was cancelled.");
+                var buffer = result.Buffer;
+                var take = buffer.Slice(0, Math.Min(buffer.Length, length - filled));
+                take.CopyTo(gathered.AsSpan(filled));
+                filled += (int)take.Length;
+                reader.AdvanceTo(take.End);
+                if (filled < length && result.IsCompleted)
+                    throw new RpcException(new Status(StatusCode.Internal, "The request ended in the middle of a message."));
+            }
+            return Parse(parser, new ReadOnlySequence<byte>(gathered, 0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(gathered);
+        }
+    }
+
+    private static T Parse<T>(MessageParser<T> parser, ReadOnlySequence<byte> payload) where T : class, IMessage<T>
+    {
+        try
+        {
+            return payload.IsSingleSegment ? parser.ParseFrom(payload.FirstSpan) : parser.ParseFrom(payload);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new RpcException(new Status(StatusCode.Internal, "Failed to deserialize the request message."), new Metadata(), ex);
         }
     }
 
