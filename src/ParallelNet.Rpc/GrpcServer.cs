@@ -83,7 +83,8 @@ public sealed class GrpcServer : IAsyncDisposable
         }
 
         var addresses = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-        var port = addresses.Select(a => new Uri(a.Replace("[::]", "localhost", StringComparison.Ordinal).Replace("0.0.0.0", "localhost", StringComparison.Ordinal)).Port).FirstOrDefault();
+        // Kestrel reports e.g. "http://127.0.0.1:41234" or "https://[::]:41234"; the port follows the last colon.
+        var port = addresses.Select(a => int.Parse(a.AsSpan(a.LastIndexOf(':') + 1).TrimEnd('/'), System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
         health.SetStatus("", Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
         foreach (var service in services) health.SetStatus(service.Name, Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
         return new GrpcServer(host, port, certificate is not null, health, stopRequested, callsCancelled, options.ShutdownGracePeriod);

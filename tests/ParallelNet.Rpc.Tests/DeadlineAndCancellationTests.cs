@@ -18,6 +18,14 @@ public sealed class DeadlineAndCancellationTests(ServerFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task Deadlines_beyond_timer_range_behave_as_no_deadline()
+    {
+        var response = await Client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "far" }, new CallOptions(Deadline: DateTime.UtcNow.AddDays(400)));
+        Assert.Equal("far", response.Text);
+        Assert.Equal("max", (await Client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "max" }, new CallOptions(Deadline: DateTime.MaxValue))).Text);
+    }
+
+    [Fact]
     public async Task Deadline_already_past_fails_without_calling()
     {
         var error = await Assert.ThrowsAsync<RpcException>(async () =>

@@ -104,10 +104,11 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
 
         if (_options.CancellationToken.CanBeCanceled)
             _userCancellation = _options.CancellationToken.Register(() => Finish(new Status(StatusCode.Cancelled, "Call cancelled by the client."), new Metadata()));
-        if (_deadlineSource is not null)
+        // Timers stop at int.MaxValue milliseconds (24.8 days); the server still gets the full grpc-timeout.
+        if (_deadlineSource is not null && timeout!.Value.TotalMilliseconds < int.MaxValue)
         {
             _deadlineRegistration = _deadlineSource.Token.Register(() => Finish(new Status(StatusCode.DeadlineExceeded, "Deadline exceeded."), new Metadata()));
-            _deadlineSource.CancelAfter(timeout!.Value);
+            _deadlineSource.CancelAfter(timeout.Value);
         }
         _responseStarted = SendAsync(request);
     }
@@ -248,6 +249,9 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
         if (_status.TrySetResult(status))
         {
             _trailers = trailers;
+            // A finished call must not stay reachable from a long-lived caller token.
+            _userCancellation.Unregister();
+            _deadlineRegistration.Unregister();
             _headers.TrySetException(new RpcException(status, trailers));
             _requestStream?.Complete();
             // A call that ends early resets its HTTP/2 stream (RST_STREAM CANCEL) so the server stops too.

@@ -37,7 +37,8 @@ internal sealed class ServerCall : IDisposable
     {
         var timeout = GrpcProtocol.ParseTimeout(_http.Request.Headers[GrpcProtocol.TimeoutHeader]);
         var deadline = DateTime.MaxValue;
-        if (timeout is { } t && t < TimeSpan.FromDays(365))
+        // Timers stop at int.MaxValue milliseconds (24.8 days); a longer timeout is as good as none.
+        if (timeout is { } t && t.TotalMilliseconds < int.MaxValue)
         {
             deadline = DateTime.UtcNow + t;
             _deadlineRegistration = _deadlineSource.Token.Register(() => _deadlineCompletion = OnDeadlineAsync());
