@@ -25,11 +25,20 @@ public sealed class GrpcServer : IAsyncDisposable
     private readonly TimeSpan _gracePeriod;
     private int _stopped;
 
-    private GrpcServer(IHost host, int port, bool isTls, HealthStatusRegistry health, CancellationTokenSource stopRequested,
+    private readonly string _localHost;
+
+    private GrpcServer(IHost host, int port, bool isTls, string boundHost, HealthStatusRegistry health, CancellationTokenSource stopRequested,
         CancellationTokenSource callsCancelled, TimeSpan gracePeriod)
     {
         _host = host;
         Port = port;
+        // A server on every interface or on loopback is reached locally through loopback; otherwise through its own address.
+        _localHost = boundHost switch
+        {
+            "*" or "0.0.0.0" or "[::]" or "::" or "localhost" or "127.0.0.1" => isTls ? "localhost" : "127.0.0.1",
+            _ when IPAddress.TryParse(boundHost.Trim('[', ']'), out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 => $"[{ip}]",
+            _ => boundHost,
+        };
         IsTls = isTls;
         Health = health;
         _stopRequested = stopRequested;
@@ -45,8 +54,8 @@ public sealed class GrpcServer : IAsyncDisposable
     /// <summary>The statuses grpc.health.v1.Health reports; every hosted service starts SERVING.</summary>
     public HealthStatusRegistry Health { get; }
 
-    /// <summary>The address a local client dials, e.g. http://127.0.0.1:5000.</summary>
-    public Uri LoopbackAddress => new($"{(IsTls ? "https" : "http")}://{(IsTls ? "localhost" : "127.0.0.1")}:{Port}");
+    /// <summary>The address a client on this machine dials, e.g. http://127.0.0.1:5000 (https://localhost:5000 with TLS).</summary>
+    public Uri LoopbackAddress => new($"{(IsTls ? "https" : "http")}://{_localHost}:{Port}");
 
     public static async Task<GrpcServer> StartAsync(GrpcServerOptions options, CancellationToken cancellationToken = default)
     {
@@ -87,7 +96,7 @@ public sealed class GrpcServer : IAsyncDisposable
         var port = addresses.Select(a => int.Parse(a.AsSpan(a.LastIndexOf(':') + 1).TrimEnd('/'), System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
         health.SetStatus("", Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
         foreach (var service in services) health.SetStatus(service.Name, Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
-        return new GrpcServer(host, port, certificate is not null, health, stopRequested, callsCancelled, options.ShutdownGracePeriod);
+        return new GrpcServer(host, port, certificate is not null, options.Host, health, stopRequested, callsCancelled, options.ShutdownGracePeriod);
     }
 
     private static void ConfigureKestrel(KestrelServerOptions kestrel, GrpcServerOptions options, X509Certificate2? certificate)

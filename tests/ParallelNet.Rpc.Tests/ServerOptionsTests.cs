@@ -90,6 +90,18 @@ public sealed class ServerOptionsTests
         Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
     }
 
+    [Theory]
+    [InlineData("localhost")]
+    [InlineData("*")]
+    [InlineData("127.0.0.1")]
+    public async Task Server_bound_to_any_host_form_is_reachable_at_its_loopback_address(string host)
+    {
+        await using var server = await StartAsync(o => o.Host = host);
+        Assert.InRange(server.Port, 1, 65535);
+        using var client = new GrpcClient(server.LoopbackAddress);
+        Assert.Equal(host, (await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = host })).Text);
+    }
+
     [Fact]
     public async Task Invalid_options_are_refused_with_a_message_naming_the_setting()
     {
