@@ -10,11 +10,14 @@ public sealed class DeadlineAndCancellationTests(ServerFixture fixture) : IClass
     [Fact]
     public async Task Client_deadline_ends_the_call_with_DEADLINE_EXCEEDED_and_cancels_the_handler()
     {
+        await Client.AsyncUnaryCall(TestService.Echo, new EchoRequest());
         var key = Guid.NewGuid().ToString();
-        using var call = Client.AsyncUnaryCall(TestService.Sleep, new EchoRequest { Text = key, DelayMs = 60_000 }, CallOptions.WithTimeout(TimeSpan.FromMilliseconds(300)));
+        using var call = Client.AsyncUnaryCall(TestService.Sleep, new EchoRequest { Text = key, DelayMs = 60_000 }, CallOptions.WithTimeout(TimeSpan.FromMilliseconds(1500)));
         var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync.WaitAsync(Waits.Long));
         Assert.Equal(StatusCode.DeadlineExceeded, error.StatusCode);
-        await fixture.Service.WhenCancelled(key).WaitAsync(Waits.Long);
+        // On a badly overloaded machine the request may not even reach the handler before the deadline;
+        // when it did, the handler must see its token cancelled. (The server's own deadline is tested below.)
+        if (fixture.Service.WhenStarted(key).IsCompleted) await fixture.Service.WhenCancelled(key).WaitAsync(Waits.Long);
     }
 
     [Fact]

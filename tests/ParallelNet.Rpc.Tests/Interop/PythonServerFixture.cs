@@ -7,6 +7,7 @@ namespace ParallelNet.Rpc.Tests.Interop;
 public sealed class PythonServerFixture : IAsyncLifetime
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _cancelled = new();
+    private readonly ConcurrentDictionary<string, TaskCompletionSource> _started = new();
     private readonly TaskCompletionSource<int> _port = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly System.Text.StringBuilder _log = new();
     private Process? _process;
@@ -19,7 +20,12 @@ public sealed class PythonServerFixture : IAsyncLifetime
     /// <summary>Completes when the python handler serving a Sleep with this text saw its call end early.</summary>
     public Task WhenCancelled(string text) => Signal(text).Task;
 
+    /// <summary>Completes when the python Sleep handler for this text has started.</summary>
+    public Task WhenStarted(string text) => Started(text).Task;
+
     private TaskCompletionSource Signal(string text) => _cancelled.GetOrAdd(text, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+
+    private TaskCompletionSource Started(string text) => _started.GetOrAdd(text, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
     public async Task InitializeAsync()
     {
@@ -47,6 +53,7 @@ public sealed class PythonServerFixture : IAsyncLifetime
         lock (_log) _log.AppendLine(line);
         if (line.StartsWith("PORT ", StringComparison.Ordinal)) _port.TrySetResult(int.Parse(line[5..], System.Globalization.CultureInfo.InvariantCulture));
         else if (line.StartsWith("CANCELLED ", StringComparison.Ordinal)) Signal(line[10..]).TrySetResult();
+        else if (line.StartsWith("STARTED ", StringComparison.Ordinal)) Started(line[8..]).TrySetResult();
     }
 
     public async Task DisposeAsync()

@@ -130,14 +130,17 @@ def run_client(port, cancel_key, vanish_key):
     @scenario("deadline")
     def _():
         started = time.monotonic()
-        expect_error(lambda: sleep(pb.EchoRequest(text="py-deadline", delay_ms=60000), timeout=0.5), grpc.StatusCode.DEADLINE_EXCEEDED)
+        expect_error(lambda: sleep(pb.EchoRequest(text="py-deadline", delay_ms=60000), timeout=1.5), grpc.StatusCode.DEADLINE_EXCEEDED)
         expect(time.monotonic() - started < 20, "the deadline took far too long")
 
     @scenario("cancel")
     def _():
         future = sleep.future(pb.EchoRequest(text=cancel_key, delay_ms=60000), timeout=60)
-        # Give the request time to reach the server; the C# side checks that the handler saw the cancellation.
-        time.sleep(1.0)
+        # Wait until the server has surely received the call (its headers echo nothing, so poll the
+        # server with a cheap call that queues behind it on the same connection), then cancel;
+        # the C# side checks that the handler saw the cancellation.
+        echo(pb.EchoRequest(text="sync"), timeout=30)
+        time.sleep(0.5)
         future.cancel()
         try:
             future.result()
@@ -243,6 +246,8 @@ class TestService:
             yield pb.EchoResponse(text=r.text, payload=r.payload, index=i)
 
     def Sleep(self, request, context):
+        with self.lock:
+            print(f"STARTED {request.text}", flush=True)
         deadline = time.monotonic() + request.delay_ms / 1000.0
         while time.monotonic() < deadline:
             if not context.is_active():
