@@ -30,6 +30,21 @@ internal static class BenchCommand
         train.SetAction(parse => TrainBenchmark.Run(new TrainBenchmarkOptions(parse.GetValue(models)!, parse.GetValue(threads)!, parse.GetValue(shards)!,
             parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(dataDir)?.FullName, parse.GetValue(json)), parse.InvocationConfiguration.Output));
 
-        return new Command("bench", "Benchmarks that print ParallelNet's figures beside a peer's, measured in the same run.") { gemm, train };
+        var rpcSizes = new Option<int[]>("--sizes") { Description = "Message sizes in MiB.", DefaultValueFactory = _ => [1, 16, 64], AllowMultipleArgumentsPerToken = true };
+        var rpcTotal = new Option<int>("--total-mib") { Description = "MiB moved per streaming measurement.", DefaultValueFactory = _ => 512 };
+        var rpcUnaryCalls = new Option<int>("--unary-calls") { Description = "Timed unary calls per size (the median is reported).", DefaultValueFactory = _ => 8 };
+        var rpcJson = new Option<bool>("--json") { Description = "JSON lines instead of a table." };
+        var grpc = new Command("grpc", "gRPC unary latency and streaming throughput between two ParallelNet processes, beside python grpcio.") { rpcSizes, rpcTotal, rpcUnaryCalls, rpcJson };
+        grpc.SetAction(parse => RpcBenchmark.Run(new RpcBenchmarkOptions(parse.GetValue(rpcSizes)!, parse.GetValue(rpcTotal), parse.GetValue(rpcUnaryCalls), parse.GetValue(rpcJson)),
+            parse.InvocationConfiguration.Output));
+
+        // The server half of `bench grpc`, started by it as a child process; not meant to be run by hand.
+        var serverPort = new Option<int>("--port") { DefaultValueFactory = _ => 0 };
+        var serverHost = new Option<string>("--host") { DefaultValueFactory = _ => "127.0.0.1" };
+        var grpcServer = new Command("grpc-server", "Serves the gRPC benchmark service until standard input closes.") { serverPort, serverHost };
+        grpcServer.Hidden = true;
+        grpcServer.SetAction((parse, _) => RpcBenchService.ServeAsync(parse.GetValue(serverHost)!, parse.GetValue(serverPort), parse.InvocationConfiguration.Output, Console.In));
+
+        return new Command("bench", "Benchmarks that print ParallelNet's figures beside a peer's, measured in the same run.") { gemm, train, grpc, grpcServer };
     }
 }

@@ -1,0 +1,167 @@
+using System.Net;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using ParallelNet.Rpc.Internal;
+
+namespace ParallelNet.Rpc;
+
+/// <summary>
+/// A running gRPC server on Kestrel: HTTP/2 cleartext (or TLS with a certificate), the given services,
+/// grpc.health.v1.Health and server reflection. Start with <see cref="StartAsync"/>, stop with <see cref="StopAsync"/>.
+/// </summary>
+public sealed class GrpcServer : IAsyncDisposable
+{
+    private readonly IHost _host;
+    private readonly CancellationTokenSource _stopRequested;
+    private readonly CancellationTokenSource _callsCancelled;
+    private readonly TimeSpan _gracePeriod;
+    private int _stopped;
+
+    private readonly string _localHost;
+
+    private GrpcServer(IHost host, int port, bool isTls, string boundHost, HealthStatusRegistry health, CancellationTokenSource stopRequested,
+        CancellationTokenSource callsCancelled, TimeSpan gracePeriod)
+    {
+        _host = host;
+        Port = port;
+        // A server on every interface or on loopback is reached locally through loopback; otherwise through its own address.
+        _localHost = boundHost switch
+        {
+            "*" or "0.0.0.0" or "[::]" or "::" or "localhost" or "127.0.0.1" => isTls ? "localhost" : "127.0.0.1",
+            _ when IPAddress.TryParse(boundHost.Trim('[', ']'), out var ip) && ip.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 => $"[{ip}]",
+            _ => boundHost,
+        };
+        IsTls = isTls;
+        Health = health;
+        _stopRequested = stopRequested;
+        _callsCancelled = callsCancelled;
+        _gracePeriod = gracePeriod;
+    }
+
+    /// <summary>The bound TCP port (the chosen one when the options asked for port 0).</summary>
+    public int Port { get; }
+
+    public bool IsTls { get; }
+
+    /// <summary>The statuses grpc.health.v1.Health reports; every hosted service starts SERVING.</summary>
+    public HealthStatusRegistry Health { get; }
+
+    /// <summary>The address a client on this machine dials, e.g. http://127.0.0.1:5000 (https://localhost:5000 with TLS).</summary>
+    public Uri LoopbackAddress => new($"{(IsTls ? "https" : "http")}://{_localHost}:{Port}");
+
+    public static async Task<GrpcServer> StartAsync(GrpcServerOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var loggerFactory = options.LoggerFactory ?? NullLoggerFactory.Instance;
+        var health = new HealthStatusRegistry();
+        var stopRequested = new CancellationTokenSource();
+        var callsCancelled = new CancellationTokenSource();
+
+        var services = new List<ServerServiceDefinition>(options.Services);
+        if (options.EnableHealthService) services.Add(HealthService.Create(health, stopRequested.Token));
+        if (options.EnableReflectionService)
+            services.AddRange(ReflectionService.CreateDefinitions(services.Where(s => s.Descriptor is not null).Select(s => s.Descriptor!)));
+        var dispatcher = new RequestDispatcher(services, options, loggerFactory.CreateLogger<GrpcServer>(), callsCancelled.Token);
+        var certificate = options.CertificatePath is null ? null
+            : X509CertificateLoader.LoadPkcs12FromFile(options.CertificatePath, options.CertificatePassword);
+
+        var host = new HostBuilder()
+            .ConfigureLogging(logging => logging.ClearProviders())
+            .ConfigureServices(s => s.AddSingleton(loggerFactory))
+            .ConfigureWebHost(web => web
+                .UseKestrel(kestrel => ConfigureKestrel(kestrel, options, certificate))
+                .Configure(app => app.Run(dispatcher.DispatchAsync)))
+            .Build();
+        try
+        {
+            await host.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+
+        var addresses = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        // Kestrel reports e.g. "http://127.0.0.1:41234" or "https://[::]:41234"; the port follows the last colon.
+        var port = addresses.Select(a => int.Parse(a.AsSpan(a.LastIndexOf(':') + 1).TrimEnd('/'), System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
+        health.SetStatus("", Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
+        foreach (var service in services) health.SetStatus(service.Name, Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
+        return new GrpcServer(host, port, certificate is not null, options.Host, health, stopRequested, callsCancelled, options.ShutdownGracePeriod);
+    }
+
+    private static void ConfigureKestrel(KestrelServerOptions kestrel, GrpcServerOptions options, X509Certificate2? certificate)
+    {
+        kestrel.AddServerHeader = false;
+        // Message sizes are enforced per message; a stream may carry many.
+        kestrel.Limits.MaxRequestBodySize = null;
+        // Long client streams idle between messages; Kestrel's default rate limit would abort them.
+        kestrel.Limits.MinRequestBodyDataRate = null;
+        kestrel.Limits.MinResponseDataRate = null;
+        kestrel.Limits.Http2.InitialStreamWindowSize = options.Http2StreamWindowSize;
+        kestrel.Limits.Http2.InitialConnectionWindowSize = options.Http2ConnectionWindowSize;
+        // Larger frames from clients that honour it mean fewer frames per tensor.
+        kestrel.Limits.Http2.MaxFrameSize = 1024 * 1024;
+        kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
+        kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
+
+        void Endpoint(ListenOptions listen)
+        {
+            listen.Protocols = HttpProtocols.Http2;
+            if (certificate is not null) listen.UseHttps(certificate);
+        }
+
+        switch (options.Host)
+        {
+            case "*" or "0.0.0.0" or "[::]" or "::":
+                kestrel.ListenAnyIP(options.Port, Endpoint);
+                break;
+            case "localhost":
+                kestrel.Listen(IPAddress.Loopback, options.Port, Endpoint);
+                break;
+            default:
+                if (!IPAddress.TryParse(options.Host.Trim('[', ']'), out var address))
+                    throw new ArgumentException($"GrpcServerOptions.Host '{options.Host}' is not an IP address; use e.g. 127.0.0.1, ::1, localhost or *.");
+                kestrel.Listen(address, options.Port, Endpoint);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Stops gracefully: health turns NOT_SERVING and watches end, new connections are refused, calls in
+    /// flight get the grace period to finish, then are cancelled (UNAVAILABLE).
+    /// </summary>
+    public async Task StopAsync()
+    {
+        if (Interlocked.Exchange(ref _stopped, 1) != 0) return;
+        Health.SetAllNotServing();
+        await _stopRequested.CancelAsync().ConfigureAwait(false);
+        _callsCancelled.CancelAfter(_gracePeriod);
+        using var hardStop = new CancellationTokenSource(_gracePeriod + TimeSpan.FromSeconds(2));
+        try
+        {
+            await _host.StopAsync(hardStop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Kestrel aborted the connections that outlived the grace period; that is the intent.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _host.Dispose();
+        _stopRequested.Dispose();
+        _callsCancelled.Dispose();
+    }
+}

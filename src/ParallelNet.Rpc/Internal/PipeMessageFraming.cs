@@ -1,0 +1,120 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using Google.Protobuf;
+
+namespace ParallelNet.Rpc.Internal;
+
+/// <summary>Length-prefixed gRPC messages over Kestrel's request and response pipes.</summary>
+internal static class PipeMessageFraming
+{
+    /// <summary>Reads one message; null at a clean end of stream.</summary>
+    public static async ValueTask<T?> ReadMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int maxMessageSize, CancellationToken cancellationToken)
+        where T : class, IMessage<T>
+    {
+        while (true)
+        {
+            var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            if (result.IsCanceled) throw new OperationCanceledException("The request body read was cancelled.");
+            if (buffer.Length >= GrpcProtocol.MessageHeaderSize)
+            {
+                var length = ReadHeader(buffer, maxMessageSize);
+                if (buffer.Length >= GrpcProtocol.MessageHeaderSize + length)
+                {
+                    var payload = buffer.Slice(GrpcProtocol.MessageHeaderSize, length);
+                    try
+                    {
+                        return Parse(parser, payload);
+                    }
+                    finally
+                    {
+                        reader.AdvanceTo(payload.End);
+                    }
+                }
+                if (!result.IsCompleted)
+                {
+                    // A message larger than what has arrived: gather it into one buffer as the DATA frames come,
+                    // consuming them at once so Kestrel recycles its blocks and keeps the HTTP/2 window open.
+                    var consumedHeader = buffer.Slice(GrpcProtocol.MessageHeaderSize);
+                    reader.AdvanceTo(consumedHeader.Start);
+                    return await ReadLargeMessageAsync(reader, parser, length, cancellationToken).ConfigureAwait(false);
+                }
+            }
+            if (result.IsCompleted)
+            {
+                if (buffer.Length == 0) return null;
+                reader.AdvanceTo(buffer.End);
+                throw new RpcException(new Status(StatusCode.Internal, "The request ended in the middle of a message."));
+            }
+            reader.AdvanceTo(buffer.Start, buffer.End);
+        }
+    }
+
+    private static async ValueTask<T> ReadLargeMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int length, CancellationToken cancellationToken)
+        where T : class, IMessage<T>
+    {
+        var gathered = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var filled = 0;
+            while (filled < length)
+            {
+                var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                if (result.IsCanceled) throw new OperationCanceledException("The request body read was cancelled.");
+                var buffer = result.Buffer;
+                var take = buffer.Slice(0, Math.Min(buffer.Length, length - filled));
+                take.CopyTo(gathered.AsSpan(filled));
+                filled += (int)take.Length;
+                reader.AdvanceTo(take.End);
+                if (filled < length && result.IsCompleted)
+                    throw new RpcException(new Status(StatusCode.Internal, "The request ended in the middle of a message."));
+            }
+            return Parse(parser, new ReadOnlySequence<byte>(gathered, 0, length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(gathered);
+        }
+    }
+
+    private static T Parse<T>(MessageParser<T> parser, ReadOnlySequence<byte> payload) where T : class, IMessage<T>
+    {
+        try
+        {
+            return payload.IsSingleSegment ? parser.ParseFrom(payload.FirstSpan) : parser.ParseFrom(payload);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new RpcException(new Status(StatusCode.Internal, "Failed to deserialize the request message."), new Metadata(), ex);
+        }
+    }
+
+    private static int ReadHeader(ReadOnlySequence<byte> buffer, int maxMessageSize)
+    {
+        Span<byte> header = stackalloc byte[GrpcProtocol.MessageHeaderSize];
+        buffer.Slice(0, GrpcProtocol.MessageHeaderSize).CopyTo(header);
+        if (header[0] == 1)
+            throw new RpcException(new Status(StatusCode.Internal, "The request message is flagged as compressed, but no grpc-encoding was negotiated."));
+        if (header[0] != 0)
+            throw new RpcException(new Status(StatusCode.Internal, $"Invalid message flag byte {header[0]}: only 0 (uncompressed) and 1 (compressed) exist."));
+        var length = BinaryPrimitives.ReadUInt32BigEndian(header[1..]);
+        if (length > (uint)maxMessageSize)
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Received message of {length} bytes exceeds the limit of {maxMessageSize} bytes."));
+        return (int)length;
+    }
+
+    /// <summary>Writes one framed message into the pipe (the caller flushes).</summary>
+    public static void WriteMessage(PipeWriter writer, IMessage message, int? maxMessageSize)
+    {
+        var size = message.CalculateSize();
+        if (maxMessageSize is { } max && size > max)
+            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Sending message of {size} bytes exceeds the limit of {max} bytes."));
+        // One contiguous span: protobuf serializes a flat span several times faster than through many small pipe segments.
+        var span = writer.GetSpan(GrpcProtocol.MessageHeaderSize + size);
+        span[0] = 0;
+        BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)size);
+        message.WriteTo(span.Slice(GrpcProtocol.MessageHeaderSize, size));
+        writer.Advance(GrpcProtocol.MessageHeaderSize + size);
+    }
+}

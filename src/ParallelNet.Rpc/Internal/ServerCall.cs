@@ -1,0 +1,228 @@
+using System.Net;
+using Google.Protobuf;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+
+namespace ParallelNet.Rpc.Internal;
+
+/// <summary>
+/// One gRPC call on the server: owns the HTTP/2 request and response, the call's cancellation
+/// (client gone, deadline, server stopping) and the rule that exactly one status ends the call.
+/// </summary>
+internal sealed class ServerCall : IDisposable
+{
+    private readonly HttpContext _http;
+    private readonly GrpcServerOptions _options;
+    private readonly ILogger _logger;
+    private readonly CancellationToken _serverStopping;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly CancellationTokenSource _deadlineSource = new();
+    private readonly CancellationTokenSource _callSource;
+    private bool _headersSent;
+    private bool _completed;
+    private Task? _deadlineCompletion;
+    private CancellationTokenRegistration _deadlineRegistration;
+
+    public ServerCall(HttpContext http, GrpcServerOptions options, ILogger logger, CancellationToken serverStopping)
+    {
+        _http = http;
+        _options = options;
+        _logger = logger;
+        _serverStopping = serverStopping;
+        _callSource = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _deadlineSource.Token, serverStopping);
+    }
+
+    public async Task RunAsync(ServerMethodHandler handler, string methodPath)
+    {
+        var timeout = GrpcProtocol.ParseTimeout(_http.Request.Headers[GrpcProtocol.TimeoutHeader]);
+        var deadline = DateTime.MaxValue;
+        // Timers stop at int.MaxValue milliseconds (24.8 days); a longer timeout is as good as none.
+        if (timeout is { } t && t.TotalMilliseconds < int.MaxValue)
+        {
+            deadline = DateTime.UtcNow + t;
+            _deadlineRegistration = _deadlineSource.Token.Register(() => _deadlineCompletion = OnDeadlineAsync());
+            _deadlineSource.CancelAfter(t);
+        }
+        var context = new ServerCallContext(this, methodPath, _http.Request.Host.Value ?? "", FormatPeer(_http.Connection), deadline,
+            ReadRequestHeaders(), _callSource.Token);
+
+        Status status;
+        var trailers = context.ResponseTrailers;
+        try
+        {
+            if (_options.Interceptor is { } interceptor) await interceptor(context).ConfigureAwait(false);
+            await handler.HandleAsync(this, context).ConfigureAwait(false);
+            status = context.Status;
+        }
+        catch (RpcException ex)
+        {
+            status = ex.Status;
+            foreach (var entry in ex.Trailers) trailers.Add(entry);
+        }
+        catch (Exception ex) when (_deadlineSource.IsCancellationRequested)
+        {
+            _logger.LogDebug(ex, "Call {Method} ended after its deadline.", methodPath);
+            status = new Status(StatusCode.DeadlineExceeded, "Deadline exceeded.");
+        }
+        catch (Exception ex) when (_http.RequestAborted.IsCancellationRequested)
+        {
+            _logger.LogDebug(ex, "Call {Method} was cancelled by the client.", methodPath);
+            status = new Status(StatusCode.Cancelled, "The call was cancelled by the client.");
+        }
+        catch (Exception ex) when (_serverStopping.IsCancellationRequested)
+        {
+            _logger.LogDebug(ex, "Call {Method} was cut short by server shutdown.", methodPath);
+            status = new Status(StatusCode.Unavailable, "The server is shutting down.");
+        }
+        catch (Exception ex)
+        {
+            _logger.LogError(ex, "The handler of {Method} threw an exception.", methodPath);
+            status = new Status(StatusCode.Unknown, "Exception was thrown by handler.");
+        }
+
+        await CompleteAsync(status, trailers).ConfigureAwait(false);
+        // Disposing the registration waits for a deadline callback already running, so the read below sees its task.
+        _deadlineRegistration.Dispose();
+        if (_deadlineCompletion is { } pending) await pending.ConfigureAwait(false);
+    }
+
+    public async Task<T> ReadSingleRequestAsync<T>(MessageParser<T> parser) where T : class, IMessage<T> =>
+        await ReadRequestAsync(parser, default).ConfigureAwait(false)
+        ?? throw new RpcException(new Status(StatusCode.Internal, "The request ended without a message; this method takes exactly one."));
+
+    public async Task<T?> ReadRequestAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken) where T : class, IMessage<T>
+    {
+        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callSource.Token) : null;
+        return await PipeMessageFraming.ReadMessageAsync(_http.Request.BodyReader, parser, _options.MaxReceiveMessageSize,
+            linked?.Token ?? _callSource.Token).ConfigureAwait(false);
+    }
+
+    public async Task WriteResponseHeadersAsync(Metadata headers)
+    {
+        await _writeLock.WaitAsync(_callSource.Token).ConfigureAwait(false);
+        try
+        {
+            ThrowIfCompleted();
+            if (_headersSent) throw new InvalidOperationException("Response headers were already sent; WriteResponseHeadersAsync may be called once, before the first message.");
+            AddMetadata(_http.Response.Headers, headers);
+            await SendHeadersAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    public async Task WriteMessageAsync(IMessage message, CancellationToken cancellationToken)
+    {
+        using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callSource.Token) : null;
+        var token = linked?.Token ?? _callSource.Token;
+        await _writeLock.WaitAsync(token).ConfigureAwait(false);
+        try
+        {
+            ThrowIfCompleted();
+            if (!_headersSent) await SendHeadersAsync().ConfigureAwait(false);
+            PipeMessageFraming.WriteMessage(_http.Response.BodyWriter, message, _options.MaxSendMessageSize);
+            var flush = await _http.Response.BodyWriter.FlushAsync(token).ConfigureAwait(false);
+            if (flush.IsCanceled) throw new OperationCanceledException("The response write was cancelled.");
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private void ThrowIfCompleted()
+    {
+        if (_completed) throw new InvalidOperationException("The call is already complete (its deadline passed or its status was sent); no more messages can be written.");
+    }
+
+    private async Task SendHeadersAsync()
+    {
+        _http.Response.StatusCode = (int)HttpStatusCode.OK;
+        _http.Response.ContentType = GrpcProtocol.ContentType;
+        _headersSent = true;
+        await _http.Response.StartAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>At the deadline the caller gets DEADLINE_EXCEEDED at once, whether or not the handler noticed its token.</summary>
+    private async Task OnDeadlineAsync()
+    {
+        // Let the token callbacks (including the handler's) run first; the lock below waits for any write in flight.
+        await Task.Yield();
+        await CompleteAsync(new Status(StatusCode.DeadlineExceeded, "Deadline exceeded."), new Metadata()).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends the status once: as trailers after a started response, or as a Trailers-Only response.</summary>
+    private async Task CompleteAsync(Status status, Metadata trailers)
+    {
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_completed) return;
+            _completed = true;
+            if (_http.RequestAborted.IsCancellationRequested) return;
+            var message = GrpcProtocol.PercentEncode(status.Detail);
+            if (!_headersSent)
+            {
+                var headers = _http.Response.Headers;
+                _http.Response.StatusCode = (int)HttpStatusCode.OK;
+                _http.Response.ContentType = GrpcProtocol.ContentType;
+                headers[GrpcProtocol.StatusHeader] = ((int)status.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (message.Length > 0) headers[GrpcProtocol.MessageHeader] = message;
+                AddMetadata(headers, trailers);
+            }
+            else
+            {
+                var response = _http.Response;
+                response.AppendTrailer(GrpcProtocol.StatusHeader, ((int)status.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+                if (message.Length > 0) response.AppendTrailer(GrpcProtocol.MessageHeader, message);
+                foreach (var entry in trailers)
+                    response.AppendTrailer(entry.Key, entry.IsBinary ? GrpcProtocol.EncodeBase64(entry.ValueBytes) : entry.Value);
+            }
+            await _http.Response.CompleteAsync().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
+        {
+            // The client is gone or the stream was reset; there is nobody left to tell.
+            _logger.LogDebug(ex, "Could not send the final status {Status}.", status);
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private Metadata ReadRequestHeaders()
+    {
+        var metadata = new Metadata();
+        foreach (var (name, values) in _http.Request.Headers)
+            foreach (var value in values)
+                if (value is not null) GrpcProtocol.AddToMetadata(metadata, name, value);
+        return metadata;
+    }
+
+    private static void AddMetadata(IHeaderDictionary headers, Metadata metadata)
+    {
+        foreach (var entry in metadata)
+        {
+            var value = entry.IsBinary ? GrpcProtocol.EncodeBase64(entry.ValueBytes) : entry.Value;
+            headers.Append(entry.Key, value);
+        }
+    }
+
+    private static string FormatPeer(ConnectionInfo connection) => connection.RemoteIpAddress switch
+    {
+        null => "unknown",
+        { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } ip => $"ipv6:[{ip}]:{connection.RemotePort}",
+        var ip => $"ipv4:{ip}:{connection.RemotePort}",
+    };
+
+    public void Dispose()
+    {
+        _callSource.Dispose();
+        _deadlineSource.Dispose();
+        _writeLock.Dispose();
+    }
+}

@@ -1,0 +1,113 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Grpc.Health.V1;
+using ParallelNet.Rpc.Tests.Protos;
+
+namespace ParallelNet.Rpc.Tests;
+
+/// <summary>Servers with non-default options: interceptor auth, TLS, shutdown.</summary>
+public sealed class ServerOptionsTests
+{
+    private static async Task<GrpcServer> StartAsync(Action<GrpcServerOptions> configure)
+    {
+        var options = new GrpcServerOptions();
+        options.Services.Add(new TestService().Definition());
+        configure(options);
+        return await GrpcServer.StartAsync(options);
+    }
+
+    [Fact]
+    public async Task Interceptor_can_refuse_calls_and_pass_state_to_handlers()
+    {
+        await using var server = await StartAsync(o => o.Interceptor = context =>
+        {
+            if (context.RequestHeaders.GetValue("authorization") != "Bearer good")
+                throw new RpcException(new Status(StatusCode.Unauthenticated, "Missing or wrong bearer token."));
+            context.UserState["user"] = "alice";
+            return Task.CompletedTask;
+        });
+        using var client = new GrpcClient(server.LoopbackAddress);
+
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await client.AsyncUnaryCall(TestService.Echo, new EchoRequest()));
+        var wrong = await Assert.ThrowsAsync<RpcException>(async () => await client.AsyncUnaryCall(TestService.Echo, new EchoRequest(),
+            new CallOptions(new Metadata().Add("authorization", "Bearer bad"))));
+        var ok = await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "in" }, new CallOptions(new Metadata().Add("Authorization", "Bearer good")));
+
+        Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+        Assert.Equal(StatusCode.Unauthenticated, wrong.StatusCode);
+        Assert.Equal("in", ok.Text);
+    }
+
+    [Fact]
+    public async Task TLS_with_a_certificate_file_serves_clients_that_trust_it()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"pn-rpc-{Guid.NewGuid():N}.pfx");
+        using (var key = RSA.Create(2048))
+        {
+            var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+            var san = new SubjectAlternativeNameBuilder();
+            san.AddDnsName("localhost");
+            request.CertificateExtensions.Add(san.Build());
+            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            File.WriteAllBytes(path, certificate.Export(X509ContentType.Pfx, "pw"));
+        }
+        try
+        {
+            await using var server = await StartAsync(o => { o.CertificatePath = path; o.CertificatePassword = "pw"; });
+            Assert.True(server.IsTls);
+            using var trusting = new GrpcClient(server.LoopbackAddress, new GrpcClientOptions { ServerCertificateValidator = (_, _, _) => true });
+            Assert.Equal("secure", (await trusting.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "secure" })).Text);
+
+            using var strict = new GrpcClient(server.LoopbackAddress);
+            var error = await Assert.ThrowsAsync<RpcException>(async () => await strict.AsyncUnaryCall(TestService.Echo, new EchoRequest()));
+            Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public async Task Stop_turns_health_to_not_serving_ends_watches_and_refuses_new_calls()
+    {
+        var server = await StartAsync(o => o.ShutdownGracePeriod = TimeSpan.FromSeconds(2));
+        using var client = new GrpcClient(server.LoopbackAddress);
+        var watch = Method.Create<HealthCheckRequest, HealthCheckResponse>(MethodType.ServerStreaming, "grpc.health.v1.Health", "Watch");
+        using var call = client.AsyncServerStreamingCall(watch, new HealthCheckRequest());
+        Assert.True(await call.ResponseStream.MoveNext(default));
+        Assert.Equal(HealthCheckResponse.Types.ServingStatus.Serving, call.ResponseStream.Current.Status);
+
+        var stopping = server.StopAsync();
+        var statuses = new List<HealthCheckResponse.Types.ServingStatus>();
+        await foreach (var update in call.ResponseStream.ReadAllAsync().WithCancellation(new CancellationTokenSource(Waits.Long).Token))
+            statuses.Add(update.Status);
+        await stopping.WaitAsync(Waits.Long);
+        await server.DisposeAsync();
+
+        Assert.Equal([HealthCheckResponse.Types.ServingStatus.NotServing], statuses);
+        var refused = await Assert.ThrowsAsync<RpcException>(async () => await client.AsyncUnaryCall(TestService.Echo, new EchoRequest()));
+        Assert.Equal(StatusCode.Unavailable, refused.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("localhost")]
+    [InlineData("*")]
+    [InlineData("127.0.0.1")]
+    public async Task Server_bound_to_any_host_form_is_reachable_at_its_loopback_address(string host)
+    {
+        await using var server = await StartAsync(o => o.Host = host);
+        Assert.InRange(server.Port, 1, 65535);
+        using var client = new GrpcClient(server.LoopbackAddress);
+        Assert.Equal(host, (await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = host })).Text);
+    }
+
+    [Fact]
+    public async Task Invalid_options_are_refused_with_a_message_naming_the_setting()
+    {
+        var error = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => GrpcServer.StartAsync(new GrpcServerOptions { MaxReceiveMessageSize = 0 }));
+        Assert.Contains("MaxReceiveMessageSize", error.Message);
+        var port = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => GrpcServer.StartAsync(new GrpcServerOptions { Port = 70000 }));
+        Assert.Contains("Port", port.Message);
+    }
+}
