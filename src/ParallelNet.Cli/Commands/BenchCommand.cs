@@ -45,12 +45,13 @@ internal static class BenchCommand
         var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 128 };
         var warmup = new Option<int>("--warmup-steps") { DefaultValueFactory = _ => 20 };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 60 };
+        var repeats = new Option<int>("--repeats") { Description = "Runs per figure; the best counts.", DefaultValueFactory = _ => 2 };
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Directory with the MNIST IDX files." };
         var json = new Option<bool>("--json") { Description = "JSON lines instead of tables." };
-        var command = new Command("actors", "Actor overhead against the plain loop, and the cost of the virtual shard count S.") { model, workers, shards, shardModels, shardCounts, batch, warmup, steps, dataDir, json };
+        var command = new Command("actors", "Actor overhead against the plain loop, and the cost of the virtual shard count S.") { model, workers, shards, shardModels, shardCounts, batch, warmup, steps, repeats, dataDir, json };
         command.SetAction(parse => ActorBenchmark.Run(new ActorBenchmarkOptions(parse.GetValue(model)!, parse.GetValue(workers)!, parse.GetValue(shards),
             parse.GetValue(shardModels)!, parse.GetValue(shardCounts)!, parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps),
-            parse.GetValue(dataDir)?.FullName, parse.GetValue(json)), parse.InvocationConfiguration.Output));
+            parse.GetValue(repeats), parse.GetValue(dataDir)?.FullName, parse.GetValue(json)), parse.InvocationConfiguration.Output));
         return command;
     }
 }

@@ -24,6 +24,7 @@ public sealed class ParameterServer : ReceiveActor
     private readonly Tensor _gradients;
     private readonly HashSet<IActorRef> _subscribers = [];
     private readonly SortedDictionary<int, GradientsComputed> _blocks = [];
+    private readonly float[]?[] _combineScratch;
     private long _version;
     private int _shardsReceived;
     private float[] _published = [];
@@ -37,6 +38,7 @@ public sealed class ParameterServer : ReceiveActor
         _model = Model.Create(options.Model, compute, Evaluation.ChunkSize);
         _optimizer = new Optimizer(options.Optimizer, _model.Layout, compute);
         _gradients = compute.Allocate(new Shape(_model.Layout.TotalSize));
+        _combineScratch = new float[]?[options.VirtualShards];
         if (resumeFrom is null)
         {
             _model.Initialize(options.Seed);
@@ -110,10 +112,24 @@ public sealed class ParameterServer : ReceiveActor
         foreach (var b in blocks)
             foreach (double loss in b.ShardLosses) lossSum += loss;
 
-        // Combining overwrites the buffers, and a received float[] must stay untouched: combine copies.
-        var sums = blocks.Select(b => (Memory<float>)(float[])b.GradientSum.Clone()).ToArray();
-        ReductionTree.CombineBlocksInPlace(_options.VirtualShards, blocks.Select(b => b.Block).ToArray(), sums);
-        _model.Compute.Upload(sums[0].Span, _gradients);
+        if (blocks.Count == 1)
+        {
+            _model.Compute.Upload(blocks[0].GradientSum, _gradients);
+        }
+        else
+        {
+            // Combining overwrites its buffers and a received float[] stays untouched, so it runs in
+            // scratch buffers kept across steps (one per block position, no allocation per step).
+            var sums = new Memory<float>[blocks.Count];
+            for (int k = 0; k < blocks.Count; k++)
+            {
+                _combineScratch[k] ??= new float[_model.Layout.TotalSize];
+                blocks[k].GradientSum.CopyTo(_combineScratch[k]!, 0);
+                sums[k] = _combineScratch[k];
+            }
+            ReductionTree.CombineBlocksInPlace(_options.VirtualShards, blocks.Select(b => b.Block).ToArray(), sums);
+            _model.Compute.Upload(sums[0].Span, _gradients);
+        }
 
         // The optimizer divides by the batch size, so the per-step L2 gradient lambda*W enters scaled by it.
         _model.ApplyL2(_model.Parameters, _gradients, _options.Model.L2 * batchCount);

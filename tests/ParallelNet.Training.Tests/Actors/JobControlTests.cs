@@ -94,12 +94,13 @@ public sealed class JobControlTests : IDisposable
         var data = Spirals();
         var options = Options(data, epochs: 2);
         var reference = Trainer(options, data).Run();
-        var pausedAtThree = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var observer = new ConcurrentObserver { AfterStep = s => { if (s.Step == 3) pausedAtThree.TrySetResult(); } };
-        var trainer = new ActorTrainer(options, data, DeterminismTests.Settings(2), observer);
+        // Asked from the observer, on the coordinator's thread, so the job cannot outrun the request.
+        ActorTrainer? trainer = null;
+        var pauseRequested = new TaskCompletionSource<Task<JobPaused>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var observer = new ConcurrentObserver { AfterStep = s => { if (s.Step == 3) pauseRequested.TrySetResult(trainer!.PauseAsync(TimeSpan.FromSeconds(30))); } };
+        trainer = new ActorTrainer(options, data, DeterminismTests.Settings(2), observer);
         var run = trainer.RunAsync();
-        await pausedAtThree.Task.WaitAsync(TimeSpan.FromSeconds(30));
-        var paused = await trainer.PauseAsync(TimeSpan.FromSeconds(30));
+        var paused = await (await pauseRequested.Task.WaitAsync(TimeSpan.FromSeconds(30)));
         int stepsWhenPaused = observer.Steps.Count;
         Assert.Equal(paused.Step, stepsWhenPaused);
         await Task.Delay(200);
