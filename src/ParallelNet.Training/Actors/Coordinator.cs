@@ -103,7 +103,9 @@ public sealed class Coordinator : ReceiveActor
     protected override void PreStart()
     {
         _trainableParameters = Model.Create(_options.Model, new CpuCompute(1), 1).Layout.TrainableCount;
-        _parameterServer = Context.ActorOf(ParameterServer.Props(_jobId, _options, _data, new CpuCompute(1), _totalSteps, _resumeFrom), "parameter-server");
+        // The server works while the workers wait (the step is synchronous), so it may use every core;
+        // kernels give the same bits at any thread count.
+        _parameterServer = Context.ActorOf(ParameterServer.Props(_jobId, _options, _data, new CpuCompute(0), _totalSteps, _resumeFrom), "parameter-server");
         Context.Watch(_parameterServer);
         int threads = _settings.ResolvedThreadsPerWorker;
         for (int i = 0; i < _settings.Workers; i++)
@@ -251,13 +253,16 @@ public sealed class Coordinator : ReceiveActor
 
     private void OnTerminated(Terminated terminated)
     {
+        if (_done) return; // children stop with the finished job
         if (terminated.ActorRef.Equals(_parameterServer))
         {
-            if (!_done) Fail(new TrainingException($"The parameter server of job '{_jobId}' stopped{(_lastChildFailure is null ? "" : $": {_lastChildFailure}")}. Resume the job from its last checkpoint."));
+            Fail(new TrainingException($"The parameter server of job '{_jobId}' stopped{(_lastChildFailure is null ? "" : $": {_lastChildFailure}")}. Resume the job from its last checkpoint."));
             return;
         }
         var worker = _workers.FirstOrDefault(w => w.Actor.Equals(terminated.ActorRef));
-        if (worker is not null && worker.Live) Lose(worker, _lastChildFailure ?? "stopped");
+        string reason = _lastChildFailure ?? "stopped";
+        _lastChildFailure = null;
+        if (worker is not null && worker.Live) Lose(worker, reason);
     }
 
     /// <summary>Drops a worker and reissues its unfinished blocks of the step in flight, round robin over the survivors.</summary>

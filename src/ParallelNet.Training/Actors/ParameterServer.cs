@@ -152,7 +152,7 @@ public sealed class ParameterServer : ReceiveActor
     private void Publish()
     {
         // A fresh array each version: the previous one may still be in flight to a worker.
-        _published = new float[_model.Layout.TotalSize];
+        _published = GC.AllocateUninitializedArray<float>(_model.Layout.TotalSize);
         _model.Compute.Download(_model.Parameters, _published);
     }
 }
