@@ -32,6 +32,10 @@ public sealed class Coordinator : ReceiveActor
     private IActorRef? _requester;
     private IActorRef? _pauseRequester;
     private StepInFlight? _step;
+    // The step after _step, issued ahead so that workers start it the moment its weights arrive,
+    // without waiting for a round trip through the coordinator. Only plain steps are issued ahead:
+    // never across an evaluation, a checkpoint, the end of the job, a pause or a cancel.
+    private StepInFlight? _next;
     private FollowUp? _awaiting;
     private TrainingProgress _progress;
     private EpochCompleted _lastEpoch;
@@ -178,14 +182,31 @@ public sealed class Coordinator : ReceiveActor
         int batchStart = _progress.StepInEpoch * _options.BatchSize;
         int batchCount = Math.Min(_options.BatchSize, _data.Train.Count - batchStart);
         _step = new StepInFlight(_progress.Step + 1, _progress.Epoch, batchStart, batchCount, Context.System.TimeProvider.GetTimestamp());
-        var blocks = ShardPlan.AssignBlocks(_options.VirtualShards, live.Count);
-        for (int k = 0; k < blocks.Count; k++) Issue(blocks[k], live[k]);
+        IssueAll(_step, live);
         ArmTimeout();
+        IssueNextAhead();
     }
 
-    private void Issue(ShardBlock block, WorkerSlot worker)
+    private void IssueAll(StepInFlight step, List<WorkerSlot> live)
     {
-        var step = _step!;
+        var blocks = ShardPlan.AssignBlocks(_options.VirtualShards, live.Count);
+        for (int k = 0; k < blocks.Count; k++) Issue(step, blocks[k], live[k]);
+    }
+
+    private void IssueNextAhead()
+    {
+        if (_step is not { } current || _next is not null || _paused || _cancelRequested || _done) return;
+        int stepInEpoch = current.BatchStart / _options.BatchSize;
+        bool followUpsDue = current.Step >= _totalSteps || stepInEpoch + 1 >= _stepsPerEpoch
+            || (_checkpoints is { Every: > 0 } && current.Step % _checkpoints.Every == 0);
+        if (followUpsDue) return;
+        int batchStart = current.BatchStart + _options.BatchSize;
+        _next = new StepInFlight(current.Step + 1, current.Epoch, batchStart, Math.Min(_options.BatchSize, _data.Train.Count - batchStart), 0);
+        IssueAll(_next, Live.ToList());
+    }
+
+    private void Issue(StepInFlight step, ShardBlock block, WorkerSlot worker)
+    {
         step.Outstanding[block.FirstShard] = (block, worker);
         worker.Actor.Tell(new ComputeGradients(_jobId, step.Epoch, step.Step, step.Step - 1, step.BatchStart, step.BatchCount, _options.VirtualShards, block), Self);
     }
@@ -204,8 +225,11 @@ public sealed class Coordinator : ReceiveActor
         worker.ShardsDone += done.Block.ShardCount;
         worker.SamplesDone += done.Samples;
         worker.LastSamplesPerSecond = done.Samples / Math.Max(done.Seconds, 1e-9);
-        if (_step is { } step && step.Step == done.Step && step.Outstanding.TryGetValue(done.Block.FirstShard, out var held) && held.Block == done.Block)
-            step.Outstanding.Remove(done.Block.FirstShard);
+        foreach (var step in new[] { _step, _next })
+        {
+            if (step is not null && step.Step == done.Step && step.Outstanding.TryGetValue(done.Block.FirstShard, out var held) && held.Block == done.Block)
+                step.Outstanding.Remove(done.Block.FirstShard);
+        }
         Report(worker, WorkerStatus.Working, done.Step);
     }
 
@@ -236,6 +260,16 @@ public sealed class Coordinator : ReceiveActor
         {
             _followUps.Enqueue(new FollowUp(FollowUpKind.Evaluate));
             if (_checkpoints is not null && epochFinished) _followUps.Enqueue(new FollowUp(FollowUpKind.Checkpoint));
+        }
+        if (_next is not null)
+        {
+            // Issued ahead only when nothing was due after this step, so it simply becomes current.
+            _step = _next;
+            _next = null;
+            _step.StartTimestamp = Context.System.TimeProvider.GetTimestamp();
+            ArmTimeout();
+            IssueNextAhead();
+            return;
         }
         Continue();
     }
@@ -270,17 +304,21 @@ public sealed class Coordinator : ReceiveActor
     {
         worker.Live = false;
         Report(worker, WorkerStatus.Lost, _step?.Step ?? _progress.Step, reason);
-        if (_done || _step is not { } step) return;
-        var orphaned = step.Outstanding.Values.Where(o => o.Worker == worker).Select(o => o.Block).OrderBy(b => b.FirstShard).ToList();
-        if (orphaned.Count == 0) return;
+        if (_done || _step is null) return;
         var survivors = Live.ToList();
-        if (survivors.Count == 0)
+        foreach (var step in new[] { _step, _next })
         {
-            Fail(new TrainingException($"Every worker of job '{_jobId}' was lost (last: {worker.Name}, {reason}); the job cannot continue. Resume it from its last checkpoint."));
-            return;
+            if (step is null) continue;
+            var orphaned = step.Outstanding.Values.Where(o => o.Worker == worker).Select(o => o.Block).OrderBy(b => b.FirstShard).ToList();
+            if (orphaned.Count == 0) continue;
+            if (survivors.Count == 0)
+            {
+                Fail(new TrainingException($"Every worker of job '{_jobId}' was lost (last: {worker.Name}, {reason}); the job cannot continue. Resume it from its last checkpoint."));
+                return;
+            }
+            for (int i = 0; i < orphaned.Count; i++) Issue(step, orphaned[i], survivors[i % survivors.Count]);
+            if (step == _step) ArmTimeout();
         }
-        for (int i = 0; i < orphaned.Count; i++) Issue(orphaned[i], survivors[i % survivors.Count]);
-        ArmTimeout();
     }
 
     private void OnCheckpointCaptured(CheckpointCaptured captured)
@@ -355,7 +393,7 @@ public sealed class Coordinator : ReceiveActor
     {
         if (_done) return;
         _done = true;
-        _step = null;
+        _step = _next = null;
         Timers.CancelAll();
         _requester?.Tell(new Status.Failure(error), Self);
     }

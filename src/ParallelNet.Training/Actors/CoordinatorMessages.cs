@@ -5,7 +5,7 @@ public sealed record StartJob;
 
 public sealed record JobFinished(TrainingSummary Summary);
 
-/// <summary>Command: stop after the step in flight; replied with <see cref="JobPaused"/> once no step runs.</summary>
+/// <summary>Command: stop after the steps in flight (the current one and, at most, one issued ahead); replied with <see cref="JobPaused"/> once no step runs.</summary>
 public sealed record PauseJob;
 
 public sealed record JobPaused(long Step);
@@ -15,5 +15,5 @@ public sealed record ResumeJob;
 
 public sealed record JobResumed(long Step);
 
-/// <summary>Command: finish the step in flight, write the final checkpoint if one is configured, and end the job as cancelled.</summary>
+/// <summary>Command: finish the steps in flight, write the final checkpoint if one is configured, and end the job as cancelled.</summary>
 public sealed record CancelJob;

@@ -123,7 +123,7 @@ public sealed class JobControlTests : IDisposable
         string path = Path.Combine(_directory, "cancelled.safetensors");
         var summary = new ActorTrainer(options, data, DeterminismTests.Settings(2), observer).Run(cancellation.Token, new CheckpointPolicy(path));
         Assert.True(summary.Cancelled);
-        Assert.InRange(summary.Steps, 4, 5);
+        Assert.InRange(summary.Steps, 4, 6); // the step in flight and the one issued ahead still finish
         var saved = TrainingCheckpoint.Load(path);
         Assert.Equal(summary.Steps, saved.Progress.Step);
         var resumed = new ActorTrainer(options, data, DeterminismTests.Settings(3));

@@ -13,7 +13,8 @@ internal sealed class StepInFlight(long step, int epoch, int batchStart, int bat
     public int Epoch { get; } = epoch;
     public int BatchStart { get; } = batchStart;
     public int BatchCount { get; } = batchCount;
-    public long StartTimestamp { get; } = startTimestamp;
+    /// <summary>When the step became the one the job waits for (a step issued ahead starts counting then).</summary>
+    public long StartTimestamp { get; set; } = startTimestamp;
     /// <summary>Blocks not yet reported done, by first shard, with the worker computing each.</summary>
     public Dictionary<int, (ShardBlock Block, WorkerSlot Worker)> Outstanding { get; } = [];
     /// <summary>Bumped on every (re)issue, so a timeout armed for an earlier issue is recognized as outdated.</summary>
