@@ -12,6 +12,9 @@ namespace ParallelNet.Training.Actors;
 /// live workers), evaluates after every epoch, checkpoints every K steps and at epoch ends, and
 /// reports progress. A worker that fails, stops or misses the step timeout is dropped: its blocks
 /// go unchanged to the survivors, so the step's sum is bitwise what it would have been.
+/// Between plain steps (no evaluation or checkpoint due) the next step is issued ahead: workers hold
+/// it until the weights it names arrive from the parameter server, which takes the coordinator off
+/// the critical path of the step.
 /// </summary>
 public sealed class Coordinator : ReceiveActor
 {
