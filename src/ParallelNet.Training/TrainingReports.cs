@@ -9,6 +9,15 @@ public sealed record EpochCompleted(int Epoch, long Step, double TrainLoss, doub
 /// <summary>A checkpoint was written (atomically) to Path.</summary>
 public sealed record CheckpointWritten(string Path, long Step);
 
+/// <summary>What a worker is doing: Joined (ready), Working (finished a block), Lost (stopped, failed or timed out; its blocks went to others).</summary>
+public enum WorkerStatus { Joined, Working, Lost }
+
+/// <summary>
+/// Per-worker activity: totals of shards and samples this worker computed in this run, and its last
+/// block's compute rate. Reason says why a worker was lost.
+/// </summary>
+public sealed record WorkerActivity(int Worker, string Name, WorkerStatus Status, long Step, long ShardsDone, long SamplesDone, double SamplesPerSecond, string? Reason = null);
+
 /// <summary>The outcome of a whole run, the fields of the `--json` summary line.</summary>
 public sealed record TrainingSummary(
     double TestAccuracy, double TestLoss, double TrainLoss, int Epochs, long Steps,
@@ -20,6 +29,7 @@ public interface ITrainingObserver
     void OnStep(StepCompleted step) { }
     void OnEpoch(EpochCompleted epoch) { }
     void OnCheckpoint(CheckpointWritten checkpoint) { }
+    void OnWorker(WorkerActivity activity) { }
 }
 
 /// <summary>A training failure the user must act on (NaN loss, incompatible checkpoint...); the message says what to do.</summary>

@@ -53,14 +53,31 @@ public sealed class TrainCommandTests : IDisposable
     }
 
     [Fact]
-    public void ResumeContinuesToTheSameWeightsAsAnUninterruptedRun()
+    public void ResumeWithOtherWorkerCountsContinuesToTheSameWeightsAsAnUninterruptedRun()
     {
         string checkpoint = Path.Combine(_directory, "mlp.safetensors");
         string[] common = ["--data", "mnist", "--data-dir", Mnist, "--json", "--seed", "5"];
-        var whole = CliRunner.Run(["train", "--model", "mlp", "--max-steps", "30", .. common]);
-        var half = CliRunner.Run(["train", "--model", "mlp", "--max-steps", "13", "--checkpoint", checkpoint, .. common]);
-        var rest = CliRunner.Run(["train", "--resume", checkpoint, "--max-steps", "30", .. common]);
+        var whole = CliRunner.Run(["train", "--model", "mlp", "--max-steps", "30", "--workers", "1", .. common]);
+        var half = CliRunner.Run(["train", "--model", "mlp", "--max-steps", "13", "--workers", "3", "--checkpoint", checkpoint, .. common]);
+        Assert.Equal(3, half.JsonLines.Count(l => l.GetProperty("event").GetString() == "worker" && l.GetProperty("status").GetString() == "joined"));
+        var rest = CliRunner.Run(["train", "--resume", checkpoint, "--max-steps", "30", "--workers", "2", .. common]);
         Assert.True(rest.ExitCode == 0, rest.Error);
         Assert.Equal(whole.Summary.GetProperty("weights_sha256").GetString(), rest.Summary.GetProperty("weights_sha256").GetString());
+        Assert.Equal(30, rest.Summary.GetProperty("steps").GetInt64());
+    }
+
+    [Fact]
+    public void ABitFlippedCheckpointIsNotResumed()
+    {
+        string checkpoint = Path.Combine(_directory, "flipped.safetensors");
+        var first = CliRunner.Run("train", "--data", "spirals", "--model", "softmax-regression", "--max-steps", "3", "--checkpoint", checkpoint, "--json");
+        Assert.True(first.ExitCode == 0, first.Error);
+        var bytes = File.ReadAllBytes(checkpoint);
+        bytes[^3] ^= 0x10;
+        File.WriteAllBytes(checkpoint, bytes);
+        var resumed = CliRunner.Run("train", "--data", "spirals", "--resume", checkpoint, "--json");
+        Assert.Equal(1, resumed.ExitCode);
+        Assert.Contains("checksum", resumed.Error);
+        Assert.DoesNotContain(resumed.JsonLines, l => l.GetProperty("event").GetString() == "summary");
     }
 }

@@ -30,6 +30,8 @@ internal static class BenchCommand
         train.SetAction(parse => TrainBenchmark.Run(new TrainBenchmarkOptions(parse.GetValue(models)!, parse.GetValue(threads)!, parse.GetValue(shards)!,
             parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(dataDir)?.FullName, parse.GetValue(json)), parse.InvocationConfiguration.Output));
 
+        var actors = ActorsCommand();
+
         var rpcSizes = new Option<int[]>("--sizes") { Description = "Message sizes in MiB.", DefaultValueFactory = _ => [1, 16, 64], AllowMultipleArgumentsPerToken = true };
         var rpcTotal = new Option<int>("--total-mib") { Description = "MiB moved per streaming measurement.", DefaultValueFactory = _ => 512 };
         var rpcUnaryCalls = new Option<int>("--unary-calls") { Description = "Timed unary calls per size (the median is reported).", DefaultValueFactory = _ => 8 };
@@ -45,6 +47,26 @@ internal static class BenchCommand
         grpcServer.Hidden = true;
         grpcServer.SetAction((parse, _) => RpcBenchService.ServeAsync(parse.GetValue(serverHost)!, parse.GetValue(serverPort), parse.InvocationConfiguration.Output, Console.In));
 
-        return new Command("bench", "Benchmarks that print ParallelNet's figures beside a peer's, measured in the same run.") { gemm, train, grpc, grpcServer };
+        return new Command("bench", "Benchmarks that print ParallelNet's figures beside a peer's, measured in the same run.") { gemm, train, grpc, grpcServer, actors };
+    }
+
+    private static Command ActorsCommand()
+    {
+        var model = new Option<string>("--model") { Description = "Model of the overhead table.", DefaultValueFactory = _ => "mlp" };
+        var workers = new Option<int[]>("--workers") { Description = "In-process worker counts of the overhead table.", DefaultValueFactory = _ => [1, 2, 4], AllowMultipleArgumentsPerToken = true };
+        var shards = new Option<int>("--virtual-shards") { Description = "Virtual shards of the overhead table.", DefaultValueFactory = _ => 4 };
+        var shardModels = new Option<string[]>("--shard-models") { Description = "Models of the S-cost table.", DefaultValueFactory = _ => ["mlp", "cnn"], AllowMultipleArgumentsPerToken = true };
+        var shardCounts = new Option<int[]>("--shard-counts") { Description = "S values of the S-cost table.", DefaultValueFactory = _ => [1, 2, 4, 8], AllowMultipleArgumentsPerToken = true };
+        var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 128 };
+        var warmup = new Option<int>("--warmup-steps") { DefaultValueFactory = _ => 20 };
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 60 };
+        var repeats = new Option<int>("--repeats") { Description = "Runs per figure; the best counts.", DefaultValueFactory = _ => 2 };
+        var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Directory with the MNIST IDX files." };
+        var json = new Option<bool>("--json") { Description = "JSON lines instead of tables." };
+        var command = new Command("actors", "Actor overhead against the plain loop, and the cost of the virtual shard count S.") { model, workers, shards, shardModels, shardCounts, batch, warmup, steps, repeats, dataDir, json };
+        command.SetAction(parse => ActorBenchmark.Run(new ActorBenchmarkOptions(parse.GetValue(model)!, parse.GetValue(workers)!, parse.GetValue(shards),
+            parse.GetValue(shardModels)!, parse.GetValue(shardCounts)!, parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps),
+            parse.GetValue(repeats), parse.GetValue(dataDir)?.FullName, parse.GetValue(json)), parse.InvocationConfiguration.Output));
+        return command;
     }
 }

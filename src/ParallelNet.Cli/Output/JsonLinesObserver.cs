@@ -11,6 +11,7 @@ internal sealed class JsonLinesObserver(TextWriter output) : ITrainingObserver
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
     };
 
     private const int StepEventInterval = 50;
@@ -23,6 +24,13 @@ internal sealed class JsonLinesObserver(TextWriter output) : ITrainingObserver
 
     public void OnEpoch(EpochCompleted epoch) => Write(output, "epoch", epoch with { Epoch = epoch.Epoch + 1 });
     public void OnCheckpoint(CheckpointWritten checkpoint) => Write(output, "checkpoint", checkpoint);
+
+    /// <summary>Joins and losses always; a worker's running totals every <see cref="StepEventInterval"/> steps.</summary>
+    public void OnWorker(WorkerActivity activity)
+    {
+        if (activity.Status != WorkerStatus.Working || activity.Step % StepEventInterval == 0)
+            Write(output, "worker", activity);
+    }
 
     public static void WriteSummary(TextWriter output, TrainingSummary summary) => Write(output, "summary", summary);
 

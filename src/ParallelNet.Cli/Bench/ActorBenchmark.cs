@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Text.Json;
+using ParallelNet.Data;
+using ParallelNet.NN;
+using ParallelNet.NN.Optimizers;
+using ParallelNet.Tensors.Cpu;
+using ParallelNet.Training;
+using ParallelNet.Training.Actors;
+
+namespace ParallelNet.Cli.Bench;
+
+internal sealed record ActorBenchmarkOptions(
+    string OverheadModel, IReadOnlyList<int> Workers, int OverheadShards,
+    IReadOnlyList<string> ShardModels, IReadOnlyList<int> ShardCounts,
+    int BatchSize, int WarmupSteps, int Steps, int Repeats, string? DataDir, bool Json);
+
+/// <summary>
+/// `parallelnet bench actors`, two tables measured in one run on MNIST:
+/// (1) the actors' overhead: N in-process workers (1 thread each) against the plain loop at the same
+/// batch and S, as a share of the plain loop's step time at the same total thread count;
+/// (2) the cost of the virtual shard count S: steady samples/s of the plain loop (1 thread) and of
+/// two workers, for each S, so the default S is an informed choice.
+/// </summary>
+internal static class ActorBenchmark
+{
+    public static int Run(ActorBenchmarkOptions o, TextWriter output)
+    {
+        if (o.Workers.Count == 0 || o.Workers.Any(w => w < 1)) throw new UsageException("--workers needs one or more positive counts, e.g. --workers 1 2 4.");
+        if (o.BatchSize < 1 || o.WarmupSteps < 0 || o.Steps < 1 || o.Repeats < 1) throw new UsageException("--batch-size, --steps and --repeats must be positive and --warmup-steps non-negative.");
+        var full = DatasetCatalog.Load("mnist", o.DataDir);
+        // No test split: an epoch-end evaluation would land inside the timed window.
+        var data = full with { Test = full.Test.Subset([], "none") };
+
+        var overhead = new List<OverheadRow>();
+        var plainByThreads = new Dictionary<int, double>();
+        foreach (int threads in o.Workers.Select(w => Math.Min(w, Environment.ProcessorCount)).Distinct().Order())
+            plainByThreads[threads] = MeasurePlain(o, data, o.OverheadModel, o.OverheadShards, threads);
+        foreach (int workers in o.Workers)
+        {
+            int threads = Math.Min(workers, Environment.ProcessorCount);
+            double actors = MeasureActors(o, data, o.OverheadModel, o.OverheadShards, workers);
+            var row = new OverheadRow(o.OverheadModel, o.OverheadShards, workers, threads, plainByThreads[threads], actors);
+            overhead.Add(row);
+            if (o.Json) output.WriteLine(JsonSerializer.Serialize(row));
+        }
+
+        var costs = new List<ShardCostRow>();
+        foreach (var model in o.ShardModels)
+        {
+            foreach (int shards in o.ShardCounts)
+            {
+                if (shards > o.BatchSize) continue;
+                var row = new ShardCostRow(model, shards, MeasurePlain(o, data, model, shards, threads: 1), MeasureActors(o, data, model, shards, workers: 2));
+                costs.Add(row);
+                if (o.Json) output.WriteLine(JsonSerializer.Serialize(row));
+            }
+        }
+        if (!o.Json) Print(o, overhead, costs, output);
+        return ExitCodes.Success;
+    }
+
+    private sealed record OverheadRow(string Model, int VirtualShards, int Workers, int PlainThreads, double PlainSamplesPerSecond, double ActorSamplesPerSecond)
+    {
+        /// <summary>Extra time per step of the actors over the plain loop, as a share of the plain loop's step time (negative: faster).</summary>
+        public double OverheadPercent => 100 * (PlainSamplesPerSecond / ActorSamplesPerSecond - 1);
+    }
+
+    private sealed record ShardCostRow(string Model, int VirtualShards, double PlainSamplesPerSecond, double TwoWorkerSamplesPerSecond);
+
+    private static TrainingOptions Options(ActorBenchmarkOptions o, DataSplit data, string model, int shards) => new()
+    {
+        Model = ModelSpec.Preset(model, data.Train.SampleShape, data.Train.Classes > 0 ? data.Train.Classes : null),
+        Optimizer = new OptimizerOptions(OptimizerKind.Sgd, 0.05f, 0.9f),
+        Epochs = 1,
+        BatchSize = o.BatchSize,
+        VirtualShards = shards,
+        MaxSteps = o.WarmupSteps + o.Steps,
+    };
+
+    // The best of a few runs: on a shared machine the other processes only ever slow a run down.
+    private static double MeasurePlain(ActorBenchmarkOptions o, DataSplit data, string model, int shards, int threads)
+        => Enumerable.Range(0, o.Repeats).Max(_ =>
+        {
+            var timer = new StepTimer(o.WarmupSteps, o.WarmupSteps + o.Steps);
+            new LocalTrainer(Options(o, data, model, shards), data, new CpuCompute(threads), timer).Run();
+            return timer.SamplesPerSecond(o);
+        });
+
+    private static double MeasureActors(ActorBenchmarkOptions o, DataSplit data, string model, int shards, int workers)
+        => Enumerable.Range(0, o.Repeats).Max(_ =>
+        {
+            var timer = new StepTimer(o.WarmupSteps, o.WarmupSteps + o.Steps);
+            var settings = new ActorTrainerSettings { Workers = workers, ThreadsPerWorker = 1 };
+            new ActorTrainer(Options(o, data, model, shards), data, settings, timer).Run();
+            return timer.SamplesPerSecond(o);
+        });
+
+    /// <summary>Times the steps after the warm-up, from the end of step <c>startStep</c> to the end of step <c>endStep</c>.</summary>
+    private sealed class StepTimer(long startStep, long endStep) : ITrainingObserver
+    {
+        private long _start;
+        private double _seconds;
+
+        public void OnStep(StepCompleted step)
+        {
+            if (step.Step == Math.Max(startStep, 1)) _start = Stopwatch.GetTimestamp();
+            if (step.Step == endStep) _seconds = Stopwatch.GetElapsedTime(_start).TotalSeconds;
+        }
+
+        public double SamplesPerSecond(ActorBenchmarkOptions o)
+        {
+            long timedSteps = endStep - Math.Max(startStep, 1);
+            return timedSteps > 0 && _seconds > 0 ? timedSteps * (double)o.BatchSize / _seconds : double.NaN;
+        }
+    }
+
+    private static void Print(ActorBenchmarkOptions o, List<OverheadRow> overhead, List<ShardCostRow> costs, TextWriter output)
+    {
+        output.WriteLine($"bench actors: MNIST, batch {o.BatchSize}, SGD momentum; {o.WarmupSteps} warm-up + {o.Steps} timed steps, best of {o.Repeats} runs per figure; {Environment.ProcessorCount} logical CPUs");
+        output.WriteLine();
+        output.WriteLine($"(1) actor overhead, {o.OverheadModel}, S = {o.OverheadShards}: N workers of 1 thread vs the plain loop with min(N, CPUs) threads");
+        output.WriteLine($"{"workers",7} {"plain thr",9} {"plain/s",9} {"actors/s",9} {"plain ms",9} {"actors ms",9} {"overhead",9}");
+        foreach (var r in overhead)
+            output.WriteLine($"{r.Workers,7} {r.PlainThreads,9} {r.PlainSamplesPerSecond,9:N0} {r.ActorSamplesPerSecond,9:N0} {1000 * o.BatchSize / r.PlainSamplesPerSecond,9:F2} {1000 * o.BatchSize / r.ActorSamplesPerSecond,9:F2} {r.OverheadPercent,8:F1}%");
+        output.WriteLine();
+        output.WriteLine($"(2) cost of S at batch {o.BatchSize}: samples/s of the plain loop (1 thread) and of 2 workers (1 thread each)");
+        output.WriteLine($"{"model",-6} {"S",3} {"plain/s",9} {"vs S=1",7} {"2 workers/s",12} {"vs S=1",7}");
+        foreach (var group in costs.GroupBy(c => c.Model))
+        {
+            var first = group.First();
+            foreach (var r in group)
+                output.WriteLine($"{r.Model,-6} {r.VirtualShards,3} {r.PlainSamplesPerSecond,9:N0} {r.PlainSamplesPerSecond / first.PlainSamplesPerSecond,7:F2} {r.TwoWorkerSamplesPerSecond,12:N0} {r.TwoWorkerSamplesPerSecond / first.TwoWorkerSamplesPerSecond,7:F2}");
+        }
+    }
+}

@@ -1,0 +1,159 @@
+using System.Diagnostics;
+using ParallelNet.Actors;
+using ParallelNet.Data;
+using ParallelNet.NN;
+using ParallelNet.Tensors;
+using ParallelNet.Training.Actors.Internal;
+
+namespace ParallelNet.Training.Actors;
+
+/// <summary>
+/// A model replica on its own compute backend. For each <see cref="ComputeGradients"/> it runs every
+/// virtual shard of its block as a mini-batch of its own, reduces the block along the fixed tree and
+/// sends the sum to the parameter server. It works only with the weights version the command names:
+/// an older command is dropped, a newer one waits until those weights arrive.
+/// </summary>
+public sealed class Worker : ReceiveActor
+{
+    private readonly string _jobId;
+    private readonly int _index;
+    private readonly TrainingOptions _options;
+    private readonly Dataset _train;
+    private readonly ICompute _compute;
+    private readonly IActorRef _parameterServer;
+    private readonly WorkerFault? _fault;
+    private readonly Model _model;
+    private readonly List<Tensor> _shardGradients = [];
+    private readonly List<(ComputeGradients Work, IActorRef ReplyTo)> _waitingForWeights = [];
+    private readonly float[] _inputs;
+    private readonly float[] _targets;
+    private long _version = -1;
+    private int _permutationEpoch = -1;
+    private int[] _permutation = [];
+
+    private Worker(string jobId, int index, TrainingOptions options, Dataset train, ICompute compute, IActorRef parameterServer, WorkerFault? fault)
+    {
+        _jobId = jobId;
+        _index = index;
+        _options = options;
+        _train = train;
+        _compute = compute;
+        _parameterServer = parameterServer;
+        _fault = fault;
+        int shardCapacity = (options.BatchSize + options.VirtualShards - 1) / options.VirtualShards;
+        _model = Model.Create(options.Model, compute, shardCapacity);
+        _inputs = new float[shardCapacity * train.SampleShape.Size];
+        _targets = new float[shardCapacity * train.TargetSize];
+
+        Receive<WeightsPublished>(OnWeights, w => w.JobId == _jobId);
+        Receive<ComputeGradients>(OnWork, w => w.JobId == _jobId);
+    }
+
+    /// <param name="index">The worker's number in the job, for reports and fault injection only: it never affects the arithmetic.</param>
+    public static Props Props(string jobId, int index, TrainingOptions options, Dataset train, ICompute compute, IActorRef parameterServer)
+        => Props(jobId, index, options, train, compute, parameterServer, fault: null);
+
+    internal static Props Props(string jobId, int index, TrainingOptions options, Dataset train, ICompute compute, IActorRef parameterServer, WorkerFault? fault)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(jobId);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(compute);
+        ArgumentNullException.ThrowIfNull(parameterServer);
+        if (train.SampleShape.Size != options.Model.Input.Size)
+            throw new TrainingException($"The model expects inputs of shape {options.Model.Input} but the data '{train.Name}' has samples of shape {train.SampleShape}.");
+        return ParallelNet.Actors.Props.Create(() => new Worker(jobId, index, options, train, compute, parameterServer, fault));
+    }
+
+    protected override void PreStart() => _parameterServer.Tell(new SubscribeToWeights(_jobId), Self);
+
+    private void OnWeights(WeightsPublished weights)
+    {
+        if (weights.Version <= _version) return;
+        if (weights.Weights.Length != _model.Layout.TotalSize)
+            throw new TrainingException($"Weights version {weights.Version} has {weights.Weights.Length} values but this worker's model has {_model.Layout.TotalSize}; the parameter server runs another model.");
+        _compute.Upload(weights.Weights, _model.Parameters);
+        _version = weights.Version;
+        for (int i = 0; i < _waitingForWeights.Count;)
+        {
+            var (work, replyTo) = _waitingForWeights[i];
+            if (work.WeightsVersion > _version) { i++; continue; }
+            _waitingForWeights.RemoveAt(i);
+            if (work.WeightsVersion == _version) Compute(work, replyTo);
+        }
+    }
+
+    private void OnWork(ComputeGradients work)
+    {
+        if (work.WeightsVersion < _version) return; // a step already applied: nobody needs this block any more
+        if (work.WeightsVersion > _version)
+        {
+            // Over a network the command may overtake the weights it needs.
+            _waitingForWeights.Add((work, Sender));
+            return;
+        }
+        Compute(work, Sender);
+    }
+
+    private void Compute(ComputeGradients work, IActorRef replyTo)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var plan = new ShardPlan(work.BatchCount, work.ShardCount);
+        ShardPlan.ValidateBlock(work.Block, work.ShardCount);
+        var permutation = PermutationOf(work.Epoch);
+        if (work.BatchStart < 0 || work.BatchStart + work.BatchCount > permutation.Length)
+            throw new TrainingException($"Step {work.Step} asks for rows [{work.BatchStart}, {work.BatchStart + work.BatchCount}) of an epoch of {permutation.Length} samples.");
+        while (_shardGradients.Count < work.Block.ShardCount) _shardGradients.Add(_compute.Allocate(new Shape(_model.Layout.TotalSize)));
+
+        int sampleSize = _train.SampleShape.Size, targetSize = _train.TargetSize;
+        var losses = new double[work.Block.ShardCount];
+        int samples = 0;
+        for (int i = 0; i < work.Block.ShardCount; i++)
+        {
+            if (i == 1 || work.Block.ShardCount == 1) { if (InjectFault(work)) return; }
+            var (first, count) = plan.Shard(work.Block.FirstShard + i);
+            _compute.Fill(_model.Gradients, 0f);
+            if (count > 0)
+            {
+                _train.CopyBatch(permutation.AsSpan(work.BatchStart + first, count), _inputs.AsSpan(0, count * sampleSize), _targets.AsSpan(0, count * targetSize));
+                var context = new StepContext(_options.Seed, work.Epoch, work.Step, first);
+                losses[i] = _model.TrainShard(_inputs.AsSpan(0, count * sampleSize), _targets.AsSpan(0, count * targetSize), count, context).LossSum;
+                samples += count;
+            }
+            _compute.Copy(_model.Gradients, _shardGradients[i]);
+        }
+        GradientTree.Reduce(_compute, _shardGradients, 0, work.Block.ShardCount);
+        // Uninitialized: every element is overwritten by the download, and zeroing megabytes per step shows in the overhead.
+        var sum = GC.AllocateUninitializedArray<float>(_model.Layout.TotalSize);
+        _compute.Download(_shardGradients[0], sum);
+
+        _parameterServer.Tell(new GradientsComputed(_jobId, work.Step, work.WeightsVersion, work.BatchCount, work.ShardCount, work.Block, sum, losses), Self);
+        replyTo.Tell(new BlockCompleted(_jobId, work.Step, work.Block, samples, Stopwatch.GetElapsedTime(started).TotalSeconds), Self);
+    }
+
+    /// <summary>Test seam: misbehave mid-block as the injected fault says; true when the block must be abandoned.</summary>
+    private bool InjectFault(ComputeGradients work)
+    {
+        if (_fault is null || _fault.Worker != _index || _fault.Step != work.Step) return false;
+        switch (_fault.Kind)
+        {
+            case WorkerFaultKind.Throw:
+                throw new InvalidOperationException($"Injected fault: worker {_index} fails in the middle of step {work.Step}.");
+            case WorkerFaultKind.Stop:
+                Context.Stop(Self);
+                return true;
+            default:
+                return true;
+        }
+    }
+
+    private int[] PermutationOf(int epoch)
+    {
+        if (epoch != _permutationEpoch)
+        {
+            _permutation = EpochPermutation.Create(_options.Seed, epoch, _train.Count);
+            _permutationEpoch = epoch;
+        }
+        return _permutation;
+    }
+}

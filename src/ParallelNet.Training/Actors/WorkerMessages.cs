@@ -1,0 +1,29 @@
+using ParallelNet.Data;
+
+namespace ParallelNet.Training.Actors;
+
+// Messages to and from workers. They hold only plain data (ids, counters, host float buffers), so a
+// later transport can carry them over the network unchanged; a received float[] is never modified.
+
+/// <summary>
+/// Command to a worker: compute the summed gradient of <paramref name="Block"/>'s virtual shards of
+/// global step <paramref name="Step"/> (1-based) with weights version <paramref name="WeightsVersion"/>.
+/// The step's batch is rows [BatchStart, BatchStart + BatchCount) of the epoch permutation, cut into
+/// <paramref name="ShardCount"/> shards; the worker derives the permutation from the job's seed.
+/// </summary>
+public sealed record ComputeGradients(string JobId, int Epoch, long Step, long WeightsVersion, int BatchStart, int BatchCount, int ShardCount, ShardBlock Block);
+
+/// <summary>
+/// A worker's result for one block, sent to the parameter server: the block's gradient reduced along
+/// the fixed tree (one float per layout slot) and each shard's summed loss, in shard order.
+/// </summary>
+public sealed record GradientsComputed(string JobId, long Step, long WeightsVersion, int BatchCount, int ShardCount, ShardBlock Block, float[] GradientSum, double[] ShardLosses);
+
+/// <summary>Sent to the coordinator once a block's gradients are on their way to the parameter server: the worker's activity report.</summary>
+public sealed record BlockCompleted(string JobId, long Step, ShardBlock Block, int Samples, double Seconds);
+
+/// <summary>A worker asks the parameter server for the current weights and every later version.</summary>
+public sealed record SubscribeToWeights(string JobId);
+
+/// <summary>The parameter server's weights after version <paramref name="Version"/> steps: every layout slot, running statistics included.</summary>
+public sealed record WeightsPublished(string JobId, long Version, float[] Weights);
