@@ -10,7 +10,7 @@ namespace ParallelNet.Tensors.Cpu;
 /// Work is split across threads only over independent outputs (samples, planes, GEMM tiles), so every
 /// result is bitwise the same for any <see cref="Threads"/>.
 /// </summary>
-public sealed class CpuCompute : ICompute
+public sealed partial class CpuCompute : ICompute
 {
     private readonly WorkspacePool _workspaces = new();
     private readonly ParallelOptions _parallel;
