@@ -23,6 +23,13 @@ elif kind == 'cnn':
     net = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.5), nn.Linear(1600, 10))
     x = x.unsqueeze(1)
     opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+elif kind == 'lstm':
+    # /work/shared/reference/torch_lstm.py: 28 rows of 28 pixels, LSTM 128, linear head on the last step, Adam 0.002.
+    class Lstm(nn.Module):
+        def __init__(self): super().__init__(); self.l = nn.LSTM(28, 128, batch_first=True); self.o = nn.Linear(128, 10)
+        def forward(self, x): h, _ = self.l(x); return self.o(h[:, -1])
+    net = Lstm()
+    opt = torch.optim.Adam(net.parameters(), lr=0.002)
 else:
     sys.exit(f"torch_peer: unknown model {kind}")
 net.train()
