@@ -13,6 +13,7 @@ public sealed class PyTorchCompatibilityTests : IDisposable
     [Theory]
     [InlineData("mlp")]
     [InlineData("cnn")]
+    [InlineData("lstm")]
     public void CheckpointLoadsIntoTorchSequentialWithTheSameTestAccuracy(string model)
     {
         string mnist = TestData.RequireMnistDirectory();
