@@ -19,7 +19,9 @@ public sealed class LstmTrainingTests
         Assert.Equal(82186, run.Summary.GetProperty("parameters").GetInt64());
     }
 
+    // Slow only for the two evaluations of 10,000 test sequences; SequenceDeterminismTests covers the kernels quickly.
     [Fact]
+    [Trait("Category", "Slow")]
     public void SameSeedGivesTheSameLstmWeightsTwice()
     {
         string[] args = ["train", "--model", "lstm", "--data", "mnist", "--data-dir", Mnist, "--max-steps", "8", "--optimizer", "adam", "--lr", "0.002", "--json", "--seed", "4"];
