@@ -12,6 +12,7 @@ internal sealed class SequenceViews
     private readonly Tensor _full;
     private readonly int _steps, _width;
     private Tensor[] _step = [];
+    private readonly Dictionary<(int First, int Count), Tensor> _spans = [];
     private int _rows = -1;
 
     public SequenceViews(ICompute compute, int steps, int maxBatch, int width)
@@ -28,8 +29,16 @@ internal sealed class SequenceViews
     /// <summary>[n, width] of step t.</summary>
     public Tensor this[int t] => _step[t];
 
-    /// <summary>[count·n, width] of steps [first, first + count).</summary>
-    public Tensor Span(int first, int count) => _full.View(first * _rows * _width, new Shape(count * _rows, _width));
+    /// <summary>[count·n, width] of steps [first, first + count) (cached until n changes).</summary>
+    public Tensor Span(int first, int count)
+    {
+        if (!_spans.TryGetValue((first, count), out var view))
+        {
+            view = _full.View(first * _rows * _width, new Shape(count * _rows, _width));
+            _spans[(first, count)] = view;
+        }
+        return view;
+    }
 
     public void Resize(int rows)
     {
@@ -37,6 +46,7 @@ internal sealed class SequenceViews
         if ((long)rows * _steps * _width > _full.Length)
             throw new ArgumentOutOfRangeException(nameof(rows), $"A batch of {rows} sequences exceeds the buffer sized for {_full.Length / (_steps * _width)}; pass a larger maxBatch to Model.Create.");
         _rows = rows;
+        _spans.Clear();
         All = _full.View(0, new Shape(_steps * rows, _width));
         _step = new Tensor[_steps];
         for (int t = 0; t < _steps; t++) _step[t] = _full.View(t * rows * _width, new Shape(rows, _width));
