@@ -7,7 +7,7 @@ public sealed partial class ModelSpec
 {
     /// <summary>Names accepted by <see cref="Preset"/>.</summary>
     public static IReadOnlyList<string> Presets { get; } =
-        ["linear", "logistic", "perceptron", "softmax-regression", "mlp", "cnn", "vgg-small", "resnet-small"];
+        ["linear", "logistic", "perceptron", "softmax-regression", "mlp", "cnn", "vgg-small", "resnet-small", "lstm"];
 
     /// <summary>
     /// A built-in model. <paramref name="inputShape"/> is the per-sample shape of the data and
@@ -25,6 +25,8 @@ public sealed partial class ModelSpec
     /// 32, 64, 128 channels, each followed by max-pool 2; flatten, dropout 0.5, linear 2048→10.</item>
     /// <item>resnet-small: input [3, 32, 32]; conv 3x3x16 same (no bias), batchnorm2d, relu, residual blocks 16, 32/2, 64/2,
     /// avg-pool 8 (global), flatten, linear 64→10.</item>
+    /// <item>lstm: input [1, 28, 28] read row by row (28 steps of 28 pixels); lstm 128 hidden, linear 128→10 on the last
+    /// step; 82,186 parameters; torch: /work/shared/reference/torch_lstm.py's network (names 0.weight_ih_l0 ... 1.bias).</item>
     /// </list>
     /// </summary>
     public static ModelSpec Preset(string name, Shape? inputShape = null, int? classes = null)
@@ -110,6 +112,13 @@ public sealed partial class ModelSpec
                 if (input.Rank != 3) throw new ModelSpecException($"Preset 'resnet-small' needs an image input [C, H, W], got {input}.");
                 layers.Add(new LayerSpec("avgpool2d", ("kernel", (input[1] + 3) / 4)));
                 layers.Add(new LayerSpec("flatten"));
+                layers.Add(new LayerSpec("linear", ("out", k)));
+                return new ModelSpec(input, layers, LossKind.CrossEntropy);
+            }
+            case "lstm":
+            {
+                var input = inputShape ?? new Shape(1, 28, 28);
+                layers.Add(new LayerSpec("lstm", ("hidden", 128)));
                 layers.Add(new LayerSpec("linear", ("out", k)));
                 return new ModelSpec(input, layers, LossKind.CrossEntropy);
             }

@@ -26,7 +26,12 @@ namespace ParallelNet.NN;
 /// flatten; dropout: p (0.5); batchnorm1d, batchnorm2d: eps (1e-5), momentum (0.1);
 /// residual: out, stride (1), init, eps, momentum (a ResNet basic block);
 /// sigmoid; tanh; relu; leaky_relu: alpha (0.01); prelu: per_channel (false), init (0.25);
-/// rrelu: lower (0.125), upper (0.333...); softmax; maxout: pieces; step.
+/// rrelu: lower (0.125), upper (0.333...); softmax; maxout: pieces; step;
+/// embedding: vocabulary, dim (input [T] token ids stored as floats → [T, dim]);
+/// rnn (tanh), lstm: hidden, return_sequences (false: the last step's [hidden]; true: every step's [T, hidden]),
+/// truncate (0: full backpropagation through time; k: the state's gradient is cut every k steps). They read
+/// [T, features] per sample, or a one-channel image [1, rows, cols] row by row; a linear layer after
+/// return_sequences maps every step (many-to-many).
 /// </summary>
 public sealed partial class ModelSpec
 {

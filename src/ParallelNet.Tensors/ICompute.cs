@@ -157,6 +157,32 @@ public interface ICompute
     /// </summary>
     void DropoutForward(Tensor x, Tensor y, Tensor mask, float p, RandomStream stream, long firstSample);
 
+    // ---- recurrent / embedding ----------------------------------------------------------------
+    /// <summary>
+    /// y [count, dim] = table [vocabulary, dim] rows picked by <paramref name="indices"/> [count] (token ids
+    /// stored as floats). A non-integral or out-of-range id is an error, never clamped.
+    /// </summary>
+    void EmbeddingForward(Tensor indices, Tensor table, Tensor y);
+    /// <summary>dtable[indices[r]] += dy[r] for r in ascending order (the sparse rows of the table's gradient).</summary>
+    void EmbeddingBackward(Tensor indices, Tensor dy, Tensor dtable);
+    /// <summary>
+    /// Swaps the two leading axes: x [outer, middle, inner] → y [middle, outer, inner], inner = x.Length / (outer·middle).
+    /// Turns batch-major sequences [n, T, features] into time-major [T, n, features] and back.
+    /// </summary>
+    void SwapLeadingAxes(Tensor x, Tensor y, int outer, int middle);
+    /// <summary>
+    /// One LSTM step over n rows (PyTorch's gate order i, f, g, o). <paramref name="gates"/> [n, 4H] holds the
+    /// pre-activations x W_ihᵀ + h W_hhᵀ + biases and is overwritten with σ(i), σ(f), tanh(g), σ(o);
+    /// cell = f·previousCell + i·g, tanhCell = tanh(cell), hidden = o·tanhCell (all [n, H]).
+    /// </summary>
+    void LstmCellForward(Tensor gates, Tensor previousCell, Tensor cell, Tensor tanhCell, Tensor hidden);
+    /// <summary>
+    /// Backward of <see cref="LstmCellForward"/> from its saved activated gates, previousCell and tanhCell.
+    /// On entry <paramref name="cellGradient"/> holds dL/dcell from the later steps; on return it holds
+    /// dL/dpreviousCell. <paramref name="gateGradients"/> [n, 4H] receives dL/d(pre-activations).
+    /// </summary>
+    void LstmCellBackward(Tensor gates, Tensor previousCell, Tensor tanhCell, Tensor hiddenGradient, Tensor cellGradient, Tensor gateGradients);
+
     // ---- optimizers (elementwise over a flat parameter range) --------------------------------
     /// <summary>PyTorch SGD: g = grad + wd*w; v = momentum*v + g (v = g on the first step); w -= lr * (nesterov ? g + momentum*v : v).</summary>
     void SgdStep(Tensor weights, Tensor gradients, Tensor velocity, float learningRate, float momentum, float weightDecay, bool nesterov, bool firstStep);

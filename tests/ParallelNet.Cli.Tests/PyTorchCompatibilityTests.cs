@@ -10,6 +10,11 @@ public sealed class PyTorchCompatibilityTests : IDisposable
     private readonly string _directory = Directory.CreateTempSubdirectory("pn-torch-").FullName;
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
+    // Slow only because 10,000 test sequences of 28 LSTM steps take a while on a shared machine.
+    [Fact]
+    [Trait("Category", "Slow")]
+    public void LstmCheckpointLoadsIntoTorchWithTheSameTestAccuracy() => CheckpointLoadsIntoTorchSequentialWithTheSameTestAccuracy("lstm");
+
     [Theory]
     [InlineData("mlp")]
     [InlineData("cnn")]

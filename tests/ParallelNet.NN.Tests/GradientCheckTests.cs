@@ -21,7 +21,7 @@ public sealed class GradientCheckTests
     private const float InternalKinkEpsilon = 1e-3f;
     private const double Tolerance = 1e-2;
 
-    private enum Inputs { Gaussian, AwayFromZero, Distinct }
+    private enum Inputs { Gaussian, AwayFromZero, Distinct, TokenIds }
 
     private static readonly (string Name, string Yaml, int Count, Inputs Kind)[] Cases =
     [
@@ -53,6 +53,15 @@ public sealed class GradientCheckTests
         ("loss_bce", "input: [4]\nloss: bce\nlayers: [{type: linear, out: 2}]", 4, Inputs.Gaussian),
         ("loss_mse_l2", "input: [4]\nloss: mse\nl2: 0.3\nlayers: [{type: linear, out: 2}]", 4, Inputs.Gaussian),
         ("loss_hinge", "input: [4]\nloss: hinge\nlayers: [{type: linear, out: 3}]", 4, Inputs.Gaussian),
+        // Sequence layers: gradients through time. Truncated BPTT is deliberately not the true gradient, so its
+        // cases live in the PyTorch fixtures (make_sequence_fixtures.py) instead.
+        ("embedding", "input: [4]\nloss: mse\nlayers: [{type: embedding, vocabulary: 5, dim: 3}]", 3, Inputs.TokenIds),
+        ("rnn_last", "input: [4, 2]\nloss: mse\nlayers: [{type: rnn, hidden: 3}]", 2, Inputs.Gaussian),
+        ("rnn_sequences_linear", "input: [5, 2]\nloss: mse\nlayers: [{type: rnn, hidden: 3, return_sequences: true}, {type: linear, out: 2}]", 2, Inputs.Gaussian),
+        ("lstm_last", "input: [4, 2]\nloss: mse\nlayers: [{type: lstm, hidden: 3}]", 2, Inputs.Gaussian),
+        ("lstm_sequences", "input: [5, 3]\nloss: mse\nlayers: [{type: lstm, hidden: 3, return_sequences: true}]", 2, Inputs.Gaussian),
+        ("lstm_image_classifier", "input: [1, 4, 3]\nloss: cross_entropy\nlayers: [{type: lstm, hidden: 3}, {type: linear, out: 3}]", 3, Inputs.Gaussian),
+        ("embedding_lstm_classifier", "input: [5]\nloss: cross_entropy\nlayers: [{type: embedding, vocabulary: 4, dim: 3}, {type: lstm, hidden: 3}, {type: linear, out: 3}]", 3, Inputs.TokenIds),
     ];
 
     public static TheoryData<string, bool> CasesAndModes()
@@ -109,6 +118,18 @@ public sealed class GradientCheckTests
 
         bool kinksInside = name.StartsWith("residual", StringComparison.Ordinal);
         float epsilon = kinksInside ? InternalKinkEpsilon : Epsilon;
+        if (c.Kind == Inputs.TokenIds)
+        {
+            // Token ids are not differentiable (a step of epsilon is not an id); the layer reports a zero gradient, like PyTorch.
+            Assert.All(analyticInput, g => Assert.Equal(0f, g));
+        }
+        else
+        {
+            CheckInputGradient();
+        }
+
+        void CheckInputGradient()
+        {
         var numericInput = new float[inputs.Length];
         var kinkInput = new bool[inputs.Length];
         for (int i = 0; i < inputs.Length; i++)
@@ -123,6 +144,7 @@ public sealed class GradientCheckTests
             }, kinksInside);
         }
         AssertGradient(numericInput, analyticInput, kinksInside ? kinkInput : null, $"{name} ({(training ? "train" : "eval")}) input");
+        }
 
         foreach (var p in model.Layout.Parameters.Where(p => p.IsTrainable))
         {
@@ -193,6 +215,10 @@ public sealed class GradientCheckTests
         {
             case Inputs.AwayFromZero:
                 for (int i = 0; i < count; i++) values[i] += MathF.CopySign(0.1f, values[i]);
+                break;
+            case Inputs.TokenIds:
+                // Ids 0..3, valid for every vocabulary of at least 4 in the cases above.
+                for (int i = 0; i < count; i++) values[i] = MathF.Floor((values[i] + 1.5f) / 3f * 3.999f);
                 break;
             case Inputs.Distinct:
                 // A shuffled grid: any two inputs differ by at least 0.05, more than twice the finite-difference step.

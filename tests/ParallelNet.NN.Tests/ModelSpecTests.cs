@@ -82,7 +82,7 @@ public sealed class ModelSpecTests
     [InlineData("input: [4]\nloss: mse\nlayers: [{type: linear, out: 2, bias: true, kernal: 3}]", "layer 0 (linear): unknown option 'kernal'")]
     [InlineData("input: [4]\nloss: mse\nlayers: [{type: relu}, {type: linear, out: two}]", "layer 1 (linear): option 'out' must be an integer, got 'two'")]
     [InlineData("input: [4]\nloss: mse\nlayers: [{type: linear, out: 0}]", "layer 0 (linear): option 'out' must be at least 1")]
-    [InlineData("input: [1, 5, 5]\nloss: mse\nlayers: [{type: linear, out: 2}]", "layer 0 (linear): linear expects one feature axis per sample but gets [1, 5, 5]; put a flatten layer before it.")]
+    [InlineData("input: [1, 5, 5]\nloss: mse\nlayers: [{type: linear, out: 2}]", "layer 0 (linear): linear expects one feature axis per sample but gets [1, 5, 5]; put a flatten layer before it (a sequence [steps, features] is fine).")]
     [InlineData("input: [1, 5, 5]\nloss: mse\nlayers: [{type: conv2d, out: 2, kernel: 4, padding: same}]", "layer 0 (conv2d): padding 'same' needs an odd kernel")]
     [InlineData("input: [1, 5, 5]\nloss: mse\nlayers: [{type: conv2d, out: 2, kernel: 7}]", "layer 0 (conv2d): Kernel 7x7 is larger than the padded input 5x5.")]
     [InlineData("input: [1, 5, 5]\nloss: mse\nlayers: [{type: flatten}, {type: dropout, p: 1.5}]", "layer 1 (dropout): dropout probability p must be in [0, 1)")]

@@ -23,6 +23,14 @@ elif kind == 'cnn':
     net = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.5), nn.Linear(1600, 10))
     x = x.unsqueeze(1)
     opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+elif kind == 'lstm':
+    # /work/shared/reference/torch_lstm.py's network: 28 rows of 28 pixels, LSTM 128, linear head on the last step.
+    # Same optimizer as every bench train row (SGD, see TrainBenchmark); the recipe's Adam costs the same per step.
+    class Lstm(nn.Module):
+        def __init__(self): super().__init__(); self.l = nn.LSTM(28, 128, batch_first=True); self.o = nn.Linear(128, 10)
+        def forward(self, x): h, _ = self.l(x); return self.o(h[:, -1])
+    net = Lstm()
+    opt = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
 else:
     sys.exit(f"torch_peer: unknown model {kind}")
 net.train()

@@ -10,6 +10,7 @@ internal static class LayerFactory
     [
         "linear", "conv2d", "maxpool2d", "avgpool2d", "flatten", "dropout", "batchnorm1d", "batchnorm2d", "residual",
         "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "rrelu", "softmax", "maxout", "step",
+        "embedding", "rnn", "lstm",
     ];
 
     public static Sequential Build(ModelSpec spec)
@@ -85,6 +86,12 @@ internal static class LayerFactory
                 return new Maxout(input, o.Int("pieces", min: 1));
             case "step":
                 return new StepFunction(input);
+            case "embedding":
+                return new Embedding(input, o.Int("vocabulary", min: 1), o.Int("dim", min: 1));
+            case "rnn":
+                return new Rnn(input, o.Int("hidden", min: 1), o.Bool("return_sequences", false), o.Int("truncate", 0, min: 0));
+            case "lstm":
+                return new Lstm(input, o.Int("hidden", min: 1), o.Bool("return_sequences", false), o.Int("truncate", 0, min: 0));
             default:
                 throw o.Error($"unknown layer type; expected one of {string.Join(", ", LayerTypes)}.");
         }

@@ -17,8 +17,9 @@ internal sealed class Linear : Module
 
     public Linear(Shape inputShape, int outFeatures, bool bias, InitScheme init) : base(inputShape)
     {
-        if (inputShape.Rank != 1) throw new ArgumentException($"linear expects one feature axis per sample but gets {inputShape}; put a flatten layer before it.");
-        InFeatures = inputShape[0];
+        // [steps, features] (a recurrent layer's many-to-many output) is mapped step by step, as nn.Linear does on the last axis.
+        if (inputShape.Rank is not (1 or 2)) throw new ArgumentException($"linear expects one feature axis per sample but gets {inputShape}; put a flatten layer before it (a sequence [steps, features] is fine).");
+        InFeatures = inputShape[-1];
         OutFeatures = outFeatures;
         _hasBias = bias;
         _init = init;
@@ -26,7 +27,7 @@ internal sealed class Linear : Module
 
     public int InFeatures { get; }
     public int OutFeatures { get; }
-    public override Shape OutputShape => new(OutFeatures);
+    public override Shape OutputShape => InputShape.Rank == 1 ? new(OutFeatures) : new(InputShape[0], OutFeatures);
 
     public override void DeclareParameters(ParameterRegistry registry, string prefix)
     {
@@ -41,12 +42,12 @@ internal sealed class Linear : Module
         _inputGradient = new BatchBuffer(compute, maxBatch, InputShape);
     }
 
-    // forward: x [n, in], weight [out, in], bias [out] -> y [n, out]
+    // forward: x [n, in], weight [out, in], bias [out] -> y [n, out]; n counts rows (samples × steps for sequences)
     public override Tensor Forward(Tensor x, in PassContext context)
     {
-        int n = x.Shape[0];
+        int n = x.Length / InFeatures;
         _input = x;
-        var y = _output.Rows(n);
+        var y = _output.Rows(x.Shape[0]);
         _compute.Gemm(false, true, n, OutFeatures, InFeatures, 1f, x, _weight.Value, 0f, y);
         if (_bias is not null) _compute.AddRowBias(y, _bias.Value);
         return y;
@@ -55,11 +56,11 @@ internal sealed class Linear : Module
     // backward: dy [n, out] -> dweight [out, in] += dyᵀ x, dbias [out] += Σ_n dy, dx [n, in] = dy W
     public override Tensor? Backward(Tensor dy, bool needInputGradient)
     {
-        int n = dy.Shape[0];
+        int n = dy.Length / OutFeatures;
         _compute.Gemm(true, false, OutFeatures, InFeatures, n, 1f, dy, _input, 1f, _weight.Gradient);
         if (_bias is not null) _compute.AccumulateColumnSums(dy, _bias.Gradient);
         if (!needInputGradient) return null;
-        var dx = _inputGradient.Rows(n);
+        var dx = _inputGradient.Rows(dy.Shape[0]);
         _compute.Gemm(false, false, n, InFeatures, OutFeatures, 1f, dy, _weight.Value, 0f, dx);
         return dx;
     }

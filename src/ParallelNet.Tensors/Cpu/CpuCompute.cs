@@ -13,7 +13,7 @@ namespace ParallelNet.Tensors.Cpu;
 /// every result is bitwise the same for any <see cref="Threads"/>. One instance may be used from
 /// several threads at once: scratch buffers come from a per-instance pool.
 /// </summary>
-public sealed class CpuCompute : ICompute
+public sealed partial class CpuCompute : ICompute
 {
     private readonly WorkspacePool _workspaces = new();
     private readonly ParallelOptions _parallel;

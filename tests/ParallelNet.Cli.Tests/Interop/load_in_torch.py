@@ -1,6 +1,6 @@
 # Loads a ParallelNet checkpoint into the equivalent torch.nn.Sequential (PyTorch 1.13) without the
 # safetensors package: header parsed by hand, tensors by numpy. Prints the test accuracy as JSON.
-# Usage: /usr/bin/python3 load_in_torch.py CHECKPOINT MNIST_DIR mlp|cnn
+# Usage: /usr/bin/python3 load_in_torch.py CHECKPOINT MNIST_DIR mlp|cnn|lstm
 import gzip, json, os, struct, sys
 import numpy as np, torch, torch.nn as nn
 
@@ -18,6 +18,11 @@ for name, entry in header.items():
 
 if kind == 'mlp':
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.2), nn.Linear(512, 512), nn.ReLU(), nn.Dropout(0.2), nn.Linear(512, 10))
+elif kind == 'lstm':
+    class LastStep(nn.LSTM):
+        """torch_lstm.py's LSTM as a Sequential child: rows of the image are the steps, the last hidden state is the output."""
+        def forward(self, x): return super().forward(x.reshape(x.shape[0], 28, 28))[0][:, -1]
+    net = nn.Sequential(LastStep(28, 128, batch_first=True), nn.Linear(128, 10))
 else:
     net = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Dropout(0.5), nn.Linear(1600, 10))
 net.load_state_dict(state, strict=True)
