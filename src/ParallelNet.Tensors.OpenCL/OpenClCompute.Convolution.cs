@@ -5,8 +5,11 @@ namespace ParallelNet.Tensors.OpenCL;
 
 public sealed partial class OpenClCompute
 {
-    /// <summary>Floats of im2col columns plus GEMM product one convolution chunk may use; larger batches run in several chunks.</summary>
-    private const long ConvolutionWorkspaceFloats = 1L << 24;
+    /// <summary>
+    /// Floats of im2col columns plus GEMM product one convolution chunk may use (64 MiB); larger batches run in
+    /// several chunks. Settable so tests can force chunking on small shapes.
+    /// </summary>
+    internal long ConvolutionWorkspaceFloats { get; set; } = 1L << 24;
 
     // ---- convolution: im2col over a chunk of samples, one CLBlast GEMM per chunk ----
 
@@ -78,7 +81,7 @@ public sealed partial class OpenClCompute
         }
     }
 
-    private static (int Patch, int Plane, int InputSize, int Chunk) ConvolutionShape(ConvGeometry g, int outChannels, int samples)
+    private (int Patch, int Plane, int InputSize, int Chunk) ConvolutionShape(ConvGeometry g, int outChannels, int samples)
     {
         int patch = g.Channels * g.KernelHeight * g.KernelWidth, plane = g.OutHeight * g.OutWidth;
         long perSample = (long)(patch + outChannels) * plane;

@@ -10,6 +10,7 @@ public sealed record OpenClDevice(int Index, string Platform, string Name, strin
 {
     internal nint PlatformHandle { get; init; }
     internal nint DeviceHandle { get; init; }
+    internal long MaxWorkGroupSize { get; init; }
 
     /// <summary>True for GPUs and accelerators, false for CPU devices such as POCL's.</summary>
     public bool IsGpu => Type is "GPU" or "accelerator";
@@ -66,6 +67,7 @@ public static unsafe class OpenClDevices
                 {
                     PlatformHandle = platform,
                     DeviceHandle = device,
+                    MaxWorkGroupSize = (long)DeviceValue<nuint>(device, DeviceMaxWorkGroupSize),
                 });
             }
         }

@@ -14,11 +14,13 @@ internal sealed unsafe class ClRuntime : IDisposable
     private const string BuildOptions = "-cl-fp32-correctly-rounded-divide-sqrt";
 
     private readonly Dictionary<string, nint> _kernels = new(StringComparer.Ordinal);
+    private readonly int _groupSize;
     private nint _context, _queue, _program;
 
     public ClRuntime(OpenClDevice device)
     {
         Device = device;
+        _groupSize = (int)Math.Min(64, device.MaxWorkGroupSize);
         nint deviceHandle = device.DeviceHandle;
         int error;
         _context = clCreateContext(null, 1, &deviceHandle, 0, 0, &error);
@@ -71,12 +73,18 @@ internal sealed unsafe class ClRuntime : IDisposable
             (nuint)(elementOffset * sizeof(T)), (nuint)(count * sizeof(T)), 0, null, null), "clEnqueueFillBuffer");
     }
 
-    /// <summary>Enqueues kernel <paramref name="name"/> over a 1-D range of <paramref name="globalSize"/> work-items (none when 0).</summary>
+    /// <summary>
+    /// Enqueues kernel <paramref name="name"/> over <paramref name="globalSize"/> work-items (none when 0). The count
+    /// goes in as the kernel's first argument (WORK_ITEMS) and the range is rounded up to whole groups of a fixed size.
+    /// </summary>
     public void Launch(string name, long globalSize, params ReadOnlySpan<KernelArg> args)
     {
         if (globalSize == 0) return;
+        if (globalSize > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(globalSize), $"{name}: {globalSize} work-items exceed the 2^31 - 1 the kernels index.");
         nint kernel = Kernel(name);
-        uint index = 0;
+        int workItems = (int)globalSize;
+        SetArg(kernel, name, 0, sizeof(int), &workItems);
+        uint index = 1;
         foreach (var arg in args)
         {
             long bits = arg.Bits;
@@ -98,8 +106,9 @@ internal sealed unsafe class ClRuntime : IDisposable
                     break;
             }
         }
-        nuint global = (nuint)globalSize;
-        ClStatus.Check(clEnqueueNDRangeKernel(_queue, kernel, 1, null, &global, null, 0, null, null), $"clEnqueueNDRangeKernel({name}, {globalSize} work-items)");
+        nuint local = (nuint)_groupSize;
+        nuint global = (nuint)((globalSize + _groupSize - 1) / _groupSize * _groupSize);
+        ClStatus.Check(clEnqueueNDRangeKernel(_queue, kernel, 1, null, &global, &local, 0, null, null), $"clEnqueueNDRangeKernel({name}, {globalSize} work-items)");
         foreach (var arg in args) GC.KeepAlive(arg.Buffer);
     }
 

@@ -43,3 +43,8 @@ inline float philox_uniform(ulong seed, ulong stream, ulong index)
     uint bits = lane == 0 ? block.x : lane == 1 ? block.y : lane == 2 ? block.z : block.w;
     return (float)(bits >> 8) * (1.0f / 16777216.0f);
 }
+
+// Launches round the range up to whole work-groups of a fixed size (one compiled variant per kernel, and
+// full groups on GPUs); the items past the end return at once.
+#define WORK_ITEMS const int work_items
+#define GUARD(index) int index = get_global_id(0); if (index >= work_items) return;

@@ -1,31 +1,31 @@
-__kernel void add(TENSOR(a), TENSOR(b), TENSOR(y))
+__kernel void add(WORK_ITEMS, TENSOR(a), TENSOR(b), TENSOR(y))
 {
-    int i = get_global_id(0);
+    GUARD(i)
     AT(y)[i] = AT(a)[i] + AT(b)[i];
 }
 
-__kernel void axpy(const float alpha, TENSOR(x), TENSOR(y))
+__kernel void axpy(WORK_ITEMS, const float alpha, TENSOR(x), TENSOR(y))
 {
-    int i = get_global_id(0);
+    GUARD(i)
     AT(y)[i] = AT(x)[i] * alpha + AT(y)[i];
 }
 
-__kernel void scale(TENSOR(x), const float alpha)
+__kernel void scale(WORK_ITEMS, TENSOR(x), const float alpha)
 {
-    int i = get_global_id(0);
+    GUARD(i)
     AT(x)[i] = AT(x)[i] * alpha;
 }
 
-__kernel void multiply(TENSOR(a), TENSOR(b), TENSOR(y))
+__kernel void multiply(WORK_ITEMS, TENSOR(a), TENSOR(b), TENSOR(y))
 {
-    int i = get_global_id(0);
+    GUARD(i)
     AT(y)[i] = AT(a)[i] * AT(b)[i];
 }
 
 // NaN stays NaN, as with TensorPrimitives.Min/Max.
-__kernel void clamp_values(TENSOR(x), const float lo, const float hi)
+__kernel void clamp_values(WORK_ITEMS, TENSOR(x), const float lo, const float hi)
 {
-    int i = get_global_id(0);
+    GUARD(i)
     float v = AT(x)[i];
     if (v > hi) v = hi;
     if (v < lo) v = lo;
@@ -33,9 +33,9 @@ __kernel void clamp_values(TENSOR(x), const float lo, const float hi)
 }
 
 // One partial per chunk of consecutive elements, summed in index order; the host adds the partials in order.
-__kernel void sum_of_squares_partials(TENSOR(x), const int length, const int chunk, __global acc_t* partials)
+__kernel void sum_of_squares_partials(WORK_ITEMS, TENSOR(x), const int length, const int chunk, __global acc_t* partials)
 {
-    int p = get_global_id(0);
+    GUARD(p)
     int start = p * chunk, end = min(start + chunk, length);
     __global float* v = AT(x);
     acc_t sum = 0;
@@ -43,47 +43,47 @@ __kernel void sum_of_squares_partials(TENSOR(x), const int length, const int chu
     partials[p] = sum;
 }
 
-__kernel void sum_partials(__global acc_t* terms, const int length, const int chunk, __global acc_t* partials)
+__kernel void sum_partials(WORK_ITEMS, __global acc_t* terms, const int length, const int chunk, __global acc_t* partials)
 {
-    int p = get_global_id(0);
+    GUARD(p)
     int start = p * chunk, end = min(start + chunk, length);
     acc_t sum = 0;
     for (int i = start; i < end; i++) sum += terms[i];
     partials[p] = sum;
 }
 
-__kernel void has_non_finite(TENSOR(x), __global int* flag)
+__kernel void has_non_finite(WORK_ITEMS, TENSOR(x), __global int* flag)
 {
-    int i = get_global_id(0);
+    GUARD(i)
     if (!isfinite(AT(x)[i])) atomic_or(flag, 1);
 }
 
-__kernel void add_row_bias(TENSOR(x), TENSOR(bias), const int cols)
+__kernel void add_row_bias(WORK_ITEMS, TENSOR(x), TENSOR(bias), const int cols)
 {
-    int i = get_global_id(0);
+    GUARD(i)
     AT(x)[i] += AT(bias)[i % cols];
 }
 
 // One work-item per column: rows are added to sum[c] one after another in ascending order, in float, like the CPU.
-__kernel void accumulate_column_sums(TENSOR(x), TENSOR(sum), const int rows, const int cols)
+__kernel void accumulate_column_sums(WORK_ITEMS, TENSOR(x), TENSOR(sum), const int rows, const int cols)
 {
-    int c = get_global_id(0);
+    GUARD(c)
     __global float* v = AT(x);
     float total = AT(sum)[c];
     for (int r = 0; r < rows; r++) total += v[r * cols + c];
     AT(sum)[c] = total;
 }
 
-__kernel void add_channel_bias(TENSOR(x), TENSOR(bias), const int channels, const int inner)
+__kernel void add_channel_bias(WORK_ITEMS, TENSOR(x), TENSOR(bias), const int channels, const int inner)
 {
-    int i = get_global_id(0);
+    GUARD(i)
     AT(x)[i] += AT(bias)[(i / inner) % channels];
 }
 
 // partials[plane] = Σ_i x[plane, i] for each (sample, channel) plane.
-__kernel void plane_sums(TENSOR(x), const int inner, __global acc_t* partials)
+__kernel void plane_sums(WORK_ITEMS, TENSOR(x), const int inner, __global acc_t* partials)
 {
-    int plane = get_global_id(0);
+    GUARD(plane)
     __global float* v = AT(x) + plane * inner;
     acc_t sum = 0;
     for (int i = 0; i < inner; i++) sum += v[i];
@@ -91,9 +91,9 @@ __kernel void plane_sums(TENSOR(x), const int inner, __global acc_t* partials)
 }
 
 // sum[c] += Σ_n partials[n, c] in ascending n.
-__kernel void accumulate_channel_totals(__global acc_t* partials, TENSOR(sum), const int samples, const int channels)
+__kernel void accumulate_channel_totals(WORK_ITEMS, __global acc_t* partials, TENSOR(sum), const int samples, const int channels)
 {
-    int c = get_global_id(0);
+    GUARD(c)
     acc_t total = 0;
     for (int n = 0; n < samples; n++) total += partials[n * channels + c];
     AT(sum)[c] += (float)total;

@@ -6,9 +6,9 @@
 #define ACT_LEAKY_RELU 4
 #define ACT_STEP 5
 
-__kernel void activation_forward(const int kind, const float alpha, TENSOR(x), TENSOR(y))
+__kernel void activation_forward(WORK_ITEMS, const int kind, const float alpha, TENSOR(x), TENSOR(y))
 {
-    int i = get_global_id(0);
+    GUARD(i)
     float v = AT(x)[i], r;
     switch (kind)
     {
@@ -23,39 +23,39 @@ __kernel void activation_forward(const int kind, const float alpha, TENSOR(x), T
 }
 
 // Sigmoid and tanh differentiate through their output y.
-__kernel void activation_backward_from_output(const int kind, TENSOR(y), TENSOR(dy), TENSOR(dx))
+__kernel void activation_backward_from_output(WORK_ITEMS, const int kind, TENSOR(y), TENSOR(dy), TENSOR(dx))
 {
-    int i = get_global_id(0);
+    GUARD(i)
     float out = AT(y)[i], g = AT(dy)[i];
     AT(dx)[i] = kind == ACT_SIGMOID ? g * out * (1.0f - out) : g * (1.0f - out * out);
 }
 
 // ReLU and leaky ReLU differentiate through their input x.
-__kernel void activation_backward_from_input(const int kind, const float alpha, TENSOR(x), TENSOR(dy), TENSOR(dx))
+__kernel void activation_backward_from_input(WORK_ITEMS, const int kind, const float alpha, TENSOR(x), TENSOR(dy), TENSOR(dx))
 {
-    int i = get_global_id(0);
+    GUARD(i)
     float v = AT(x)[i], g = AT(dy)[i];
     AT(dx)[i] = v > 0.0f ? g : (kind == ACT_RELU ? 0.0f : alpha * g);
 }
 
-__kernel void prelu_forward(TENSOR(x), TENSOR(slope), TENSOR(y), const int channels, const int inner)
+__kernel void prelu_forward(WORK_ITEMS, TENSOR(x), TENSOR(slope), TENSOR(y), const int channels, const int inner)
 {
-    int i = get_global_id(0);
+    GUARD(i)
     float v = AT(x)[i];
     AT(y)[i] = v > 0.0f ? v : AT(slope)[(i / inner) % channels] * v;
 }
 
-__kernel void prelu_backward_data(TENSOR(x), TENSOR(slope), TENSOR(dy), TENSOR(dx), const int channels, const int inner)
+__kernel void prelu_backward_data(WORK_ITEMS, TENSOR(x), TENSOR(slope), TENSOR(dy), TENSOR(dx), const int channels, const int inner)
 {
-    int i = get_global_id(0);
+    GUARD(i)
     float v = AT(x)[i], g = AT(dy)[i];
     AT(dx)[i] = v > 0.0f ? g : AT(slope)[(i / inner) % channels] * g;
 }
 
 // partials[plane] = Σ dy * x over the plane's x <= 0 (the float product added in acc_t, as on the CPU).
-__kernel void prelu_slope_partials(TENSOR(x), TENSOR(dy), const int inner, __global acc_t* partials)
+__kernel void prelu_slope_partials(WORK_ITEMS, TENSOR(x), TENSOR(dy), const int inner, __global acc_t* partials)
 {
-    int plane = get_global_id(0);
+    GUARD(plane)
     __global float* v = AT(x) + plane * inner;
     __global float* g = AT(dy) + plane * inner;
     acc_t sum = 0;
@@ -67,10 +67,10 @@ __kernel void prelu_slope_partials(TENSOR(x), TENSOR(dy), const int inner, __glo
 }
 
 // Element i draws the stream's uniform at first_index + i (first_index = firstSample * perSample).
-__kernel void rrelu_forward_training(TENSOR(x), TENSOR(y), TENSOR(slopes), const float lower, const float range,
+__kernel void rrelu_forward_training(WORK_ITEMS, TENSOR(x), TENSOR(y), TENSOR(slopes), const float lower, const float range,
     const ulong seed, const ulong stream, const ulong first_index)
 {
-    int i = get_global_id(0);
+    GUARD(i)
     float v = AT(x)[i];
     if (v > 0.0f)
     {
@@ -85,15 +85,15 @@ __kernel void rrelu_forward_training(TENSOR(x), TENSOR(y), TENSOR(slopes), const
     }
 }
 
-__kernel void rrelu_backward(TENSOR(x), TENSOR(slopes), TENSOR(dy), TENSOR(dx))
+__kernel void rrelu_backward(WORK_ITEMS, TENSOR(x), TENSOR(slopes), TENSOR(dy), TENSOR(dx))
 {
-    int i = get_global_id(0);
+    GUARD(i)
     AT(dx)[i] = AT(x)[i] > 0.0f ? AT(dy)[i] : AT(dy)[i] * AT(slopes)[i];
 }
 
-__kernel void maxout_forward(TENSOR(x), TENSOR(y), const int pieces)
+__kernel void maxout_forward(WORK_ITEMS, TENSOR(x), TENSOR(y), const int pieces)
 {
-    int u = get_global_id(0);
+    GUARD(u)
     __global float* group = AT(x) + u * pieces;
     float best = group[0];
     for (int p = 1; p < pieces; p++)
@@ -104,9 +104,9 @@ __kernel void maxout_forward(TENSOR(x), TENSOR(y), const int pieces)
 }
 
 // Writes the whole group: dy at the first arg-max, zero elsewhere.
-__kernel void maxout_backward(TENSOR(x), TENSOR(dy), TENSOR(dx), const int pieces)
+__kernel void maxout_backward(WORK_ITEMS, TENSOR(x), TENSOR(dy), TENSOR(dx), const int pieces)
 {
-    int u = get_global_id(0);
+    GUARD(u)
     __global float* group = AT(x) + u * pieces;
     int arg = 0;
     for (int p = 1; p < pieces; p++)
@@ -117,10 +117,10 @@ __kernel void maxout_backward(TENSOR(x), TENSOR(dy), TENSOR(dx), const int piece
     for (int p = 0; p < pieces; p++) out[p] = p == arg ? AT(dy)[u] : 0.0f;
 }
 
-__kernel void dropout_forward(TENSOR(x), TENSOR(y), TENSOR(mask), const float p, const float keep_scale,
+__kernel void dropout_forward(WORK_ITEMS, TENSOR(x), TENSOR(y), TENSOR(mask), const float p, const float keep_scale,
     const ulong seed, const ulong stream, const ulong first_index)
 {
-    int i = get_global_id(0);
+    GUARD(i)
     float m = philox_uniform(seed, stream, first_index + (ulong)i) >= p ? keep_scale : 0.0f;
     AT(mask)[i] = m;
     AT(y)[i] = AT(x)[i] * m;

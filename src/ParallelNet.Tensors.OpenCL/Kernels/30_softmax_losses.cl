@@ -7,9 +7,9 @@ inline float row_max(__global const float* row, int cols)
     return m;
 }
 
-__kernel void softmax_rows(TENSOR(x), TENSOR(y), const int cols)
+__kernel void softmax_rows(WORK_ITEMS, TENSOR(x), TENSOR(y), const int cols)
 {
-    int r = get_global_id(0);
+    GUARD(r)
     __global float* in = AT(x) + r * cols;
     __global float* out = AT(y) + r * cols;
     float shift = row_max(in, cols);
@@ -23,9 +23,9 @@ __kernel void softmax_rows(TENSOR(x), TENSOR(y), const int cols)
     for (int j = 0; j < cols; j++) out[j] = out[j] / sum;
 }
 
-__kernel void log_softmax_rows(TENSOR(x), TENSOR(y), const int cols)
+__kernel void log_softmax_rows(WORK_ITEMS, TENSOR(x), TENSOR(y), const int cols)
 {
-    int r = get_global_id(0);
+    GUARD(r)
     __global float* in = AT(x) + r * cols;
     __global float* out = AT(y) + r * cols;
     float shift = row_max(in, cols);
@@ -35,9 +35,9 @@ __kernel void log_softmax_rows(TENSOR(x), TENSOR(y), const int cols)
     for (int j = 0; j < cols; j++) out[j] = (in[j] - shift) - log_sum;
 }
 
-__kernel void softmax_backward_rows(TENSOR(y), TENSOR(dy), TENSOR(dx), const int cols)
+__kernel void softmax_backward_rows(WORK_ITEMS, TENSOR(y), TENSOR(dy), TENSOR(dx), const int cols)
 {
-    int r = get_global_id(0);
+    GUARD(r)
     __global float* out = AT(y) + r * cols;
     __global float* g = AT(dy) + r * cols;
     __global float* result = AT(dx) + r * cols;
@@ -47,9 +47,9 @@ __kernel void softmax_backward_rows(TENSOR(y), TENSOR(dy), TENSOR(dx), const int
 }
 
 // bad[0] = the first row whose label is not a class index (it starts at INT_MAX); the host turns it into an error.
-__kernel void check_labels(TENSOR(labels), const int classes, __global int* bad)
+__kernel void check_labels(WORK_ITEMS, TENSOR(labels), const int classes, __global int* bad)
 {
-    int r = get_global_id(0);
+    GUARD(r)
     float value = AT(labels)[r];
     int label = (int)value;
     if ((float)label != value || label < 0 || label >= classes) atomic_min(bad, r);
@@ -62,10 +62,10 @@ inline int safe_label(float value, int classes)
     return ((float)label == value && label >= 0 && label < classes) ? label : 0;
 }
 
-__kernel void softmax_cross_entropy_rows(TENSOR(logits), TENSOR(labels), TENSOR(dlogits), const float grad_scale,
+__kernel void softmax_cross_entropy_rows(WORK_ITEMS, TENSOR(logits), TENSOR(labels), TENSOR(dlogits), const float grad_scale,
     const int classes, __global acc_t* losses)
 {
-    int r = get_global_id(0);
+    GUARD(r)
     int label = safe_label(AT(labels)[r], classes);
     __global float* row = AT(logits) + r * classes;
     __global float* grad = AT(dlogits) + r * classes;
@@ -82,9 +82,9 @@ __kernel void softmax_cross_entropy_rows(TENSOR(logits), TENSOR(labels), TENSOR(
     }
 }
 
-__kernel void binary_cross_entropy_terms(TENSOR(logits), TENSOR(targets), TENSOR(dlogits), const float grad_scale, __global acc_t* terms)
+__kernel void binary_cross_entropy_terms(WORK_ITEMS, TENSOR(logits), TENSOR(targets), TENSOR(dlogits), const float grad_scale, __global acc_t* terms)
 {
-    int i = get_global_id(0);
+    GUARD(i)
     float x = AT(logits)[i], t = AT(targets)[i];
     float e = exp(-fabs(x));
     terms[i] = (acc_t)(fmax(x, 0.0f) - x * t + log(1.0f + e));
@@ -92,18 +92,18 @@ __kernel void binary_cross_entropy_terms(TENSOR(logits), TENSOR(targets), TENSOR
     AT(dlogits)[i] = (sigmoid - t) * grad_scale;
 }
 
-__kernel void half_squared_error_terms(TENSOR(predictions), TENSOR(targets), TENSOR(dpredictions), const float grad_scale, __global acc_t* terms)
+__kernel void half_squared_error_terms(WORK_ITEMS, TENSOR(predictions), TENSOR(targets), TENSOR(dpredictions), const float grad_scale, __global acc_t* terms)
 {
-    int i = get_global_id(0);
+    GUARD(i)
     float d = AT(predictions)[i] - AT(targets)[i];
     terms[i] = (acc_t)0.5 * d * d;
     AT(dpredictions)[i] = d * grad_scale;
 }
 
-__kernel void multiclass_hinge_rows(TENSOR(scores), TENSOR(labels), TENSOR(dscores), const float grad_scale,
+__kernel void multiclass_hinge_rows(WORK_ITEMS, TENSOR(scores), TENSOR(labels), TENSOR(dscores), const float grad_scale,
     const int classes, __global acc_t* losses)
 {
-    int r = get_global_id(0);
+    GUARD(r)
     int label = safe_label(AT(labels)[r], classes);
     __global float* row = AT(scores) + r * classes;
     __global float* grad = AT(dscores) + r * classes;
@@ -125,9 +125,9 @@ __kernel void multiclass_hinge_rows(TENSOR(scores), TENSOR(labels), TENSOR(dscor
     losses[r] = total;
 }
 
-__kernel void correct_rows(TENSOR(scores), TENSOR(labels), const int classes, __global int* correct)
+__kernel void correct_rows(WORK_ITEMS, TENSOR(scores), TENSOR(labels), const int classes, __global int* correct)
 {
-    int r = get_global_id(0);
+    GUARD(r)
     __global float* row = AT(scores) + r * classes;
     int arg = 0;
     for (int j = 1; j < classes; j++)

@@ -5,9 +5,9 @@
     const int stride_h, const int stride_w, const int pad_h, const int pad_w, const int out_h, const int out_w
 
 // One work-item per column entry; padded positions become 0.
-__kernel void im2col_chunk(TENSOR(x), __global float* columns, const int samples, GEOMETRY)
+__kernel void im2col_chunk(WORK_ITEMS, TENSOR(x), __global float* columns, const int samples, GEOMETRY)
 {
-    int index = get_global_id(0);
+    GUARD(index)
     int plane = out_h * out_w, width_total = samples * plane;
     int row = index / width_total, col = index % width_total;
     int s = col / plane, q = col % plane, i = q / out_w, j = q % out_w;
@@ -20,9 +20,9 @@ __kernel void im2col_chunk(TENSOR(x), __global float* columns, const int samples
 
 // One work-item per input element of the chunk: the sum, over kernel positions (ki, kj) in ascending order, of the
 // column entries that read it. The CPU's col2im adds them in the same order, so equal columns give equal bits.
-__kernel void col2im_chunk(__global float* columns, TENSOR(dx), const int samples, GEOMETRY)
+__kernel void col2im_chunk(WORK_ITEMS, __global float* columns, TENSOR(dx), const int samples, GEOMETRY)
 {
-    int index = get_global_id(0);
+    GUARD(index)
     int w = index % width, h = (index / width) % height, c = (index / (width * height)) % channels, s = index / (width * height * channels);
     int plane = out_h * out_w, width_total = samples * plane;
     float sum = 0.0f;
@@ -46,9 +46,9 @@ __kernel void col2im_chunk(__global float* columns, TENSOR(dx), const int sample
 }
 
 // product [outC, samples*plane] → y [samples, outC, plane] (+ bias[o] when has_bias).
-__kernel void scatter_chunk(__global float* product, TENSOR(y), TENSOR(bias), const int has_bias, const int out_channels, const int samples, const int plane)
+__kernel void scatter_chunk(WORK_ITEMS, __global float* product, TENSOR(y), TENSOR(bias), const int has_bias, const int out_channels, const int samples, const int plane)
 {
-    int index = get_global_id(0);
+    GUARD(index)
     int q = index % plane, o = (index / plane) % out_channels, s = index / (plane * out_channels);
     float v = product[o * samples * plane + s * plane + q];
     if (has_bias) v += AT(bias)[o];
@@ -56,9 +56,9 @@ __kernel void scatter_chunk(__global float* product, TENSOR(y), TENSOR(bias), co
 }
 
 // dy [samples, outC, plane] → product [outC, samples*plane].
-__kernel void gather_chunk(TENSOR(dy), __global float* product, const int out_channels, const int samples, const int plane)
+__kernel void gather_chunk(WORK_ITEMS, TENSOR(dy), __global float* product, const int out_channels, const int samples, const int plane)
 {
-    int index = get_global_id(0);
+    GUARD(index)
     int q = index % plane, o = (index / plane) % out_channels, s = index / (plane * out_channels);
     product[o * samples * plane + s * plane + q] = AT(dy)[index];
 }

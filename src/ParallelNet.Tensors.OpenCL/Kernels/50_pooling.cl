@@ -23,22 +23,22 @@ inline int window_arg_max(__global const float* image, int i, int j, POOL_GEOMET
 
 #define POOL_ARGS height, width, kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, out_h, out_w
 
-__kernel void max_pool_forward(TENSOR(x), TENSOR(y), POOL_GEOMETRY)
+__kernel void max_pool_forward(WORK_ITEMS, TENSOR(x), TENSOR(y), POOL_GEOMETRY)
 {
-    int index = get_global_id(0);
+    GUARD(index)
     int j = index % out_w, i = (index / out_w) % out_h, p = index / (out_w * out_h);
     __global float* image = AT(x) + p * height * width;
     AT(y)[index] = image[window_arg_max(image, i, j, POOL_ARGS)];
 }
 
 // First output row/column whose window can contain input position h (windows are ascending, so this bounds the scan).
-inline int first_window(int h, int pad, int kernel, int stride) { int t = h + pad - kernel + 1; return t <= 0 ? 0 : (t + stride - 1) / stride; }
-inline int last_window(int h, int pad, int stride, int out) { return min((h + pad) / stride, out - 1); }
+inline int first_window(int h, int pad, int size, int stride) { int t = h + pad - size + 1; return t <= 0 ? 0 : (t + stride - 1) / stride; }
+inline int last_window(int h, int pad, int stride, int count) { return min((h + pad) / stride, count - 1); }
 
 // One work-item per input element: dy of every window, in ascending (i, j), whose first maximum is this element.
-__kernel void max_pool_backward(TENSOR(x), TENSOR(dy), TENSOR(dx), POOL_GEOMETRY)
+__kernel void max_pool_backward(WORK_ITEMS, TENSOR(x), TENSOR(dy), TENSOR(dx), POOL_GEOMETRY)
 {
-    int index = get_global_id(0);
+    GUARD(index)
     int w = index % width, h = (index / width) % height, p = index / (width * height);
     __global float* image = AT(x) + p * height * width;
     __global float* upstream = AT(dy) + p * out_h * out_w;
@@ -54,9 +54,9 @@ __kernel void max_pool_backward(TENSOR(x), TENSOR(dy), TENSOR(dx), POOL_GEOMETRY
     AT(dx)[index] = sum;
 }
 
-__kernel void avg_pool_forward(TENSOR(x), TENSOR(y), const float inverse_area, POOL_GEOMETRY)
+__kernel void avg_pool_forward(WORK_ITEMS, TENSOR(x), TENSOR(y), const float inverse_area, POOL_GEOMETRY)
 {
-    int index = get_global_id(0);
+    GUARD(index)
     int j = index % out_w, i = (index / out_w) % out_h, p = index / (out_w * out_h);
     __global float* image = AT(x) + p * height * width;
     int h0 = i * stride_h - pad_h, w0 = j * stride_w - pad_w;
@@ -70,9 +70,9 @@ __kernel void avg_pool_forward(TENSOR(x), TENSOR(y), const float inverse_area, P
     AT(y)[index] = sum * inverse_area;
 }
 
-__kernel void avg_pool_backward(TENSOR(dy), TENSOR(dx), const float inverse_area, POOL_GEOMETRY)
+__kernel void avg_pool_backward(WORK_ITEMS, TENSOR(dy), TENSOR(dx), const float inverse_area, POOL_GEOMETRY)
 {
-    int index = get_global_id(0);
+    GUARD(index)
     int w = index % width, h = (index / width) % height, p = index / (width * height);
     __global float* upstream = AT(dy) + p * out_h * out_w;
     float sum = 0.0f;

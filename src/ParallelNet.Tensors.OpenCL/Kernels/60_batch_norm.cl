@@ -2,18 +2,18 @@
 // per-channel kernels combine the planes in ascending sample order.
 
 // stats[c] = mean of channel c.
-__kernel void batch_norm_mean(__global acc_t* partials, __global acc_t* stats, const int samples, const int channels, const long count)
+__kernel void batch_norm_mean(WORK_ITEMS, __global acc_t* partials, __global acc_t* stats, const int samples, const int channels, const long count)
 {
-    int c = get_global_id(0);
+    GUARD(c)
     acc_t sum = 0;
     for (int n = 0; n < samples; n++) sum += partials[n * channels + c];
     stats[c] = sum / (acc_t)count;
 }
 
 // partials[plane] = Σ_i (x - mean)².
-__kernel void batch_norm_square_partials(TENSOR(x), __global acc_t* stats, const int channels, const int inner, __global acc_t* partials)
+__kernel void batch_norm_square_partials(WORK_ITEMS, TENSOR(x), __global acc_t* stats, const int channels, const int inner, __global acc_t* partials)
 {
-    int plane = get_global_id(0);
+    GUARD(plane)
     acc_t mean = stats[plane % channels];
     __global float* v = AT(x) + plane * inner;
     acc_t sum = 0;
@@ -26,11 +26,11 @@ __kernel void batch_norm_square_partials(TENSOR(x), __global acc_t* stats, const
 }
 
 // Saves the statistics and writes the affine form y = x * scale + shift into affine[2c], affine[2c + 1].
-__kernel void batch_norm_finish_training(__global acc_t* partials, __global acc_t* stats, TENSOR(gamma), TENSOR(beta),
+__kernel void batch_norm_finish_training(WORK_ITEMS, __global acc_t* partials, __global acc_t* stats, TENSOR(gamma), TENSOR(beta),
     TENSOR(saved_mean), TENSOR(saved_inv_std), TENSOR(unbiased_variance), __global float* affine,
     const int samples, const int channels, const long count, const float epsilon)
 {
-    int c = get_global_id(0);
+    GUARD(c)
     acc_t squares = 0;
     for (int n = 0; n < samples; n++) squares += partials[n * channels + c];
     acc_t mean = stats[c];
@@ -44,27 +44,27 @@ __kernel void batch_norm_finish_training(__global acc_t* partials, __global acc_
     affine[2 * c + 1] = AT(beta)[c] - (float)mean * scale;
 }
 
-__kernel void batch_norm_inference_affine(TENSOR(gamma), TENSOR(beta), TENSOR(running_mean), TENSOR(running_variance),
+__kernel void batch_norm_inference_affine(WORK_ITEMS, TENSOR(gamma), TENSOR(beta), TENSOR(running_mean), TENSOR(running_variance),
     __global float* affine, const float epsilon)
 {
-    int c = get_global_id(0);
+    GUARD(c)
     float scale = AT(gamma)[c] / sqrt(AT(running_variance)[c] + epsilon);
     affine[2 * c] = scale;
     affine[2 * c + 1] = AT(beta)[c] - AT(running_mean)[c] * scale;
 }
 
-__kernel void batch_norm_apply(TENSOR(x), TENSOR(y), __global float* affine, const int channels, const int inner)
+__kernel void batch_norm_apply(WORK_ITEMS, TENSOR(x), TENSOR(y), __global float* affine, const int channels, const int inner)
 {
-    int i = get_global_id(0);
+    GUARD(i)
     int c = (i / inner) % channels;
     AT(y)[i] = AT(x)[i] * affine[2 * c] + affine[2 * c + 1];
 }
 
 // partials[2 plane] = Σ dy, partials[2 plane + 1] = Σ dy * x̂ over the plane.
-__kernel void batch_norm_backward_partials(TENSOR(x), TENSOR(dy), TENSOR(saved_mean), TENSOR(saved_inv_std),
+__kernel void batch_norm_backward_partials(WORK_ITEMS, TENSOR(x), TENSOR(dy), TENSOR(saved_mean), TENSOR(saved_inv_std),
     const int channels, const int inner, __global acc_t* partials)
 {
-    int plane = get_global_id(0);
+    GUARD(plane)
     int c = plane % channels;
     float mean = AT(saved_mean)[c], inv_std = AT(saved_inv_std)[c];
     __global float* v = AT(x) + plane * inner;
@@ -80,10 +80,10 @@ __kernel void batch_norm_backward_partials(TENSOR(x), TENSOR(dy), TENSOR(saved_m
 }
 
 // Accumulates dgamma, dbeta and leaves (gamma * invStd, mean dy, mean dy x̂) in terms[3c..3c+2] for batch_norm_backward_apply.
-__kernel void batch_norm_backward_finish(__global acc_t* partials, TENSOR(gamma), TENSOR(saved_inv_std), TENSOR(dgamma), TENSOR(dbeta),
+__kernel void batch_norm_backward_finish(WORK_ITEMS, __global acc_t* partials, TENSOR(gamma), TENSOR(saved_inv_std), TENSOR(dgamma), TENSOR(dbeta),
     __global float* terms, const int samples, const int channels, const long count)
 {
-    int c = get_global_id(0);
+    GUARD(c)
     acc_t sum_dy = 0, sum_dy_xhat = 0;
     for (int n = 0; n < samples; n++)
     {
@@ -97,10 +97,10 @@ __kernel void batch_norm_backward_finish(__global acc_t* partials, TENSOR(gamma)
     terms[3 * c + 2] = (float)(sum_dy_xhat / (acc_t)count);
 }
 
-__kernel void batch_norm_backward_apply(TENSOR(x), TENSOR(dy), TENSOR(saved_mean), TENSOR(saved_inv_std), TENSOR(dx),
+__kernel void batch_norm_backward_apply(WORK_ITEMS, TENSOR(x), TENSOR(dy), TENSOR(saved_mean), TENSOR(saved_inv_std), TENSOR(dx),
     __global float* terms, const int channels, const int inner)
 {
-    int i = get_global_id(0);
+    GUARD(i)
     int c = (i / inner) % channels;
     float xhat = (AT(x)[i] - AT(saved_mean)[c]) * AT(saved_inv_std)[c];
     AT(dx)[i] = terms[3 * c] * (AT(dy)[i] - terms[3 * c + 1] - xhat * terms[3 * c + 2]);

@@ -1,9 +1,9 @@
 // The scalar formulas of ParallelNet.Tensors.Cpu.Kernels.Optimizers, operation for operation.
 
-__kernel void sgd_step(TENSOR(weights), TENSOR(gradients), TENSOR(velocity), const float learning_rate, const float momentum,
+__kernel void sgd_step(WORK_ITEMS, TENSOR(weights), TENSOR(gradients), TENSOR(velocity), const float learning_rate, const float momentum,
     const float weight_decay, const int nesterov, const int first_step)
 {
-    int i = get_global_id(0);
+    GUARD(i)
     float g = AT(gradients)[i];
     if (weight_decay != 0.0f) g += weight_decay * AT(weights)[i];
     if (momentum != 0.0f)
@@ -15,11 +15,11 @@ __kernel void sgd_step(TENSOR(weights), TENSOR(gradients), TENSOR(velocity), con
     AT(weights)[i] -= learning_rate * g;
 }
 
-__kernel void adam_step(TENSOR(weights), TENSOR(gradients), TENSOR(first_moment), TENSOR(second_moment),
+__kernel void adam_step(WORK_ITEMS, TENSOR(weights), TENSOR(gradients), TENSOR(first_moment), TENSOR(second_moment),
     const float beta1, const float beta2, const float epsilon, const float weight_decay, const int decoupled,
     const float step_size, const float correction2, const float decay)
 {
-    int i = get_global_id(0);
+    GUARD(i)
     float w = AT(weights)[i];
     float g = AT(gradients)[i];
     if (decoupled) w *= decay;
