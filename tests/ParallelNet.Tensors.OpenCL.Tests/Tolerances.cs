@@ -15,6 +15,9 @@ internal static class Tolerances
     /// <summary>Sums accumulated in double (or float rows) in a different grouping than the CPU's.</summary>
     public const double Reduction = 1e-6;
 
+    /// <summary>Float sums along a row of up to ~1000 terms in another order (TensorPrimitives' order even depends on the array's alignment).</summary>
+    public const double FloatRowSum = 2e-5;
+
     /// <summary>GEMM and convolution: CLBlast accumulates each dot product in its own tile order, in float.</summary>
     public const double Gemm = 2e-5;
 }

@@ -10,9 +10,13 @@ internal static unsafe partial class ClBlastNative
     public const int LayoutRowMajor = 101;
     public const int TransposeNo = 111;
     public const int TransposeYes = 112;
+    public const int PrecisionSingle = 32;
 
     [LibraryImport(Library)]
     public static partial int CLBlastSgemm(int layout, int transposeA, int transposeB, nuint m, nuint n, nuint k, float alpha,
         nint a, nuint aOffset, nuint aLd, nint b, nuint bOffset, nuint bLd, float beta, nint c, nuint cOffset, nuint cLd,
         nint* queue, nint* @event);
+
+    [LibraryImport(Library)]
+    public static partial int CLBlastOverrideParameters(nint device, byte* kernelName, int precision, nuint count, byte** names, nuint* values);
 }
