@@ -63,7 +63,7 @@ public sealed partial class OpenClCompute : ICompute, IDisposable
         if (devices.Count == 0)
             throw new OpenClException("No OpenCL platform found: install an OpenCL driver (Debian: apt-get install pocl-opencl-icd for the CPU, or your GPU vendor's driver).");
         if (index < 0 || index >= devices.Count)
-            throw new ArgumentOutOfRangeException(nameof(index), $"OpenCL device {index} does not exist; there are {devices.Count} (opencl:0 to opencl:{devices.Count - 1}, see 'parallelnet devices').");
+            throw new ArgumentException($"OpenCL device {index} does not exist; this machine has {devices.Count} (opencl:0 to opencl:{devices.Count - 1}, see 'parallelnet devices').");
         return new OpenClCompute(devices[index]);
     }
 
