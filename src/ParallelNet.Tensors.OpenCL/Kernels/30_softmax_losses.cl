@@ -73,7 +73,7 @@ __kernel void softmax_cross_entropy_rows(WORK_ITEMS, TENSOR(logits), TENSOR(labe
     float sum = 0.0f;
     for (int j = 0; j < classes; j++) sum += exp(row[j] - shift);
     float log_sum = log(sum);
-    losses[r] = (acc_t)log_sum - (acc_t)(row[label] - shift);
+    losses[r] = (acc_t)(log_sum - (row[label] - shift)); // a float difference, as the CPU adds it
     for (int j = 0; j < classes; j++)
     {
         float g = exp((row[j] - shift) - log_sum);
