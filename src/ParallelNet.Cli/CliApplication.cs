@@ -2,6 +2,7 @@ using System.CommandLine;
 using ParallelNet.Cli.Commands;
 using ParallelNet.Data;
 using ParallelNet.NN;
+using ParallelNet.Tensors.OpenCL;
 using ParallelNet.Training;
 using ParallelNet.Training.Checkpoints;
 
@@ -28,6 +29,7 @@ public static class CliApplication
         DataCommand.Create(),
         BenchCommand.Create(),
         ModelsCommand.Create(),
+        DevicesCommand.Create(),
     };
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
@@ -57,7 +59,7 @@ public static class CliApplication
     /// <summary>The one-line message for errors a user can act on; null for bugs, which keep their stack trace.</summary>
     private static string? Describe(Exception e) => e switch
     {
-        UsageException or ModelSpecException or DataException or CheckpointException or TrainingException => e.Message,
+        UsageException or ModelSpecException or DataException or CheckpointException or TrainingException or OpenClException => e.Message,
         ArgumentException or FileNotFoundException or DirectoryNotFoundException or UnauthorizedAccessException => e.Message,
         IOException => e.Message,
         AggregateException { InnerExceptions.Count: 1 } a => Describe(a.InnerException!),

@@ -10,13 +10,21 @@ internal static class BenchCommand
         var gemmThreads = new Option<int[]>("--threads") { Description = "Thread counts to measure.", DefaultValueFactory = _ => [1, 2], AllowMultipleArgumentsPerToken = true };
         var gemmJson = new Option<bool>("--json") { Description = "JSON lines instead of a table." };
         var repeats = new Option<int>("--repeats") { Description = "Timed repetitions per shape.", DefaultValueFactory = _ => 5 };
-        var gemm = new Command("gemm", "GEMM GFLOP/s against OpenBLAS sgemm in the same process.") { gemmThreads, gemmJson, repeats };
-        gemm.SetAction(parse => GemmBenchmark.Run(new GemmBenchmarkOptions
+        var gemmDevice = new Option<string>("--device") { Description = "cpu (ours against OpenBLAS) or opencl[:N] (CLBlast beside the CPU backend).", DefaultValueFactory = _ => "cpu" };
+        var gemm = new Command("gemm", "GEMM GFLOP/s against OpenBLAS sgemm in the same process.") { gemmThreads, gemmJson, repeats, gemmDevice };
+        gemm.SetAction(parse =>
         {
-            Threads = parse.GetValue(gemmThreads)!,
-            Json = parse.GetValue(gemmJson),
-            Repeats = parse.GetValue(repeats),
-        }, parse.InvocationConfiguration.Output));
+            var options = new GemmBenchmarkOptions
+            {
+                Threads = parse.GetValue(gemmThreads)!,
+                Json = parse.GetValue(gemmJson),
+                Repeats = parse.GetValue(repeats),
+            };
+            string device = parse.GetValue(gemmDevice)!;
+            return device == "cpu"
+                ? GemmBenchmark.Run(options, parse.InvocationConfiguration.Output)
+                : OpenClGemmBenchmark.Run(device, options, parse.InvocationConfiguration.Output);
+        });
 
         var models = new Option<string[]>("--model") { Description = "Models to measure.", DefaultValueFactory = _ => ["mlp", "cnn"], AllowMultipleArgumentsPerToken = true };
         var threads = new Option<int[]>("--threads") { Description = "ParallelNet thread counts.", DefaultValueFactory = _ => [1, 2], AllowMultipleArgumentsPerToken = true };
