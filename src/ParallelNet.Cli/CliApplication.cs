@@ -30,6 +30,9 @@ public static class CliApplication
         BenchCommand.Create(),
         ModelsCommand.Create(),
         DevicesCommand.Create(),
+        Word2VecCommand.Create(),
+        SimilarCommand.Create(),
+        AnalogyCommand.Create(),
     };
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)

@@ -45,8 +45,9 @@ public static class MnistFetcher
     public static string ResolveDirectory(string? dataDirectory, string? cacheDirectory = null)
     {
         var candidates = new List<string>();
+        // An explicit --data-dir is the only place looked at: silently training on other files would hide the typo.
         if (!string.IsNullOrWhiteSpace(dataDirectory)) candidates.Add(dataDirectory);
-        candidates.Add(cacheDirectory ?? DefaultCacheDirectory());
+        else candidates.Add(cacheDirectory ?? DefaultCacheDirectory());
         foreach (var candidate in candidates)
         {
             if (MnistFiles.Find(candidate) is not null) return candidate;
