@@ -100,11 +100,16 @@ public sealed partial class OpenClCompute
         Checks.SameLength(op, weights.Length, secondMoment.Length, "weights", "secondMoment");
         if (step < 1) throw new ArgumentOutOfRangeException(nameof(step), $"{op}: step counts from 1, got {step}.");
         // The bias corrections in double, handed to the kernel as floats, exactly as the CPU backend (and PyTorch) does.
-        float stepSize = (float)(learningRate / (1.0 - Math.Pow(beta1, step)));
-        float correction2 = (float)Math.Sqrt(1.0 - Math.Pow(beta2, step));
-        float decay = decoupled ? (float)(1.0 - (double)learningRate * weightDecay) : 1f;
+        // Scalars from the Python doubles the floats stand for (0.999, not 0.999f), as torch and the CPU backend do.
+        double b1 = PythonValue(beta1), b2 = PythonValue(beta2), rate = PythonValue(learningRate);
+        float stepSize = (float)(rate / (1.0 - Math.Pow(b1, step)));
+        float correction2 = (float)Math.Sqrt(1.0 - Math.Pow(b2, step));
+        float decay = decoupled ? (float)(1.0 - rate * PythonValue(weightDecay)) : 1f;
+        float oneMinusBeta1 = (float)(1.0 - b1), oneMinusBeta2 = (float)(1.0 - b2);
         lock (_sync)
             _runtime.Launch("adam_step", weights.Length, Arg(weights, op), Arg(gradients, op), Arg(firstMoment, op), Arg(secondMoment, op),
-                beta1, beta2, epsilon, weightDecay, decoupled, stepSize, correction2, decay);
+                beta1, beta2, epsilon, weightDecay, decoupled, stepSize, correction2, decay, oneMinusBeta1, oneMinusBeta2);
     }
+
+    private static double PythonValue(float value) => double.Parse(value.ToString("R", System.Globalization.CultureInfo.InvariantCulture), System.Globalization.CultureInfo.InvariantCulture);
 }

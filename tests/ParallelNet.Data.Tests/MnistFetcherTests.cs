@@ -76,18 +76,18 @@ public sealed class MnistFetcherTests : IDisposable
     }
 
     [Fact]
-    public void Resolving_prefers_the_data_dir_then_the_cache_else_names_the_fetch_command()
+    public void An_explicit_data_dir_is_the_only_place_looked_at_else_the_cache_and_errors_name_the_fetch_command()
     {
         var cache = _dir.File("cache");
         Directory.CreateDirectory(cache);
-        var e = Assert.Throws<DataException>(() => MnistFetcher.ResolveDirectory(_dir.Path, cache));
+        var e = Assert.Throws<DataException>(() => MnistFetcher.ResolveDirectory(null, cache));
         Assert.Contains("parallelnet data fetch mnist", e.Message);
-        Assert.Contains(_dir.Path, e.Message);
         Assert.Contains(cache, e.Message);
 
         IdxWriter.WriteSet(cache, 2, 2, 3, 3, gzip: true);
-        Assert.Equal(cache, MnistFetcher.ResolveDirectory(_dir.Path, cache));
         Assert.Equal(cache, MnistFetcher.ResolveDirectory(null, cache));
+        var explicitMiss = Assert.Throws<DataException>(() => MnistFetcher.ResolveDirectory(_dir.Path, cache));
+        Assert.Contains(_dir.Path, explicitMiss.Message);
         IdxWriter.WriteSet(_dir.Path, 2, 2, 3, 3, gzip: false);
         Assert.Equal(_dir.Path, MnistFetcher.ResolveDirectory(_dir.Path, cache));
     }
