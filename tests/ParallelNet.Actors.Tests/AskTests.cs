@@ -1,3 +1,4 @@
+using ParallelNet.Testing;
 using ParallelNet.Actors.Tests.Support;
 
 namespace ParallelNet.Actors.Tests;

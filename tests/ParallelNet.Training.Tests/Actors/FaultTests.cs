@@ -1,7 +1,7 @@
+using ParallelNet.Testing;
 using System.Collections.Concurrent;
 using ParallelNet.Training.Actors;
 using ParallelNet.Training.Actors.Internal;
-using ParallelNet.Training.Tests.Support;
 using static ParallelNet.Training.Tests.TrainingFixtures;
 
 namespace ParallelNet.Training.Tests.Actors;

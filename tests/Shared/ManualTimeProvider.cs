@@ -1,4 +1,4 @@
-namespace ParallelNet.Training.Tests.Support;
+namespace ParallelNet.Testing;
 
 /// <summary>
 /// A clock that moves only when a test calls <see cref="Advance"/>; timers due by then fire in due
