@@ -1,4 +1,5 @@
 using System.Net;
+using System.IO.Pipelines;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
@@ -24,13 +25,17 @@ internal sealed class ServerCall : IDisposable
     private Task? _deadlineCompletion;
     private CancellationTokenRegistration _deadlineRegistration;
 
+    // Kestrel may fail a write to a reset stream before it fires RequestAborted on the thread pool; the handler
+    // must still see its token cancelled at that moment, so a failed write cancels the call itself.
+    private readonly CancellationTokenSource _clientGone = new();
+
     public ServerCall(HttpContext http, GrpcServerOptions options, ILogger logger, CancellationToken serverStopping)
     {
         _http = http;
         _options = options;
         _logger = logger;
         _serverStopping = serverStopping;
-        _callSource = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _deadlineSource.Token, serverStopping);
+        _callSource = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _deadlineSource.Token, serverStopping, _clientGone.Token);
     }
 
     public async Task RunAsync(ServerMethodHandler handler, string methodPath)
@@ -65,7 +70,7 @@ internal sealed class ServerCall : IDisposable
             _logger.LogDebug(ex, "Call {Method} ended after its deadline.", methodPath);
             status = new Status(StatusCode.DeadlineExceeded, "Deadline exceeded.");
         }
-        catch (Exception ex) when (_http.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (_http.RequestAborted.IsCancellationRequested || _clientGone.IsCancellationRequested)
         {
             _logger.LogDebug(ex, "Call {Method} was cancelled by the client.", methodPath);
             status = new Status(StatusCode.Cancelled, "The call was cancelled by the client.");
@@ -123,9 +128,23 @@ internal sealed class ServerCall : IDisposable
         {
             ThrowIfCompleted();
             if (!_headersSent) await SendHeadersAsync().ConfigureAwait(false);
-            PipeMessageFraming.WriteMessage(_http.Response.BodyWriter, message, _options.MaxSendMessageSize);
-            var flush = await _http.Response.BodyWriter.FlushAsync(token).ConfigureAwait(false);
-            if (flush.IsCanceled) throw new OperationCanceledException("The response write was cancelled.");
+            FlushResult flush;
+            try
+            {
+                PipeMessageFraming.WriteMessage(_http.Response.BodyWriter, message, _options.MaxSendMessageSize);
+                flush = await _http.Response.BodyWriter.FlushAsync(token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException and not RpcException)
+            {
+                await _clientGone.CancelAsync().ConfigureAwait(false);
+                throw new OperationCanceledException("The client's connection closed; the response could not be sent.", ex, _callSource.Token);
+            }
+            if (flush.IsCanceled) throw new OperationCanceledException("The response write was cancelled.", _callSource.Token);
+            if (flush.IsCompleted)
+            {
+                await _clientGone.CancelAsync().ConfigureAwait(false);
+                throw new OperationCanceledException("The client's connection closed; the response could not be sent.", _callSource.Token);
+            }
         }
         finally
         {
@@ -222,6 +241,7 @@ internal sealed class ServerCall : IDisposable
     public void Dispose()
     {
         _callSource.Dispose();
+        _clientGone.Dispose();
         _deadlineSource.Dispose();
         _writeLock.Dispose();
     }
