@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -79,6 +80,9 @@ public sealed class GrpcServer : IAsyncDisposable
             .ConfigureServices(s => s.AddSingleton(loggerFactory))
             .ConfigureWebHost(web => web
                 .UseKestrel(kestrel => ConfigureKestrel(kestrel, options, certificate))
+                // Registered after UseKestrel so that it replaces Kestrel's 4 KiB-block pools whichever way Kestrel registers them.
+                .ConfigureServices(s => s.AddSingleton<IMemoryPoolFactory<byte>>(
+                    new LargeBlockMemoryPoolFactory(LargeBlockMemoryPool.DefaultBlockSize, LargeBlockMemoryPool.DefaultMaxRetainedBlocks)))
                 .Configure(app => app.Run(dispatcher.DispatchAsync)))
             .Build();
         try
