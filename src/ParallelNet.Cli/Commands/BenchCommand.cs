@@ -54,7 +54,8 @@ internal static class BenchCommand
         var serverHost = new Option<string>("--host") { DefaultValueFactory = _ => "127.0.0.1" };
         var grpcServer = new Command("grpc-server", "Serves the gRPC benchmark service until standard input closes.") { serverPort, serverHost };
         grpcServer.Hidden = true;
-        grpcServer.SetAction((parse, _) => RpcBenchService.ServeAsync(parse.GetValue(serverHost)!, parse.GetValue(serverPort), parse.InvocationConfiguration.Output, Console.In));
+        grpcServer.SetAction((parse, cancellationToken) => RpcBenchService.ServeAsync(parse.GetValue(serverHost)!, parse.GetValue(serverPort),
+            parse.InvocationConfiguration.Output, Console.In, cancellationToken));
 
         return new Command("bench", "Benchmarks that print ParallelNet's figures beside a peer's, measured in the same run.") { gemm, train, grpc, grpcServer, actors, Bench.Word2VecBenchmark.Create() };
     }
