@@ -131,23 +131,4 @@ public sealed class MembershipTests
         await Nodes.WaitForMembersAsync(restarted, 1);
         Assert.Equal(restarted.SelfMember, Assert.Single(worker.Members));
     }
-
-    private sealed class WatchingInbox : ReceiveActor
-    {
-        private readonly IActorRef subject;
-        private readonly ChannelWriter<(object, IActorRef)> report;
-
-        public WatchingInbox(IActorRef subject, ChannelWriter<(object, IActorRef)> report)
-        {
-            this.subject = subject;
-            this.report = report;
-            Receive<Terminated>(t => report.TryWrite((t, Sender)));
-        }
-
-        protected override void PreStart()
-        {
-            Context.Watch(subject);
-            report.TryWrite(("watching", Self));
-        }
-    }
 }
