@@ -254,6 +254,17 @@ public sealed partial class ClusterNode
                 }
                 logger.LogWarning("Closing the stream {Link}: {Problem}", link, problem);
                 return false;
+            case ClusterFrame.KindOneofCase.Batch:
+                foreach (MessageStart start in frame.Batch.Messages)
+                {
+                    if ((ulong)start.Data.Length != start.TotalLength)
+                    {
+                        logger.LogWarning("Closing the stream {Link}: a batched message holds {Length} of its {Total} bytes.", link, start.Data.Length, start.TotalLength);
+                        return false;
+                    }
+                    Deliver(link.Remote, start, start.Data.Memory);
+                }
+                return true;
             case ClusterFrame.KindOneofCase.System:
                 HandleSystemFrame(link.Remote, frame.System);
                 return true;
