@@ -33,14 +33,13 @@ public sealed partial class ClusterNode
         GrpcClient client;
         try
         {
-            client = clients.GetOrAdd(endpoint, static e => new GrpcClient(e.ToUri(), new GrpcClientOptions { MaxReceiveMessageSize = int.MaxValue }));
+            client = clients.GetOrAdd(endpoint, e => new GrpcClient(e.ToUri(), new GrpcClientOptions { MaxReceiveMessageSize = options.MaxFrameSize, MaxSendMessageSize = options.MaxFrameSize }));
         }
         catch (Exception ex)
         {
             logger.LogWarning("Cannot dial {Endpoint}: {Problem}", endpoint, ex.Message);
             return;
         }
-        // Frames are at most MaxFrameSize; the client's own limits stay loose and the frame checks below apply.
         var call = client.AsyncDuplexStreamingCall(ConnectMethod, new CallOptions(CancellationToken: stopping.Token));
         Link? link = null;
         try
