@@ -33,6 +33,7 @@ public static class CliApplication
         Word2VecCommand.Create(),
         SimilarCommand.Create(),
         AnalogyCommand.Create(),
+        Commands.Node.HealthCommand.Create(),
     };
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
