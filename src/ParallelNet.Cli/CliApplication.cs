@@ -62,7 +62,10 @@ public static class CliApplication
         }
         try
         {
-            return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+            var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+            // serve handles SIGINT/SIGTERM itself and may need longer than System.CommandLine's 2 s grace to checkpoint running jobs.
+            if (parse.CommandResult.Command.Name == "serve") configuration.ProcessTerminationTimeout = null;
+            return await parse.InvokeAsync(configuration);
         }
         catch (RpcException e)
         {
