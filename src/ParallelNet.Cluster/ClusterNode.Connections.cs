@@ -45,7 +45,7 @@ public sealed partial class ClusterNode
         Link? link = null;
         try
         {
-            var hello = new Hello { ProtocolVersion = ProtocolVersion, ClusterToken = Google.Protobuf.ByteString.CopyFrom(clusterToken), From = selfIdentity };
+            var hello = new Hello { ProtocolVersion = options.ProtocolVersion, ClusterToken = Google.Protobuf.ByteString.CopyFrom(clusterToken), From = selfIdentity };
             await call.RequestStream.WriteAsync(new ClusterFrame { Hello = hello }).ConfigureAwait(false);
             using var timeout = new CancellationTokenSource(options.HandshakeTimeout, options.TimeProvider);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping.Token);
@@ -121,8 +121,8 @@ public sealed partial class ClusterNode
             throw new RpcException(new Status(StatusCode.InvalidArgument, "The first frame of a cluster stream must be Hello."));
         }
         Hello hello = first.Hello;
-        string? problem = hello.ProtocolVersion != ProtocolVersion
-            ? $"it speaks cluster protocol version {hello.ProtocolVersion}, this node speaks version {ProtocolVersion}; run the same ParallelNet version on every node"
+        string? problem = hello.ProtocolVersion != options.ProtocolVersion
+            ? $"it speaks cluster protocol version {hello.ProtocolVersion}, this node speaks version {options.ProtocolVersion}; run the same ParallelNet version on every node"
             : !CryptographicOperations.FixedTimeEquals(hello.ClusterToken.Span, clusterToken)
                 ? "its cluster token differs from this node's; give every node the same --cluster-token"
                 : DescribeBadIdentity(hello.From);
