@@ -62,6 +62,9 @@ public sealed class GradientCheckTests
         ("lstm_sequences", "input: [5, 3]\nloss: mse\nlayers: [{type: lstm, hidden: 3, return_sequences: true}]", 2, Inputs.Gaussian),
         ("lstm_image_classifier", "input: [1, 4, 3]\nloss: cross_entropy\nlayers: [{type: lstm, hidden: 3}, {type: linear, out: 3}]", 3, Inputs.Gaussian),
         ("embedding_lstm_classifier", "input: [5]\nloss: cross_entropy\nlayers: [{type: embedding, vocabulary: 4, dim: 3}, {type: lstm, hidden: 3}, {type: linear, out: 3}]", 3, Inputs.TokenIds),
+        // word2vec's out_embed starts at zero (no gradient reaches in_embed there), so the weights are perturbed below.
+        ("word2vec_skipgram", "input: [4]\nloss: bce\nlayers: [{type: word2vec, vocabulary: 5, dim: 3}]", 3, Inputs.TokenIds),
+        ("word2vec_cbow", "input: [6]\nloss: bce\nlayers: [{type: word2vec, vocabulary: 4, dim: 3, contexts: 3}]", 3, Inputs.TokenIds),
     ];
 
     public static TheoryData<string, bool> CasesAndModes()
@@ -187,7 +190,7 @@ public sealed class GradientCheckTests
             $"{what}: max |numeric - analytic| = {worst:G4} > {Tolerance}·{scale:G4}\n numeric  {string.Join(", ", numeric.Select(v => v.ToString("G4")))}\n analytic {string.Join(", ", analytic.Select(v => v.ToString("G4")))}");
     }
 
-    /// <summary>Batch-norm statistics and gammas away from their defaults, so eval mode is not the identity and gamma matters.</summary>
+    /// <summary>Batch-norm statistics and gammas away from their defaults, so eval mode is not the identity and gamma matters; word2vec tables away from zero.</summary>
     private static void PerturbNonWeightParameters(Model model, ICompute compute)
     {
         var values = TestSupport.Download(compute, model.Parameters);
@@ -201,6 +204,7 @@ public sealed class GradientCheckTests
                     ParameterRole.Gamma => 1f + noise[i],
                     ParameterRole.Beta or ParameterRole.RunningMean => noise[i],
                     ParameterRole.RunningVariance => 1f + noise[i],
+                    _ when p.Name.EndsWith("embed.weight", StringComparison.Ordinal) => noise[i],
                     _ => values[i],
                 };
             }
