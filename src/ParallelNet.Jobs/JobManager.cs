@@ -314,7 +314,8 @@ public sealed class JobManager : IAsyncDisposable
 
     private static JobEvent StateEvent(Job job) => new() { JobId = job.Id, State = job };
 
-    internal static string StateName(JobState state) => state.ToString().Replace("JobState", "", StringComparison.Ordinal).ToLowerInvariant();
+    /// <summary>"queued", "running", "succeeded", "failed", "cancelled": the names the CLI prints and accepts.</summary>
+    public static string StateName(JobState state) => state.ToString().ToLowerInvariant();
 
     private static void CheckId(string id)
     {
