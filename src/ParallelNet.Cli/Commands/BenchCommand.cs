@@ -44,16 +44,18 @@ internal static class BenchCommand
         var rpcTotal = new Option<int>("--total-mib") { Description = "MiB moved per streaming measurement.", DefaultValueFactory = _ => 512 };
         var rpcUnaryCalls = new Option<int>("--unary-calls") { Description = "Timed unary calls per size (the median is reported).", DefaultValueFactory = _ => 8 };
         var rpcJson = new Option<bool>("--json") { Description = "JSON lines instead of a table." };
-        var grpc = new Command("grpc", "gRPC unary latency and streaming throughput between two ParallelNet processes, beside python grpcio.") { rpcSizes, rpcTotal, rpcUnaryCalls, rpcJson };
-        grpc.SetAction(parse => RpcBenchmark.Run(new RpcBenchmarkOptions(parse.GetValue(rpcSizes)!, parse.GetValue(rpcTotal), parse.GetValue(rpcUnaryCalls), parse.GetValue(rpcJson)),
-            parse.InvocationConfiguration.Output));
+        var rpcNoPeer = new Option<bool>("--no-grpcio") { Description = "Measure ParallelNet only (quicker, for profiling); no grpcio column." };
+        var grpc = new Command("grpc", "gRPC unary latency and streaming throughput between two ParallelNet processes, beside python grpcio.") { rpcSizes, rpcTotal, rpcUnaryCalls, rpcJson, rpcNoPeer };
+        grpc.SetAction(parse => RpcBenchmark.Run(new RpcBenchmarkOptions(parse.GetValue(rpcSizes)!, parse.GetValue(rpcTotal), parse.GetValue(rpcUnaryCalls), parse.GetValue(rpcJson),
+            MeasureGrpcio: !parse.GetValue(rpcNoPeer)), parse.InvocationConfiguration.Output));
 
         // The server half of `bench grpc`, started by it as a child process; not meant to be run by hand.
         var serverPort = new Option<int>("--port") { DefaultValueFactory = _ => 0 };
         var serverHost = new Option<string>("--host") { DefaultValueFactory = _ => "127.0.0.1" };
         var grpcServer = new Command("grpc-server", "Serves the gRPC benchmark service until standard input closes.") { serverPort, serverHost };
         grpcServer.Hidden = true;
-        grpcServer.SetAction((parse, _) => RpcBenchService.ServeAsync(parse.GetValue(serverHost)!, parse.GetValue(serverPort), parse.InvocationConfiguration.Output, Console.In));
+        grpcServer.SetAction((parse, cancellationToken) => RpcBenchService.ServeAsync(parse.GetValue(serverHost)!, parse.GetValue(serverPort),
+            parse.InvocationConfiguration.Output, Console.In, cancellationToken));
 
         return new Command("bench", "Benchmarks that print ParallelNet's figures beside a peer's, measured in the same run.") { gemm, train, grpc, grpcServer, actors, Bench.Word2VecBenchmark.Create() };
     }

@@ -1,3 +1,5 @@
+using ParallelNet.Tensors;
+using ParallelNet.Tensors.Cpu;
 using ParallelNet.Training.Actors.Internal;
 
 namespace ParallelNet.Training.Actors;
@@ -34,6 +36,13 @@ public sealed record ActorTrainerSettings
     /// <summary>CPU threads of each worker's kernels; 0 divides the machine's cores among the workers.</summary>
     public int ThreadsPerWorker { get; init; }
 
+    /// <summary>
+    /// Worker i's compute backend (e.g. an OpenCL device); null gives every worker the CPU backend with
+    /// <see cref="ResolvedThreadsPerWorker"/> threads. The caller owns what it returns (and disposes it after
+    /// the job). Workers on different backends agree within the backends' stated tolerance, not bit for bit.
+    /// </summary>
+    public Func<int, ICompute>? WorkerCompute { get; init; }
+
     /// <summary>A worker that has not finished its block this long after it was issued is declared lost and its block reissued.</summary>
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
@@ -43,6 +52,8 @@ public sealed record ActorTrainerSettings
     internal WorkerFault? Fault { get; init; }
 
     public int ResolvedThreadsPerWorker => ThreadsPerWorker > 0 ? ThreadsPerWorker : Math.Max(1, Environment.ProcessorCount / Math.Max(1, Workers));
+
+    public ICompute CreateWorkerCompute(int worker) => WorkerCompute?.Invoke(worker) ?? new CpuCompute(ResolvedThreadsPerWorker);
 
     public void Validate()
     {

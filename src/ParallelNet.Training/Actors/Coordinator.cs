@@ -115,10 +115,9 @@ public sealed partial class Coordinator : ReceiveActor
         // kernels give the same bits at any thread count.
         _parameterServer = Context.ActorOf(ParameterServer.Props(_jobId, _options, _data, new CpuCompute(0), _totalSteps, _resumeFrom), "parameter-server");
         Context.Watch(_parameterServer);
-        int threads = _settings.ResolvedThreadsPerWorker;
         for (int i = 0; i < _settings.Workers; i++)
         {
-            var props = Worker.Props(_jobId, i, _options, _data.Train, new CpuCompute(threads), _parameterServer, _settings.Fault);
+            var props = Worker.Props(_jobId, i, _options, _data.Train, _settings.CreateWorkerCompute(i), _parameterServer, _settings.Fault);
             var slot = new WorkerSlot(i, Context.ActorOf(props, $"worker-{i + 1}"));
             Context.Watch(slot.Actor);
             _workers.Add(slot);

@@ -25,6 +25,13 @@ public class ConvolutionTests
         [2, 2, 6, 5, 3, 5, 3, 1, 1, 0, 1],
         [1, 2, 4, 3, 2, 1, 5, 1, 1, 2, 2],
         [2, 3, 1, 7, 2, 3, 3, 1, 1, 1, 1],
+        // Stride 1 without padding takes the vector-row im2col/col2im path: rows shorter than, equal to and longer than a vector.
+        [2, 3, 13, 13, 5, 3, 3, 1, 1, 0, 0],
+        [1, 2, 6, 12, 3, 3, 5, 1, 1, 0, 0],
+        [2, 2, 9, 27, 3, 2, 3, 1, 1, 0, 0],
+        // More samples than one filter-gradient group (16), on both filter-gradient layouts.
+        [37, 2, 7, 6, 3, 3, 3, 1, 1, 0, 0],
+        [35, 1, 12, 12, 16, 3, 3, 1, 1, 0, 0],
     }.Select(dims => new object[] { dims });
 
     [Theory]
