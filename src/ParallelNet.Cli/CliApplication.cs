@@ -50,6 +50,7 @@ public static class CliApplication
         JobClientCommands.Cancel(),
         JobClientCommands.Jobs(),
         JobClientCommands.Download(),
+        Commands.Node.NodeCommand.Create(),
         Commands.Node.HealthCommand.Create(),
     };
 
