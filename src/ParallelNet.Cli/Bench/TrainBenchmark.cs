@@ -11,7 +11,7 @@ using ParallelNet.Training;
 namespace ParallelNet.Cli.Bench;
 
 internal sealed record TrainBenchmarkOptions(IReadOnlyList<string> Models, IReadOnlyList<int> Threads, IReadOnlyList<int> VirtualShards,
-    int BatchSize, int WarmupSteps, int Steps, string? DataDir, bool Json, string Python = "/usr/bin/python3", string Device = "cpu");
+    int BatchSize, int WarmupSteps, int Steps, string? DataDir, bool Json, string Python = "/usr/bin/python3", int Rounds = 1, string Device = "cpu");
 
 /// <summary>
 /// `parallelnet bench train`: steady-state samples/s of ParallelNet's plain training loop and of
@@ -24,6 +24,7 @@ internal static class TrainBenchmark
     {
         var data = DatasetCatalog.Load("mnist", o.DataDir);
         string mnistDirectory = MnistFetcher.ResolveDirectory(o.DataDir);
+        if (o.Rounds < 1) throw new UsageException($"bench train: --rounds must be at least 1, got {o.Rounds}.");
         using var device = o.Device.Trim().Equals("cpu", StringComparison.OrdinalIgnoreCase) ? null
             : ComputeDevices.Create(o.Device, 0, output.WriteLine) as OpenClCompute
               ?? throw new ArgumentException($"bench train: --device {o.Device} is not an OpenCL device here; use opencl or opencl:N (or omit --device for the CPU rows only).");
@@ -35,11 +36,24 @@ internal static class TrainBenchmark
         }
         foreach (var model in o.Models)
         {
-            var peer = MeasurePeer(o, model, mnistDirectory, output);
+            // Rounds alternate the peer and every row of ours, so a change of machine load over the run hits
+            // both sides; each keeps its best round.
+            PeerResult peer = new(0, 0, "not measured");
+            var ours = new Dictionary<(int Threads, int Shards), double>();
+            for (int round = 0; round < o.Rounds; round++)
+            {
+                var peerRound = MeasurePeer(o, model, mnistDirectory, output);
+                if (peerRound.SamplesPerSecond > peer.SamplesPerSecond || peer.SamplesPerSecond == 0) peer = peerRound;
+                foreach (int threads in o.Threads)
+                {
+                    foreach (int shards in o.VirtualShards)
+                        ours[(threads, shards)] = Math.Max(ours.GetValueOrDefault((threads, shards)), MeasureOurs(o, model, data, new CpuCompute(threads), shards));
+                }
+            }
             foreach (int threads in o.Threads)
             {
                 foreach (int shards in o.VirtualShards)
-                    Add(new Row(model, "cpu", threads, shards, MeasureOurs(o, model, data, new CpuCompute(threads), shards), peer.SamplesPerSecond, peer.Threads, peer.Error));
+                    Add(new Row(model, "cpu", threads, shards, ours[(threads, shards)], peer.SamplesPerSecond, peer.Threads, peer.Error));
             }
             if (device is null) continue;
             foreach (int shards in o.VirtualShards)
@@ -124,7 +138,7 @@ internal static class TrainBenchmark
 
     private static void PrintTable(List<Row> rows, TrainBenchmarkOptions o, TextWriter output)
     {
-        output.WriteLine($"bench train: batch {o.BatchSize}, SGD lr 0.05 momentum 0.9, MNIST; {o.WarmupSteps} warm-up + {o.Steps} timed steps");
+        output.WriteLine($"bench train: batch {o.BatchSize}, SGD lr 0.05 momentum 0.9, MNIST; {o.WarmupSteps} warm-up + {o.Steps} timed steps; best of {o.Rounds} interleaved round(s)");
         int deviceWidth = Math.Max(6, rows.Max(r => r.Device.Length));
         output.WriteLine($"{"model",-6} {"device".PadRight(deviceWidth)} {"threads",7} {"S",3} {"ParallelNet/s",14} {"PyTorch/s",10} {"(thr)",5} {"ratio",6}");
         foreach (var r in rows)
