@@ -50,6 +50,8 @@ public static class CliApplication
         JobClientCommands.Cancel(),
         JobClientCommands.Jobs(),
         JobClientCommands.Download(),
+        Commands.Node.NodeCommand.Create(),
+        Commands.Node.HealthCommand.Create(),
     };
 
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
@@ -62,10 +64,7 @@ public static class CliApplication
         }
         try
         {
-            var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
-            // serve handles SIGINT/SIGTERM itself and may need longer than System.CommandLine's 2 s grace to checkpoint running jobs.
-            if (parse.CommandResult.Command.Name == "serve") configuration.ProcessTerminationTimeout = null;
-            return await parse.InvokeAsync(configuration);
+            return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
         }
         catch (RpcException e)
         {

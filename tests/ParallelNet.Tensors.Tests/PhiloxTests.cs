@@ -42,4 +42,17 @@ public class PhiloxTests
         stream.FillUniform(6, filled);
         for (int i = 0; i < filled.Length; i++) Assert.Equal(stream.Uniform((ulong)(6 + i)), filled[i]);
     }
+
+    [Theory]
+    [InlineData(0UL, 64)]
+    [InlineData(3UL, 70)]
+    [InlineData(0x3_FFFF_FFE0UL, 100)] // block counters crossing 2^32 carry into the second counter word
+    [InlineData(5UL, 15)]
+    public void FillUniform_VectorBlocks_EqualUniformPerElement(ulong start, int length)
+    {
+        var stream = RandomStream.For(0x1234_5678_9ABC_DEF0UL, RandomPurpose.Dropout, 7, 8, 9);
+        var filled = new float[length];
+        stream.FillUniform(start, filled);
+        for (int i = 0; i < filled.Length; i++) Assert.Equal(stream.Uniform(start + (ulong)i), filled[i]);
+    }
 }

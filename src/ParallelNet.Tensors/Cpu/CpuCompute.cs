@@ -155,23 +155,32 @@ public sealed partial class CpuCompute : ICompute
             Convolution.BackwardDataSamples(dys, ws, dxs, g, outChannels, first, count, columns, gemmThreads));
     }
 
+    /// <remarks>Threads take whole sample groups (<see cref="Convolution.FilterGroupSize"/>), then whole output channels of the group sum.</remarks>
     public void Conv2dBackwardFilter(Tensor x, Tensor dy, Tensor dweight, Tensor? dbias, ConvGeometry g, int outChannels)
     {
-        Convolution.Validate("Conv2dBackwardFilter", g, outChannels, x.Length, dweight.Length, dy.Length, dbias?.Length ?? -1);
-        int columnsLength = Convolution.ColumnsLength(g);
-        var workspace = _workspaces.Rent(columnsLength + Convolution.FilterScratchLength(g, outChannels));
-        try
+        int samples = Convolution.Validate("Conv2dBackwardFilter", g, outChannels, x.Length, dweight.Length, dy.Length, dbias?.Length ?? -1);
+        var (xs, dys, dws) = (Host(x), Host(dy), Host(dweight));
+        if (samples > 0)
         {
-            // The bias gradient is left to AccumulateChannelSums, which splits channels across threads.
-            Convolution.BackwardFilter(x.Span, dy.Span, dweight.Span, Span<float>.Empty, g, outChannels,
-                workspace.AsSpan(0, columnsLength), workspace.AsSpan(columnsLength), Threads);
-        }
-        finally
-        {
-            _workspaces.Return(workspace);
+            int groups = Convolution.FilterGroups(samples);
+            int partialLength = Convolution.FilterPartialLength(g, outChannels);
+            var partials = _workspaces.Rent(groups * partialLength);
+            try
+            {
+                ForEachSampleRange(groups, Convolution.ColumnsLength(g), (first, count, columns, gemmThreads) =>
+                {
+                    for (int group = first; group < first + count; group++)
+                        Convolution.BackwardFilterGroup(xs, dys, partials.AsSpan(group * partialLength, partialLength), g, outChannels, group, columns, gemmThreads);
+                });
+                ForEachRange(outChannels, (first, count) => Convolution.AddFilterPartials(partials, groups, dws, g, outChannels, first, count));
+            }
+            finally
+            {
+                _workspaces.Return(partials);
+            }
         }
         if (dbias is null) return;
-        var (dys, dbs, plane) = (Host(dy), Host(dbias), g.OutHeight * g.OutWidth);
+        var (dbs, plane) = (Host(dbias), g.OutHeight * g.OutWidth);
         ForEachRange(outChannels, (first, count) => Elementwise.AccumulateChannelSums(dys, dbs, outChannels, plane, first, count));
     }
 

@@ -78,6 +78,14 @@ public readonly record struct RandomStream(ulong Seed, ulong StreamId)
         ulong index = start;
         while (i < destination.Length)
         {
+            // Whole groups of four blocks go through the vector rounds once the index is block-aligned.
+            if ((index & 3) == 0 && destination.Length - i >= 16 && PhiloxVector.IsSupported)
+            {
+                PhiloxVector.FourBlocksUniform(Seed, StreamId, index >> 2, destination.Slice(i, 16));
+                i += 16;
+                index += 16;
+                continue;
+            }
             var (x0, x1, x2, x3) = Philox.Block(Seed, StreamId, index >> 2);
             for (int lane = (int)(index & 3); lane < 4 && i < destination.Length; lane++, i++, index++)
             {

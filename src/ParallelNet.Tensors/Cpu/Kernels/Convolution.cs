@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using ParallelNet.Tensors.Cpu.Gemm;
+using ParallelNet.Tensors.Cpu.Gemm.Internal;
 using ParallelNet.Tensors.Cpu.Internal;
 
 namespace ParallelNet.Tensors.Cpu.Kernels;
@@ -40,6 +41,11 @@ public static class Convolution
         if (IsSameSizeStrideOne(g))
         {
             SameSizeIm2Col(x, g, columns);
+            return;
+        }
+        if (UnpaddedColumns.Applies(g))
+        {
+            UnpaddedColumns.Im2Col(x, g, columns);
             return;
         }
         int oh = g.OutHeight, ow = g.OutWidth, plane = oh * ow;
@@ -94,6 +100,11 @@ public static class Convolution
         if (IsSameSizeStrideOne(g))
         {
             SameSizeCol2Im(columns, g, dx);
+            return;
+        }
+        if (UnpaddedColumns.Applies(g))
+        {
+            UnpaddedColumns.Col2ImAdd(columns, g, dx);
             return;
         }
         int oh = g.OutHeight, ow = g.OutWidth, plane = oh * ow;
@@ -242,43 +253,76 @@ public static class Convolution
         }
     }
 
-    /// <summary>Scratch floats <see cref="BackwardFilter"/> needs besides the columns (a transposed accumulator for thin filters).</summary>
-    public static int FilterScratchLength(ConvGeometry g, int outChannels) =>
-        UsesTransposedAccumulator(g, outChannels) ? g.Channels * g.KernelHeight * g.KernelWidth * outChannels : 0;
+    /// <summary>
+    /// Samples per filter-gradient group. The weight gradient of a batch is summed per fixed group of
+    /// samples (ascending within the group), then the group sums are added in ascending group order. The
+    /// groups depend on the sample count alone, so threads can take whole groups and the result is still
+    /// bitwise the same for every thread count.
+    /// </summary>
+    public const int FilterGroupSize = 16;
+
+    public static int FilterGroups(int samples) => (samples + FilterGroupSize - 1) / FilterGroupSize;
+
+    /// <summary>Floats of one group's partial weight gradient (<see cref="BackwardFilterGroup"/>).</summary>
+    public static int FilterPartialLength(ConvGeometry g, int outChannels) => g.Channels * g.KernelHeight * g.KernelWidth * outChannels;
 
     /// <summary>
-    /// dweight += Σ_s dy[s] @ im2col(x[s])ᵀ over samples in ascending order (one GEMM per sample, whose k
-    /// runs over that sample's output positions); dbias += Σ dy. When the patch is narrower than the
-    /// output channels (a first layer on one input channel) the sum is formed transposed, [patch, outC],
-    /// so the GEMM's wide dimension is the wide one, and added into dweight once at the end.
+    /// partial = Σ_s dy[s] @ im2col(x[s])ᵀ over the samples of group <paramref name="group"/> in ascending order
+    /// (one GEMM per sample, whose k runs over that sample's output positions), overwriting partial. When the patch
+    /// is narrower than the output channels (a first layer on one input channel) the sum is formed transposed,
+    /// [patch, outC], so the GEMM's wide dimension is the wide one; <see cref="AddFilterPartials"/> undoes that.
     /// </summary>
-    public static void BackwardFilter(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dweight, Span<float> dbias,
-        ConvGeometry g, int outChannels, Span<float> columns, Span<float> scratch, int gemmThreads)
+    public static void BackwardFilterGroup(ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> partial,
+        ConvGeometry g, int outChannels, int group, Span<float> columns, int gemmThreads)
     {
         int inputSize = g.Channels * g.Height * g.Width;
         int plane = g.OutHeight * g.OutWidth;
         int patch = g.Channels * g.KernelHeight * g.KernelWidth;
         int samples = x.Length / inputSize;
+        int first = group * FilterGroupSize, end = Math.Min(samples, first + FilterGroupSize);
+        if (first >= end) throw new ArgumentOutOfRangeException(nameof(group), $"Conv2dBackwardFilter: group {group} is past the {samples} samples.");
+        KernelChecks.AtLeast("Conv2dBackwardFilter", "partial", partial.Length, (long)patch * outChannels);
         var cols = columns[..(patch * plane)];
+        var sum = partial[..(patch * outChannels)];
         bool transposed = UsesTransposedAccumulator(g, outChannels);
-        var accumulator = transposed ? scratch[..(patch * outChannels)] : Span<float>.Empty;
-        accumulator.Clear();
-        for (int s = 0; s < samples; s++)
+        for (int s = first; s < end; s++)
         {
             Im2Col(x.Slice(s * inputSize, inputSize), g, cols);
             var upstream = dy.Slice(s * outChannels * plane, outChannels * plane);
-            if (transposed) CpuGemm.Multiply(false, true, patch, outChannels, plane, 1f, cols, upstream, 1f, accumulator, gemmThreads);
-            else CpuGemm.Multiply(false, true, outChannels, patch, plane, 1f, upstream, cols, 1f, dweight, gemmThreads);
+            float beta = s == first ? 0f : 1f;
+            if (transposed) CpuGemm.Multiply(false, true, patch, outChannels, plane, 1f, cols, upstream, beta, sum, gemmThreads);
+            else CpuGemm.Multiply(false, true, outChannels, patch, plane, 1f, upstream, cols, beta, sum, gemmThreads);
         }
-        if (transposed)
-        {
-            for (int o = 0; o < outChannels; o++)
-            {
-                for (int p = 0; p < patch; p++) dweight[o * patch + p] += accumulator[p * outChannels + o];
-            }
-        }
-        if (!dbias.IsEmpty) Elementwise.AccumulateChannelSums(dy, dbias, outChannels, plane);
     }
 
-    private static bool UsesTransposedAccumulator(ConvGeometry g, int outChannels) => g.Channels * g.KernelHeight * g.KernelWidth < outChannels;
+    /// <summary>dweight[o, p] += Σ_group partial[group] in ascending group order, for output channels [firstChannel, firstChannel + count).</summary>
+    public static void AddFilterPartials(ReadOnlySpan<float> partials, int groups, Span<float> dweight, ConvGeometry g, int outChannels, int firstChannel, int count)
+    {
+        int patch = g.Channels * g.KernelHeight * g.KernelWidth;
+        int partialLength = patch * outChannels;
+        KernelChecks.AtLeast("Conv2dBackwardFilter", "partials", partials.Length, (long)groups * partialLength);
+        bool transposed = UsesTransposedAccumulator(g, outChannels);
+        for (int o = firstChannel; o < firstChannel + count; o++)
+        {
+            var row = dweight.Slice(o * patch, patch);
+            for (int group = 0; group < groups; group++)
+            {
+                var partial = partials.Slice(group * partialLength, partialLength);
+                if (!transposed)
+                {
+                    TensorPrimitives.Add(row, partial.Slice(o * patch, patch), row);
+                    continue;
+                }
+                for (int p = 0; p < patch; p++) row[p] += partial[p * outChannels + o];
+            }
+        }
+    }
+
+    // A patch of at most 16 taps with a long plane takes GEMM's unpacked dot-product path as it is, which beats
+    // the transposed layout (whose B operand, dy, must be transposed while packing).
+    private static bool UsesTransposedAccumulator(ConvGeometry g, int outChannels)
+    {
+        int patch = g.Channels * g.KernelHeight * g.KernelWidth;
+        return patch < outChannels && MicroKernel.For(false, true, outChannels, patch, g.OutHeight * g.OutWidth).Kind != MicroKernelKind.DotProduct;
+    }
 }

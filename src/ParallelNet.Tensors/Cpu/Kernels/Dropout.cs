@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using ParallelNet.Tensors.Cpu.Internal;
 using ParallelNet.Tensors.Random;
 
@@ -19,7 +20,19 @@ public static class Dropout
         long perSample = x.Length / samples;
         stream.FillUniform((ulong)(firstSample * perSample), mask);
         float keepScale = 1f / (1f - p);
-        for (int i = 0; i < x.Length; i++)
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var threshold = Vector256.Create(p);
+            var keep = Vector256.Create(keepScale);
+            for (; i <= x.Length - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var m = Vector256.ConditionalSelect(Vector256.GreaterThanOrEqual(Vector256.Create(mask.Slice(i, Vector256<float>.Count)), threshold), keep, Vector256<float>.Zero);
+                m.CopyTo(mask[i..]);
+                (Vector256.Create(x.Slice(i, Vector256<float>.Count)) * m).CopyTo(y[i..]);
+            }
+        }
+        for (; i < x.Length; i++)
         {
             float m = mask[i] >= p ? keepScale : 0f;
             mask[i] = m;
