@@ -2,7 +2,7 @@
 # Installs everything ParallelNet's tests and benchmarks need on a fresh Debian machine.
 # Idempotent: safe to run again. Needs root (or sudo) for apt-get.
 set -euo pipefail
-packages=(python3-torch python3-grpcio protobuf-compiler libopenblas0-pthread pocl-opencl-icd libclblast-dev)
+packages=(python3-torch python3-grpcio protobuf-compiler libopenblas0-pthread pocl-opencl-icd libclblast-dev docker-compose)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using ParallelNet.Actors.Internal;
 
@@ -11,6 +13,7 @@ public sealed class ActorSystem : IAsyncDisposable
 {
     private readonly ActorCell guardian;
     private readonly TaskCompletionSource terminated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ConcurrentDictionary<string, IActorRef> temporaries = new(StringComparer.Ordinal);
     private long temporaryNames;
 
     private ActorSystem(string name, TimeProvider timeProvider)
@@ -70,6 +73,31 @@ public sealed class ActorSystem : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await Terminate().ConfigureAwait(false);
+
+    /// <summary>
+    /// Finds the live actor at <paramref name="path"/> (a path of this system: <c>/user/...</c>, or the
+    /// <c>/temp/...</c> reply address of an Ask still waiting). A remote transport uses it to deliver
+    /// what arrives from the wire; false when nothing lives there now.
+    /// </summary>
+    public bool TryResolve(ActorPath path, [NotNullWhen(true)] out IActorRef? actor)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        actor = null;
+        if (!path.Address.Equals(Address)) return false;
+        IReadOnlyList<string> elements = path.Elements;
+        if (elements.Count == 0) return false;
+        if (elements[0] == "temp") return elements.Count == 2 && temporaries.TryGetValue(elements[1], out actor);
+        if (elements[0] != "user") return false;
+        ActorCell? cell = guardian;
+        for (int i = 1; i < elements.Count && cell is not null; i++) cell = cell.FindChild(elements[i]);
+        if (cell is null || cell.IsTerminated) return false;
+        actor = cell.Self;
+        return true;
+    }
+
+    internal void RegisterTemporary(IActorRef temporary) => temporaries[temporary.Path.Name] = temporary;
+
+    internal void UnregisterTemporary(IActorRef temporary) => temporaries.TryRemove(temporary.Path.Name, out _);
 
     internal ActorPath NewTemporaryPath() =>
         ActorPath.Root(Address) / "temp" / ("$" + Interlocked.Increment(ref temporaryNames).ToString(CultureInfo.InvariantCulture));

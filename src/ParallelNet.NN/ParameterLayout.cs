@@ -25,8 +25,12 @@ public enum ParameterRole
     BatchCount,
 }
 
-/// <summary>One named tensor in the flat buffer, with PyTorch's name and layout (e.g. "1.weight", [out, in]).</summary>
-public sealed record ParameterInfo(string Name, Shape Shape, int Offset, ParameterRole Role, float StatisticMomentum = 0f)
+/// <summary>
+/// One named tensor in the flat buffer, with PyTorch's name and layout (e.g. "1.weight", [out, in]).
+/// <paramref name="RowSparse"/> marks a lookup table (an embedding): a shard's gradient touches only the rows
+/// of the ids it saw, so the data-parallel step ships those rows instead of the whole table.
+/// </summary>
+public sealed record ParameterInfo(string Name, Shape Shape, int Offset, ParameterRole Role, float StatisticMomentum = 0f, bool RowSparse = false)
 {
     public int Length => Shape.Size;
     public bool IsTrainable => Role is not (ParameterRole.RunningMean or ParameterRole.RunningVariance or ParameterRole.BatchCount);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -76,9 +77,15 @@ public sealed class GrpcServer : IAsyncDisposable
 
         var host = new HostBuilder()
             .ConfigureLogging(logging => logging.ClearProviders())
-            .ConfigureServices(s => s.AddSingleton(loggerFactory))
+            .ConfigureServices(s => s
+                .AddSingleton(loggerFactory)
+                // HostBuilder's default ConsoleLifetime takes over SIGINT/SIGTERM and swallows them; the owner decides when we stop.
+                .AddSingleton<IHostLifetime, OwnerControlledLifetime>())
             .ConfigureWebHost(web => web
                 .UseKestrel(kestrel => ConfigureKestrel(kestrel, options, certificate))
+                // Registered after UseKestrel so that it replaces Kestrel's 4 KiB-block pools whichever way Kestrel registers them.
+                .ConfigureServices(s => s.AddSingleton<IMemoryPoolFactory<byte>>(
+                    new LargeBlockMemoryPoolFactory(LargeBlockMemoryPool.DefaultBlockSize, LargeBlockMemoryPool.DefaultMaxRetainedBlocks)))
                 .Configure(app => app.Run(dispatcher.DispatchAsync)))
             .Build();
         try
@@ -111,8 +118,8 @@ public sealed class GrpcServer : IAsyncDisposable
         kestrel.Limits.Http2.InitialConnectionWindowSize = options.Http2ConnectionWindowSize;
         // Larger frames from clients that honour it mean fewer frames per tensor.
         kestrel.Limits.Http2.MaxFrameSize = 1024 * 1024;
-        kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
-        kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
+        kestrel.Limits.Http2.KeepAlivePingDelay = options.KeepAlivePingDelay;
+        kestrel.Limits.Http2.KeepAlivePingTimeout = options.KeepAlivePingTimeout;
 
         void Endpoint(ListenOptions listen)
         {
@@ -135,6 +142,27 @@ public sealed class GrpcServer : IAsyncDisposable
                 break;
         }
     }
+
+    /// <summary>
+    /// Serves until <paramref name="stoppingToken"/> is cancelled (e.g. by the owner's Ctrl-C handling) or
+    /// <see cref="StopAsync"/> is called, then stops gracefully. The server installs no signal handlers of its own.
+    /// </summary>
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, _stopRequested.Token);
+        try
+        {
+            await Task.Delay(Timeout.Infinite, either.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The owner's signal to stop; stopping is what follows.
+        }
+        await StopAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>The host's services, for tests that check how Kestrel is wired.</summary>
+    internal IServiceProvider HostServices => _host.Services;
 
     /// <summary>
     /// Stops gracefully: health turns NOT_SERVING and watches end, new connections are refused, calls in

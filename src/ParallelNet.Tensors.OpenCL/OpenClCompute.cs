@@ -70,6 +70,16 @@ public sealed partial class OpenClCompute : ICompute, IDisposable
     public OpenClDevice Device { get; }
     public string Name => $"opencl:{Device.Index}({Device.Name})";
 
+    /// <summary>
+    /// Host-device transfers since this backend was created: uploads (the input batch, the weights received)
+    /// and downloads (the gradient block, and the few numbers losses, sums and checks return). The tests use
+    /// it to show that parameters, gradients, activations and optimizer state stay on the device.
+    /// </summary>
+    public HostTransfers Transfers
+    {
+        get { lock (_sync) return _runtime.Transfers; }
+    }
+
     /// <summary>Waits until every enqueued command has finished (for timing; results are read with blocking downloads anyway).</summary>
     public void Synchronize()
     {

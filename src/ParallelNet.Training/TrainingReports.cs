@@ -30,6 +30,8 @@ public interface ITrainingObserver
     void OnEpoch(EpochCompleted epoch) { }
     void OnCheckpoint(CheckpointWritten checkpoint) { }
     void OnWorker(WorkerActivity activity) { }
+    /// <summary>A line for the log: waiting for workers, a wait that ended, why a job stopped.</summary>
+    void OnNotice(string message) { }
 }
 
 /// <summary>A training failure the user must act on (NaN loss, incompatible checkpoint...); the message says what to do.</summary>

@@ -18,6 +18,7 @@ public class ModelTrainingTests(OpenClFixture fixture)
     [InlineData("mlp", 16, OptimizerKind.Sgd)]
     [InlineData("cnn", 8, OptimizerKind.Adam)]
     [InlineData("resnet-small", 4, OptimizerKind.Sgd)]
+    [InlineData("lstm", 4, OptimizerKind.Adam)]
     public void Preset_TrainsAlikeOnBothBackends(string preset, int batch, OptimizerKind optimizer)
     {
         var spec = ModelSpec.Preset(preset);

@@ -92,6 +92,12 @@ internal sealed partial class ActorCell : IActorContext
         else target.SendSystemMessage(Terminate.Instance);
     }
 
+    /// <summary>The live child cell called <paramref name="name"/>, for resolving a path element by element.</summary>
+    internal ActorCell? FindChild(string name)
+    {
+        lock (childrenLock) return children.TryGetValue(name, out ActorCell? child) ? child : null;
+    }
+
     private ActorCell? FindChild(IActorRef target)
     {
         lock (childrenLock)

@@ -13,6 +13,7 @@ internal sealed class PromiseActorRef<T> : IActorRef
         this.target = target;
         System = target.System;
         Path = System.NewTemporaryPath();
+        System.RegisterTemporary(this); // a reply from another node finds this promise by its path
         if (timeout != Timeout.InfiniteTimeSpan)
         {
             Type question = message.GetType();
@@ -54,6 +55,7 @@ internal sealed class PromiseActorRef<T> : IActorRef
     private bool Complete(Func<bool> setOutcome)
     {
         if (completion.Task.IsCompleted) return false;
+        System.UnregisterTemporary(this);
         timeoutTimer?.Dispose();
         cancellation.Unregister(); // unlike Dispose, never waits for a callback that may be this very call
         return setOutcome();

@@ -32,13 +32,13 @@ internal static class ActorBenchmark
         var data = full with { Test = full.Test.Subset([], "none") };
 
         var overhead = new List<OverheadRow>();
-        var plainByThreads = new Dictionary<int, double>();
+        var plainByThreads = new Dictionary<int, StepCost>();
         foreach (int threads in o.Workers.Select(w => Math.Min(w, Environment.ProcessorCount)).Distinct().Order())
             plainByThreads[threads] = MeasurePlain(o, data, o.OverheadModel, o.OverheadShards, threads);
         foreach (int workers in o.Workers)
         {
             int threads = Math.Min(workers, Environment.ProcessorCount);
-            double actors = MeasureActors(o, data, o.OverheadModel, o.OverheadShards, workers);
+            var actors = MeasureActors(o, data, o.OverheadModel, o.OverheadShards, workers);
             var row = new OverheadRow(o.OverheadModel, o.OverheadShards, workers, threads, plainByThreads[threads], actors);
             overhead.Add(row);
             if (o.Json) output.WriteLine(JsonSerializer.Serialize(row));
@@ -59,13 +59,19 @@ internal static class ActorBenchmark
         return ExitCodes.Success;
     }
 
-    private sealed record OverheadRow(string Model, int VirtualShards, int Workers, int PlainThreads, double PlainSamplesPerSecond, double ActorSamplesPerSecond)
+    /// <summary>What one timed step cost: wall-clock and process CPU milliseconds, and bytes allocated by every thread of the process.</summary>
+    private sealed record StepCost(double SamplesPerSecond, double WallMilliseconds, double CpuMilliseconds, double AllocatedBytes);
+
+    private sealed record OverheadRow(string Model, int VirtualShards, int Workers, int PlainThreads, StepCost Plain, StepCost Actors)
     {
-        /// <summary>Extra time per step of the actors over the plain loop, as a share of the plain loop's step time (negative: faster).</summary>
-        public double OverheadPercent => 100 * (PlainSamplesPerSecond / ActorSamplesPerSecond - 1);
+        /// <summary>Extra wall-clock time per step of the actors over the plain loop, as a share of the plain loop's step time (negative: faster).</summary>
+        public double OverheadPercent => 100 * (Actors.WallMilliseconds / Plain.WallMilliseconds - 1);
+
+        /// <summary>The same for the CPU time of the process, which the other tenants of a shared machine disturb less.</summary>
+        public double CpuOverheadPercent => 100 * (Actors.CpuMilliseconds / Plain.CpuMilliseconds - 1);
     }
 
-    private sealed record ShardCostRow(string Model, int VirtualShards, double PlainSamplesPerSecond, double TwoWorkerSamplesPerSecond);
+    private sealed record ShardCostRow(string Model, int VirtualShards, StepCost Plain, StepCost TwoWorkers);
 
     private static TrainingOptions Options(ActorBenchmarkOptions o, DataSplit data, string model, int shards) => new()
     {
@@ -77,40 +83,49 @@ internal static class ActorBenchmark
         MaxSteps = o.WarmupSteps + o.Steps,
     };
 
-    // The best of a few runs: on a shared machine the other processes only ever slow a run down.
-    private static double MeasurePlain(ActorBenchmarkOptions o, DataSplit data, string model, int shards, int threads)
-        => Enumerable.Range(0, o.Repeats).Max(_ =>
-        {
-            var timer = new StepTimer(o.WarmupSteps, o.WarmupSteps + o.Steps);
-            new LocalTrainer(Options(o, data, model, shards), data, new CpuCompute(threads), timer).Run();
-            return timer.SamplesPerSecond(o);
-        });
+    private static StepCost MeasurePlain(ActorBenchmarkOptions o, DataSplit data, string model, int shards, int threads)
+        => Best(o, timer => new LocalTrainer(Options(o, data, model, shards), data, new CpuCompute(threads), timer).Run());
 
-    private static double MeasureActors(ActorBenchmarkOptions o, DataSplit data, string model, int shards, int workers)
-        => Enumerable.Range(0, o.Repeats).Max(_ =>
+    private static StepCost MeasureActors(ActorBenchmarkOptions o, DataSplit data, string model, int shards, int workers)
+        => Best(o, timer => new ActorTrainer(Options(o, data, model, shards), data, new ActorTrainerSettings { Workers = workers, ThreadsPerWorker = 1 }, timer).Run());
+
+    // The best of a few runs: on a shared machine the other processes only ever slow a run down.
+    private static StepCost Best(ActorBenchmarkOptions o, Action<StepTimer> run)
+        => Enumerable.Range(0, o.Repeats).Select(_ =>
         {
             var timer = new StepTimer(o.WarmupSteps, o.WarmupSteps + o.Steps);
-            var settings = new ActorTrainerSettings { Workers = workers, ThreadsPerWorker = 1 };
-            new ActorTrainer(Options(o, data, model, shards), data, settings, timer).Run();
-            return timer.SamplesPerSecond(o);
-        });
+            run(timer);
+            return timer.Cost(o);
+        }).MaxBy(c => c.SamplesPerSecond)!;
 
     /// <summary>Times the steps after the warm-up, from the end of step <c>startStep</c> to the end of step <c>endStep</c>.</summary>
     private sealed class StepTimer(long startStep, long endStep) : ITrainingObserver
     {
-        private long _start;
-        private double _seconds;
+        private long _start, _allocatedAtStart;
+        private TimeSpan _cpuAtStart;
+        private double _seconds, _cpuSeconds, _allocated;
 
         public void OnStep(StepCompleted step)
         {
-            if (step.Step == Math.Max(startStep, 1)) _start = Stopwatch.GetTimestamp();
-            if (step.Step == endStep) _seconds = Stopwatch.GetElapsedTime(_start).TotalSeconds;
+            if (step.Step == Math.Max(startStep, 1))
+            {
+                _cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+                _allocatedAtStart = GC.GetTotalAllocatedBytes(precise: true);
+                _start = Stopwatch.GetTimestamp();
+            }
+            if (step.Step == endStep)
+            {
+                _seconds = Stopwatch.GetElapsedTime(_start).TotalSeconds;
+                _allocated = GC.GetTotalAllocatedBytes(precise: true) - _allocatedAtStart;
+                _cpuSeconds = (Process.GetCurrentProcess().TotalProcessorTime - _cpuAtStart).TotalSeconds;
+            }
         }
 
-        public double SamplesPerSecond(ActorBenchmarkOptions o)
+        public StepCost Cost(ActorBenchmarkOptions o)
         {
             long timedSteps = endStep - Math.Max(startStep, 1);
-            return timedSteps > 0 && _seconds > 0 ? timedSteps * (double)o.BatchSize / _seconds : double.NaN;
+            if (timedSteps <= 0 || _seconds <= 0) return new StepCost(double.NaN, double.NaN, double.NaN, double.NaN);
+            return new StepCost(timedSteps * (double)o.BatchSize / _seconds, 1000 * _seconds / timedSteps, 1000 * _cpuSeconds / timedSteps, _allocated / timedSteps);
         }
     }
 
@@ -118,18 +133,18 @@ internal static class ActorBenchmark
     {
         output.WriteLine($"bench actors: MNIST, batch {o.BatchSize}, SGD momentum; {o.WarmupSteps} warm-up + {o.Steps} timed steps, best of {o.Repeats} runs per figure; {Environment.ProcessorCount} logical CPUs");
         output.WriteLine();
-        output.WriteLine($"(1) actor overhead, {o.OverheadModel}, S = {o.OverheadShards}: N workers of 1 thread vs the plain loop with min(N, CPUs) threads");
-        output.WriteLine($"{"workers",7} {"plain thr",9} {"plain/s",9} {"actors/s",9} {"plain ms",9} {"actors ms",9} {"overhead",9}");
+        output.WriteLine($"(1) actor overhead, {o.OverheadModel}, S = {o.OverheadShards}: N workers of 1 thread vs the plain loop with min(N, CPUs) threads; per step: wall ms, process CPU ms, KB allocated");
+        output.WriteLine($"{"workers",7} {"plain thr",9} {"plain ms",9} {"actors ms",9} {"overhead",9} {"plain cpu",9} {"actor cpu",9} {"cpu ovh",8} {"plain KB",9} {"actors KB",9}");
         foreach (var r in overhead)
-            output.WriteLine($"{r.Workers,7} {r.PlainThreads,9} {r.PlainSamplesPerSecond,9:N0} {r.ActorSamplesPerSecond,9:N0} {1000 * o.BatchSize / r.PlainSamplesPerSecond,9:F2} {1000 * o.BatchSize / r.ActorSamplesPerSecond,9:F2} {r.OverheadPercent,8:F1}%");
+            output.WriteLine($"{r.Workers,7} {r.PlainThreads,9} {r.Plain.WallMilliseconds,9:F2} {r.Actors.WallMilliseconds,9:F2} {r.OverheadPercent,8:F1}% {r.Plain.CpuMilliseconds,9:F2} {r.Actors.CpuMilliseconds,9:F2} {r.CpuOverheadPercent,7:F1}% {r.Plain.AllocatedBytes / 1024,9:F1} {r.Actors.AllocatedBytes / 1024,9:F1}");
         output.WriteLine();
         output.WriteLine($"(2) cost of S at batch {o.BatchSize}: samples/s of the plain loop (1 thread) and of 2 workers (1 thread each)");
-        output.WriteLine($"{"model",-6} {"S",3} {"plain/s",9} {"vs S=1",7} {"2 workers/s",12} {"vs S=1",7}");
+        output.WriteLine($"{"model",-6} {"S",3} {"plain/s",9} {"vs S=1",7} {"2 workers/s",12} {"vs S=1",7} {"actors KB",9}");
         foreach (var group in costs.GroupBy(c => c.Model))
         {
             var first = group.First();
             foreach (var r in group)
-                output.WriteLine($"{r.Model,-6} {r.VirtualShards,3} {r.PlainSamplesPerSecond,9:N0} {r.PlainSamplesPerSecond / first.PlainSamplesPerSecond,7:F2} {r.TwoWorkerSamplesPerSecond,12:N0} {r.TwoWorkerSamplesPerSecond / first.TwoWorkerSamplesPerSecond,7:F2}");
+                output.WriteLine($"{r.Model,-6} {r.VirtualShards,3} {r.Plain.SamplesPerSecond,9:N0} {r.Plain.SamplesPerSecond / first.Plain.SamplesPerSecond,7:F2} {r.TwoWorkers.SamplesPerSecond,12:N0} {r.TwoWorkers.SamplesPerSecond / first.TwoWorkers.SamplesPerSecond,7:F2} {r.TwoWorkers.AllocatedBytes / 1024,9:F1}");
         }
     }
 }

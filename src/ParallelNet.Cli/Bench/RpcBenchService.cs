@@ -34,15 +34,20 @@ internal static class RpcBenchService
             })
             .Build();
 
-    /// <summary>Serves until standard input closes; prints "PORT n" once listening so the parent can connect.</summary>
-    public static async Task<int> ServeAsync(string host, int port, TextWriter output, TextReader input)
+    /// <summary>Serves until standard input closes or Ctrl-C; prints "PORT n" once listening so the parent can connect.</summary>
+    public static async Task<int> ServeAsync(string host, int port, TextWriter output, TextReader input, CancellationToken cancellationToken)
     {
         var options = new GrpcServerOptions { Host = host, Port = port, MaxReceiveMessageSize = MessageLimit };
         options.Services.Add(Definition());
-        await using var server = await GrpcServer.StartAsync(options);
+        await using var server = await GrpcServer.StartAsync(options, cancellationToken);
         output.WriteLine($"PORT {server.Port}");
         output.Flush();
-        await input.ReadToEndAsync();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var run = server.RunAsync(stop.Token);
+        // A console read cannot be cancelled; whichever comes first, stdin's end or Ctrl-C, stops the server.
+        await Task.WhenAny(input.ReadToEndAsync(), run);
+        await stop.CancelAsync();
+        await run;
         return ExitCodes.Success;
     }
 }

@@ -9,7 +9,7 @@ namespace ParallelNet.Cli.Bench;
 
 /// <summary>What `bench grpc` measures: message sizes in MiB, bytes per streaming measurement, timed unary calls per size.</summary>
 public sealed record RpcBenchmarkOptions(IReadOnlyList<int> SizesMiB, int TotalMiB = 512, int UnaryCalls = 8, bool Json = false,
-    string Python = "/usr/bin/python3", string Protoc = "/usr/bin/protoc");
+    string Python = "/usr/bin/python3", string Protoc = "/usr/bin/protoc", bool MeasureGrpcio = true);
 
 /// <summary>
 /// `parallelnet bench grpc`: unary latency and streaming throughput on loopback between two ParallelNet
@@ -27,7 +27,7 @@ public static class RpcBenchmark
             throw new UsageException("--total-mib and --unary-calls must be positive.");
 
         var ours = MeasureOurs(options);
-        var (peer, peerError) = MeasureGrpcio(options);
+        var (peer, peerError) = options.MeasureGrpcio ? MeasureGrpcio(options) : ([], "grpcio not measured (--no-grpcio).");
         var rows = ours.Select(o =>
         {
             var p = peer.FirstOrDefault(p => p.Call == o.Call && p.SizeMiB == o.SizeMiB);

@@ -35,9 +35,11 @@ internal static class BenchCommand
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Directory with the MNIST IDX files." };
         var json = new Option<bool>("--json") { Description = "JSON lines instead of a table." };
         var rounds = new Option<int>("--rounds") { Description = "Interleaved rounds of the peer and ours; each side keeps its best (fairer on a loaded machine).", DefaultValueFactory = _ => 1 };
-        var train = new Command("train", "Training samples/s against PyTorch 1.13 on the same model, batch and data.") { models, threads, shards, batch, warmup, steps, dataDir, json, rounds };
+        var trainDevice = new Option<string>("--device") { Description = "cpu (the CPU rows) or opencl[:N] (an OpenCL row per model beside them).", DefaultValueFactory = _ => "cpu" };
+        var train = new Command("train", "Training samples/s against PyTorch 1.13 on the same model, batch and data.") { models, threads, shards, batch, warmup, steps, dataDir, json, rounds, trainDevice };
         train.SetAction(parse => TrainBenchmark.Run(new TrainBenchmarkOptions(parse.GetValue(models)!, parse.GetValue(threads)!, parse.GetValue(shards)!,
-            parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(dataDir)?.FullName, parse.GetValue(json), Rounds: parse.GetValue(rounds)), parse.InvocationConfiguration.Output));
+            parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(dataDir)?.FullName, parse.GetValue(json), Rounds: parse.GetValue(rounds), Device: parse.GetValue(trainDevice)!),
+            parse.InvocationConfiguration.Output));
 
         var actors = ActorsCommand();
 
@@ -45,18 +47,32 @@ internal static class BenchCommand
         var rpcTotal = new Option<int>("--total-mib") { Description = "MiB moved per streaming measurement.", DefaultValueFactory = _ => 512 };
         var rpcUnaryCalls = new Option<int>("--unary-calls") { Description = "Timed unary calls per size (the median is reported).", DefaultValueFactory = _ => 8 };
         var rpcJson = new Option<bool>("--json") { Description = "JSON lines instead of a table." };
-        var grpc = new Command("grpc", "gRPC unary latency and streaming throughput between two ParallelNet processes, beside python grpcio.") { rpcSizes, rpcTotal, rpcUnaryCalls, rpcJson };
-        grpc.SetAction(parse => RpcBenchmark.Run(new RpcBenchmarkOptions(parse.GetValue(rpcSizes)!, parse.GetValue(rpcTotal), parse.GetValue(rpcUnaryCalls), parse.GetValue(rpcJson)),
-            parse.InvocationConfiguration.Output));
+        var rpcNoPeer = new Option<bool>("--no-grpcio") { Description = "Measure ParallelNet only (quicker, for profiling); no grpcio column." };
+        var grpc = new Command("grpc", "gRPC unary latency and streaming throughput between two ParallelNet processes, beside python grpcio.") { rpcSizes, rpcTotal, rpcUnaryCalls, rpcJson, rpcNoPeer };
+        grpc.SetAction(parse => RpcBenchmark.Run(new RpcBenchmarkOptions(parse.GetValue(rpcSizes)!, parse.GetValue(rpcTotal), parse.GetValue(rpcUnaryCalls), parse.GetValue(rpcJson),
+            MeasureGrpcio: !parse.GetValue(rpcNoPeer)), parse.InvocationConfiguration.Output));
 
         // The server half of `bench grpc`, started by it as a child process; not meant to be run by hand.
         var serverPort = new Option<int>("--port") { DefaultValueFactory = _ => 0 };
         var serverHost = new Option<string>("--host") { DefaultValueFactory = _ => "127.0.0.1" };
         var grpcServer = new Command("grpc-server", "Serves the gRPC benchmark service until standard input closes.") { serverPort, serverHost };
         grpcServer.Hidden = true;
-        grpcServer.SetAction((parse, _) => RpcBenchService.ServeAsync(parse.GetValue(serverHost)!, parse.GetValue(serverPort), parse.InvocationConfiguration.Output, Console.In));
+        grpcServer.SetAction((parse, cancellationToken) => RpcBenchService.ServeAsync(parse.GetValue(serverHost)!, parse.GetValue(serverPort),
+            parse.InvocationConfiguration.Output, Console.In, cancellationToken));
 
-        return new Command("bench", "Benchmarks that print ParallelNet's figures beside a peer's, measured in the same run.") { gemm, train, grpc, grpcServer, actors, Bench.Word2VecBenchmark.Create() };
+        return new Command("bench", "Benchmarks that print ParallelNet's figures beside a peer's, measured in the same run.") { gemm, train, grpc, grpcServer, actors, Bench.Word2VecBenchmark.Create(), ClusterCommand() };
+    }
+
+    private static Command ClusterCommand()
+    {
+        var messages = new Option<int>("--messages") { Description = "Small messages per measurement.", DefaultValueFactory = _ => 200_000 };
+        var sizes = new Option<int[]>("--sizes") { Description = "Tensor message sizes in KiB.", DefaultValueFactory = _ => [64, 2688, 16384], AllowMultipleArgumentsPerToken = true };
+        var total = new Option<int>("--total-mib") { Description = "MiB moved per tensor measurement.", DefaultValueFactory = _ => 256 };
+        var json = new Option<bool>("--json") { Description = "JSON lines instead of a table." };
+        var command = new Command("cluster", "Remote actor messages between two cluster nodes on loopback: msgs/s beside local Tell, MB/s beside a bare gRPC stream.") { messages, sizes, total, json };
+        command.SetAction(parse => ClusterBenchmark.Run(new ClusterBenchmarkOptions(parse.GetValue(messages), parse.GetValue(sizes)!, parse.GetValue(total), parse.GetValue(json)),
+            parse.InvocationConfiguration.Output));
+        return command;
     }
 
     private static Command ActorsCommand()

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Text.Json;
 using ParallelNet.Data;
 using ParallelNet.NN;
-using ParallelNet.Tensors.Cpu;
 using ParallelNet.Training;
 
 namespace ParallelNet.Cli.Commands;
@@ -16,15 +15,17 @@ internal static class EvalCommand
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Directory with the MNIST IDX files." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object." };
         var command = new Command("eval", "Report test loss and accuracy of a checkpoint.") { checkpoint, data, dataDir, json };
+        var device = DeviceFlag.AddTo(command);
         command.SetAction(parse =>
         {
+            using var backend = device.Open(parse, workers: 1, threadsPerWorker: 0, parse.InvocationConfiguration.Error);
             var saved = TrainingCheckpoint.Load(parse.GetValue(checkpoint)!.FullName);
             var split = DatasetCatalog.Load(parse.GetValue(data)!, parse.GetValue(dataDir)?.FullName);
             var spec = saved.ModelSpec;
             var test = split.Test ?? split.Train;
             if (test.SampleShape.Size != spec.Input.Size)
                 throw new UsageException($"the checkpoint's model takes inputs of shape {spec.Input}, the data '{test.Name}' has {test.SampleShape}: wrong model for this data.");
-            var model = Model.Create(spec, new CpuCompute(), 500);
+            var model = Model.Create(spec, backend.ForWorker(0), 500);
             saved.ApplyTo(model, optimizer: null);
             var (loss, accuracy) = Evaluation.Run(model, test);
             if (parse.GetValue(json))

@@ -10,7 +10,7 @@ internal static class LayerFactory
     [
         "linear", "conv2d", "maxpool2d", "avgpool2d", "flatten", "dropout", "batchnorm1d", "batchnorm2d", "residual",
         "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "rrelu", "softmax", "maxout", "step",
-        "embedding", "rnn", "lstm",
+        "embedding", "rnn", "lstm", "word2vec",
     ];
 
     public static Sequential Build(ModelSpec spec)
@@ -109,6 +109,8 @@ internal static class LayerFactory
                 return new Rnn(input, o.Int("hidden", min: 1), o.Bool("return_sequences", false), o.Int("truncate", 0, min: 0));
             case "lstm":
                 return new Lstm(input, o.Int("hidden", min: 1), o.Bool("return_sequences", false), o.Int("truncate", 0, min: 0));
+            case "word2vec":
+                return new Word2VecScores(input, o.Int("vocabulary", min: 2), o.Int("dim", min: 1), o.Int("contexts", 1, min: 1));
             default:
                 throw o.Error($"unknown layer type; expected one of {string.Join(", ", LayerTypes)}.");
         }

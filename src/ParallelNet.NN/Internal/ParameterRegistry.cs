@@ -26,9 +26,9 @@ internal sealed class ParameterRegistry
 
     public IReadOnlyList<ParameterSlot> Slots => _slots;
 
-    public ParameterSlot Add(string name, Shape shape, ParameterRole role, ParameterInit init, float statisticMomentum = 0f)
+    public ParameterSlot Add(string name, Shape shape, ParameterRole role, ParameterInit init, float statisticMomentum = 0f, bool rowSparse = false)
     {
-        var slot = new ParameterSlot(new ParameterInfo(name, shape, _offset, role, statisticMomentum), init);
+        var slot = new ParameterSlot(new ParameterInfo(name, shape, _offset, role, statisticMomentum, rowSparse), init);
         _offset += shape.Size;
         _slots.Add(slot);
         return slot;

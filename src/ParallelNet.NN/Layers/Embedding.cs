@@ -27,7 +27,7 @@ internal sealed class Embedding : Module
     public override Shape OutputShape => new(InputShape[0], Dimension);
 
     public override void DeclareParameters(ParameterRegistry registry, string prefix)
-        => _table = registry.Add(prefix + "weight", new Shape(Vocabulary, Dimension), ParameterRole.Weight, new ParameterInit(InitDistribution.Normal, 1f));
+        => _table = registry.Add(prefix + "weight", new Shape(Vocabulary, Dimension), ParameterRole.Weight, new ParameterInit(InitDistribution.Normal, 1f), rowSparse: true);
 
     public override void Bind(ICompute compute, int maxBatch)
     {

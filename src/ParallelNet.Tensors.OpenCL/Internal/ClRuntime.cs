@@ -32,6 +32,9 @@ internal sealed unsafe class ClRuntime : IDisposable
 
     public OpenClDevice Device { get; }
 
+    /// <summary>Every host-device transfer so far (writes and reads through this runtime).</summary>
+    public HostTransfers Transfers { get; private set; } = HostTransfers.None;
+
     /// <summary>The cl_command_queue, for CLBlast.</summary>
     public nint Queue => _queue;
 
@@ -47,6 +50,7 @@ internal sealed unsafe class ClRuntime : IDisposable
     public void Write<T>(DeviceBuffer buffer, long elementOffset, ReadOnlySpan<T> source) where T : unmanaged
     {
         if (source.IsEmpty) return;
+        Transfers = Transfers with { Uploads = Transfers.Uploads + 1, UploadedBytes = Transfers.UploadedBytes + (long)source.Length * sizeof(T) };
         fixed (T* s = source)
             ClStatus.Check(clEnqueueWriteBuffer(_queue, buffer.DangerousGetHandle(), 1, (nuint)(elementOffset * sizeof(T)), (nuint)(source.Length * sizeof(T)), s, 0, null, null), "clEnqueueWriteBuffer");
     }
@@ -55,6 +59,7 @@ internal sealed unsafe class ClRuntime : IDisposable
     public void Read<T>(DeviceBuffer buffer, long elementOffset, Span<T> destination) where T : unmanaged
     {
         if (destination.IsEmpty) return;
+        Transfers = Transfers with { Downloads = Transfers.Downloads + 1, DownloadedBytes = Transfers.DownloadedBytes + (long)destination.Length * sizeof(T) };
         fixed (T* d = destination)
             ClStatus.Check(clEnqueueReadBuffer(_queue, buffer.DangerousGetHandle(), 1, (nuint)(elementOffset * sizeof(T)), (nuint)(destination.Length * sizeof(T)), d, 0, null, null), "clEnqueueReadBuffer");
     }

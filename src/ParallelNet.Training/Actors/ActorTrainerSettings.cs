@@ -1,3 +1,5 @@
+using ParallelNet.Tensors;
+using ParallelNet.Tensors.Cpu;
 using ParallelNet.Training.Actors.Internal;
 
 namespace ParallelNet.Training.Actors;
@@ -16,8 +18,30 @@ public sealed record ActorTrainerSettings
     /// </summary>
     public int Workers { get; init; } = 2;
 
+    /// <summary>The job's first step waits until this many workers are live (started ones plus those that registered).</summary>
+    public int MinWorkers { get; init; } = 1;
+
+    /// <summary>Registrations beyond this many live workers are refused.</summary>
+    public int MaxWorkers { get; init; } = 256;
+
+    /// <summary>
+    /// How long the job waits for workers to register when it has fewer than it needs (at the start, or
+    /// after losing every worker mid-step) before it fails. Zero: fail at once, the in-process default.
+    /// </summary>
+    public TimeSpan WorkerWaitTimeout { get; init; } = TimeSpan.Zero;
+
+    /// <summary>The job's data as its spec names it ("mnist", a CSV path...), handed to workers that register at runtime.</summary>
+    public string DataSource { get; init; } = "";
+
     /// <summary>CPU threads of each worker's kernels; 0 divides the machine's cores among the workers.</summary>
     public int ThreadsPerWorker { get; init; }
+
+    /// <summary>
+    /// Worker i's compute backend (e.g. an OpenCL device); null gives every worker the CPU backend with
+    /// <see cref="ResolvedThreadsPerWorker"/> threads. The caller owns what it returns (and disposes it after
+    /// the job). Workers on different backends agree within the backends' stated tolerance, not bit for bit.
+    /// </summary>
+    public Func<int, ICompute>? WorkerCompute { get; init; }
 
     /// <summary>A worker that has not finished its block this long after it was issued is declared lost and its block reissued.</summary>
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(2);
@@ -29,9 +53,15 @@ public sealed record ActorTrainerSettings
 
     public int ResolvedThreadsPerWorker => ThreadsPerWorker > 0 ? ThreadsPerWorker : Math.Max(1, Environment.ProcessorCount / Math.Max(1, Workers));
 
+    public ICompute CreateWorkerCompute(int worker) => WorkerCompute?.Invoke(worker) ?? new CpuCompute(ResolvedThreadsPerWorker);
+
     public void Validate()
     {
-        if (Workers < 1 || Workers > 256) throw new ArgumentException($"workers must be between 1 and 256, got {Workers}.");
+        if (Workers < 0 || Workers > 256) throw new ArgumentException($"workers must be between 0 and 256, got {Workers}.");
+        if (MinWorkers < 1 || MaxWorkers < MinWorkers) throw new ArgumentException($"need 1 <= min workers <= max workers, got {MinWorkers} and {MaxWorkers}.");
+        if (WorkerWaitTimeout < TimeSpan.Zero) throw new ArgumentException($"the worker wait timeout must not be negative, got {WorkerWaitTimeout}.");
+        if (Workers < MinWorkers && WorkerWaitTimeout == TimeSpan.Zero)
+            throw new ArgumentException($"{Workers} started workers are fewer than the {MinWorkers} needed, and no wait for registering workers is set.");
         if (ThreadsPerWorker < 0) throw new ArgumentException($"threads per worker must be non-negative (0 = share the cores), got {ThreadsPerWorker}.");
         if (StepTimeout <= TimeSpan.Zero) throw new ArgumentException($"the step timeout must be positive, got {StepTimeout}.");
         ArgumentException.ThrowIfNullOrWhiteSpace(JobId);

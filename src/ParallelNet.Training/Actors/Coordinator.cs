@@ -16,7 +16,7 @@ namespace ParallelNet.Training.Actors;
 /// it until the weights it names arrive from the parameter server, which takes the coordinator off
 /// the critical path of the step.
 /// </summary>
-public sealed class Coordinator : ReceiveActor
+public sealed partial class Coordinator : ReceiveActor
 {
     private const string StepTimer = "step-timeout";
 
@@ -73,6 +73,7 @@ public sealed class Coordinator : ReceiveActor
         Receive<WeightsEvaluated>(OnEvaluated, m => m.JobId == _jobId);
         Receive<WeightsHashReported>(OnWeightsHash, m => m.JobId == _jobId);
         Receive<Terminated>(OnTerminated);
+        ReceiveRegistrations();
     }
 
     public static Props Props(TrainingOptions options, DataSplit data, ActorTrainerSettings settings, ITrainingObserver? observer = null,
@@ -114,10 +115,9 @@ public sealed class Coordinator : ReceiveActor
         // kernels give the same bits at any thread count.
         _parameterServer = Context.ActorOf(ParameterServer.Props(_jobId, _options, _data, new CpuCompute(0), _totalSteps, _resumeFrom), "parameter-server");
         Context.Watch(_parameterServer);
-        int threads = _settings.ResolvedThreadsPerWorker;
         for (int i = 0; i < _settings.Workers; i++)
         {
-            var props = Worker.Props(_jobId, i, _options, _data.Train, new CpuCompute(threads), _parameterServer, _settings.Fault);
+            var props = Worker.Props(_jobId, i, _options, _data.Train, _settings.CreateWorkerCompute(i), _parameterServer, _settings.Fault);
             var slot = new WorkerSlot(i, Context.ActorOf(props, $"worker-{i + 1}"));
             Context.Watch(slot.Actor);
             _workers.Add(slot);
@@ -177,8 +177,10 @@ public sealed class Coordinator : ReceiveActor
     private void PlanStep()
     {
         var live = Live.ToList();
-        if (live.Count == 0)
+        int needed = _samplesThisRun == 0 ? _settings.MinWorkers : 1; // MinWorkers gates only the first step of a run
+        if (live.Count < needed)
         {
+            if (WaitForWorkers(live.Count, needed)) return;
             Fail(new TrainingException($"Every worker of job '{_jobId}' was lost{(_lastChildFailure is null ? "" : $" (last failure: {_lastChildFailure})")}; the job cannot continue. Resume it from its last checkpoint."));
             return;
         }
@@ -280,7 +282,7 @@ public sealed class Coordinator : ReceiveActor
     private void OnStepTimedOut(StepTimedOut timeout)
     {
         if (_step is not { } step || step.Step != timeout.Step || step.Attempt != timeout.Attempt) return;
-        var late = step.Outstanding.Values.Select(o => o.Worker).Distinct().ToList();
+        var late = step.Outstanding.Values.Select(o => o.Worker).Where(w => w.Live).Distinct().ToList();
         foreach (var worker in late)
         {
             Context.Stop(worker.Actor);
@@ -308,17 +310,24 @@ public sealed class Coordinator : ReceiveActor
         worker.Live = false;
         Report(worker, WorkerStatus.Lost, _step?.Step ?? _progress.Step, reason);
         if (_done || _step is null) return;
+        if (!Live.Any())
+        {
+            if (WaitForWorkers(0, 1)) return;
+            Fail(new TrainingException($"Every worker of job '{_jobId}' was lost (last: {worker.Name}, {reason}); the job cannot continue. Resume it from its last checkpoint."));
+            return;
+        }
+        ReissueOrphans();
+    }
+
+    /// <summary>Gives the unfinished blocks of lost workers, unchanged, round robin to the live ones.</summary>
+    private void ReissueOrphans()
+    {
         var survivors = Live.ToList();
         foreach (var step in new[] { _step, _next })
         {
             if (step is null) continue;
-            var orphaned = step.Outstanding.Values.Where(o => o.Worker == worker).Select(o => o.Block).OrderBy(b => b.FirstShard).ToList();
+            var orphaned = step.Outstanding.Values.Where(o => !o.Worker.Live).Select(o => o.Block).OrderBy(b => b.FirstShard).ToList();
             if (orphaned.Count == 0) continue;
-            if (survivors.Count == 0)
-            {
-                Fail(new TrainingException($"Every worker of job '{_jobId}' was lost (last: {worker.Name}, {reason}); the job cannot continue. Resume it from its last checkpoint."));
-                return;
-            }
             for (int i = 0; i < orphaned.Count; i++) Issue(step, orphaned[i], survivors[i % survivors.Count]);
             if (step == _step) ArmTimeout();
         }

@@ -3,6 +3,7 @@ using ParallelNet.Data;
 using ParallelNet.NN;
 using ParallelNet.NN.Optimizers;
 using ParallelNet.Tensors;
+using ParallelNet.Training.Actors.Internal;
 
 namespace ParallelNet.Training.Actors;
 
@@ -23,8 +24,10 @@ public sealed class ParameterServer : ReceiveActor
     private readonly Optimizer _optimizer;
     private readonly Tensor _gradients;
     private readonly HashSet<IActorRef> _subscribers = [];
-    private readonly SortedDictionary<int, GradientsComputed> _blocks = [];
+    private readonly SortedDictionary<int, (GradientsComputed Block, IActorRef Owner)> _blocks = [];
+    private readonly GradientPacking _packing;
     private readonly float[]?[] _combineScratch;
+    private readonly WeightsLending _lending = new();
     private long _version;
     private int _shardsReceived;
     private float[] _published = [];
@@ -38,6 +41,7 @@ public sealed class ParameterServer : ReceiveActor
         _model = Model.Create(options.Model, compute, Evaluation.ChunkSize);
         _optimizer = new Optimizer(options.Optimizer, _model.Layout, compute);
         _gradients = compute.Allocate(new Shape(_model.Layout.TotalSize));
+        _packing = new GradientPacking(_model.Layout);
         _combineScratch = new float[]?[options.VirtualShards];
         if (resumeFrom is null)
         {
@@ -56,6 +60,7 @@ public sealed class ParameterServer : ReceiveActor
         Receive<CaptureCheckpoint>(m => Sender.Tell(new CheckpointCaptured(_jobId,
             TrainingCheckpoint.Capture(_options, _data.Normalization, _model, _optimizer, m.Progress, _jobId)), Self), m => m.JobId == _jobId);
         Receive<ReportWeightsHash>(_ => Sender.Tell(new WeightsHashReported(_jobId, _version, WeightsHash.Sha256(_published)), Self), m => m.JobId == _jobId);
+        Receive<WeightsBufferReleased>(m => _lending.Return(m.Buffer, _published), m => m.JobId == _jobId);
         Receive<Terminated>(t => _subscribers.Remove(t.ActorRef));
     }
 
@@ -74,32 +79,43 @@ public sealed class ParameterServer : ReceiveActor
     private void OnSubscribe(SubscribeToWeights _)
     {
         if (_subscribers.Add(Sender)) Context.Watch(Sender);
+        _lending.Lend(_published, _version, 1);
         Sender.Tell(new WeightsPublished(_jobId, _version, _published), Self);
     }
 
     private void OnGradients(GradientsComputed block)
     {
-        if (block.Step != _version + 1 || block.WeightsVersion != _version) return; // stale: that step is already applied
-        if (block.GradientSum.Length != _model.Layout.TotalSize || block.ShardLosses.Length != block.Block.ShardCount
+        if (block.Step != _version + 1 || block.WeightsVersion != _version)
+        {
+            Sender.Tell(new GradientBufferReleased(_jobId, block.GradientSum), Self); // stale: that step is already applied
+            return;
+        }
+        if (block.GradientSum.Length != _packing.DenseLength || block.SparseRows is null || block.ShardLosses.Length != block.Block.ShardCount
             || block.ShardCount != _options.VirtualShards || block.BatchCount <= 0)
-            throw new TrainingException($"A gradient block of step {block.Step} does not fit the job: {block.GradientSum.Length} values for {_model.Layout.TotalSize} parameters, " +
+            throw new TrainingException($"A gradient block of step {block.Step} does not fit the job: {block.GradientSum.Length} dense values for {_packing.DenseLength}, " +
                 $"{block.ShardLosses.Length} losses for {block.Block.ShardCount} shards, {block.ShardCount} virtual shards for the job's {_options.VirtualShards}.");
         ShardPlan.ValidateBlock(block.Block, block.ShardCount);
-        foreach (var held in _blocks.Values)
+        foreach (var (held, _) in _blocks.Values)
         {
             bool overlaps = block.Block.FirstShard < held.Block.EndShard && held.Block.FirstShard < block.Block.EndShard;
             if (!overlaps) continue;
-            if (held.Block == block.Block) return; // the same block computed twice after a reissue: bitwise equal, keep one
+            if (held.Block == block.Block)
+            {
+                // The same block computed twice after a reissue: bitwise equal, keep one.
+                Sender.Tell(new GradientBufferReleased(_jobId, block.GradientSum), Self);
+                return;
+            }
             throw new TrainingException($"Gradient blocks [{held.Block.FirstShard}, {held.Block.EndShard}) and [{block.Block.FirstShard}, {block.Block.EndShard}) of step {block.Step} overlap; the coordinator must keep a step's blocks when it reissues them.");
         }
-        _blocks.Add(block.Block.FirstShard, block);
+        _blocks.Add(block.Block.FirstShard, (block, Sender));
         _shardsReceived += block.Block.ShardCount;
         if (_shardsReceived == _options.VirtualShards) Apply();
     }
 
     private void Apply()
     {
-        var blocks = _blocks.Values.ToList();
+        var held = _blocks.Values.ToArray();
+        var blocks = held.Select(h => h.Block).ToArray();
         _blocks.Clear();
         _shardsReceived = 0;
         long step = _version + 1;
@@ -112,7 +128,7 @@ public sealed class ParameterServer : ReceiveActor
         foreach (var b in blocks)
             foreach (double loss in b.ShardLosses) lossSum += loss;
 
-        if (blocks.Count == 1)
+        if (blocks.Length == 1 && !_packing.HasSparse)
         {
             _model.Compute.Upload(blocks[0].GradientSum, _gradients);
         }
@@ -120,16 +136,17 @@ public sealed class ParameterServer : ReceiveActor
         {
             // Combining overwrites its buffers and a received float[] stays untouched, so it runs in
             // scratch buffers kept across steps (one per block position, no allocation per step).
-            var sums = new Memory<float>[blocks.Count];
-            for (int k = 0; k < blocks.Count; k++)
+            var sums = new Memory<float>[blocks.Length];
+            for (int k = 0; k < blocks.Length; k++)
             {
                 _combineScratch[k] ??= new float[_model.Layout.TotalSize];
-                blocks[k].GradientSum.CopyTo(_combineScratch[k]!, 0);
+                _packing.Unpack(blocks[k].GradientSum, blocks[k].SparseRows, _combineScratch[k]);
                 sums[k] = _combineScratch[k];
             }
-            ReductionTree.CombineBlocksInPlace(_options.VirtualShards, blocks.Select(b => b.Block).ToArray(), sums);
+            if (blocks.Length > 1) ReductionTree.CombineBlocksInPlace(_options.VirtualShards, blocks.Select(b => b.Block).ToArray(), sums);
             _model.Compute.Upload(sums[0].Span, _gradients);
         }
+        foreach (var (block, owner) in held) owner.Tell(new GradientBufferReleased(_jobId, block.GradientSum), Self);
 
         // The optimizer divides by the batch size, so the per-step L2 gradient lambda*W enters scaled by it.
         _model.ApplyL2(_model.Parameters, _gradients, _options.Model.L2 * batchCount);
@@ -138,6 +155,7 @@ public sealed class ParameterServer : ReceiveActor
         {
             _version = step;
             if (outcome.Applied) Publish(); // a skipped step republishes the unchanged weights under the new version
+            _lending.Lend(_published, _version, _subscribers.Count);
             foreach (var subscriber in _subscribers) subscriber.Tell(new WeightsPublished(_jobId, _version, _published), Self);
         }
         Context.Parent.Tell(new StepApplied(_jobId, step, _version, outcome.Applied, outcome.Rejection, lossSum, batchCount), Self);
@@ -151,8 +169,11 @@ public sealed class ParameterServer : ReceiveActor
 
     private void Publish()
     {
-        // A fresh array each version: the previous one may still be in flight to a worker.
-        _published = GC.AllocateUninitializedArray<float>(_model.Layout.TotalSize);
+        // Never the array of an earlier version that a worker may still be reading: only one every
+        // subscriber has handed back (WeightsBufferReleased), or a fresh one.
+        var previous = _published;
+        _published = _lending.Rent(_model.Layout.TotalSize);
         _model.Compute.Download(_model.Parameters, _published);
+        _lending.Retire(previous, _version);
     }
 }

@@ -25,6 +25,10 @@ public sealed class Worker : ReceiveActor
     private readonly Model _model;
     private readonly List<Tensor> _shardGradients = [];
     private readonly List<(ComputeGradients Work, IActorRef ReplyTo)> _waitingForWeights = [];
+    private readonly GradientPacking _packing;
+    // Dense gradient buffers the parameter server handed back (GradientBufferReleased), reused for later blocks.
+    private readonly Stack<float[]> _gradientBuffers = new();
+    private readonly float[] _fullGradient;
     private readonly float[] _inputs;
     private readonly float[] _targets;
     private long _version = -1;
@@ -44,8 +48,11 @@ public sealed class Worker : ReceiveActor
         _model = Model.Create(options.Model, compute, shardCapacity);
         _inputs = new float[shardCapacity * train.SampleShape.Size];
         _targets = new float[shardCapacity * train.TargetSize];
+        _packing = new GradientPacking(_model.Layout);
+        _fullGradient = _packing.HasSparse ? new float[_model.Parameters.Length] : [];
 
         Receive<WeightsPublished>(OnWeights, w => w.JobId == _jobId);
+        Receive<GradientBufferReleased>(m => { if (m.Buffer.Length == _packing.DenseLength) _gradientBuffers.Push(m.Buffer); }, m => m.JobId == _jobId);
         Receive<ComputeGradients>(OnWork, w => w.JobId == _jobId);
     }
 
@@ -69,10 +76,15 @@ public sealed class Worker : ReceiveActor
 
     private void OnWeights(WeightsPublished weights)
     {
-        if (weights.Version <= _version) return;
+        if (weights.Version <= _version)
+        {
+            Sender.Tell(new WeightsBufferReleased(_jobId, weights.Weights), Self);
+            return;
+        }
         if (weights.Weights.Length != _model.Layout.TotalSize)
             throw new TrainingException($"Weights version {weights.Version} has {weights.Weights.Length} values but this worker's model has {_model.Layout.TotalSize}; the parameter server runs another model.");
         _compute.Upload(weights.Weights, _model.Parameters);
+        Sender.Tell(new WeightsBufferReleased(_jobId, weights.Weights), Self);
         _version = weights.Version;
         for (int i = 0; i < _waitingForWeights.Count;)
         {
@@ -123,11 +135,21 @@ public sealed class Worker : ReceiveActor
             _compute.Copy(_model.Gradients, _shardGradients[i]);
         }
         GradientTree.Reduce(_compute, _shardGradients, 0, work.Block.ShardCount);
-        // Uninitialized: every element is overwritten by the download, and zeroing megabytes per step shows in the overhead.
-        var sum = GC.AllocateUninitializedArray<float>(_model.Layout.TotalSize);
-        _compute.Download(_shardGradients[0], sum);
+        // Uninitialized: every element is overwritten, and zeroing megabytes per step shows in the overhead.
+        var sum = _gradientBuffers.Count > 0 ? _gradientBuffers.Pop() : GC.AllocateUninitializedArray<float>(_packing.DenseLength);
+        SparseGradient[] sparse = [];
+        if (_packing.HasSparse)
+        {
+            _compute.Download(_shardGradients[0], _fullGradient);
+            _packing.PackDense(_fullGradient, sum);
+            sparse = _packing.PackSparse(_fullGradient);
+        }
+        else
+        {
+            _compute.Download(_shardGradients[0], sum);
+        }
 
-        _parameterServer.Tell(new GradientsComputed(_jobId, work.Step, work.WeightsVersion, work.BatchCount, work.ShardCount, work.Block, sum, losses), Self);
+        _parameterServer.Tell(new GradientsComputed(_jobId, work.Step, work.WeightsVersion, work.BatchCount, work.ShardCount, work.Block, sum, sparse, losses), Self);
         replyTo.Tell(new BlockCompleted(_jobId, work.Step, work.Block, samples, Stopwatch.GetElapsedTime(started).TotalSeconds), Self);
     }
 

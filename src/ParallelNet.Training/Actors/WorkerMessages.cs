@@ -1,9 +1,11 @@
+using ParallelNet.Actors;
 using ParallelNet.Data;
 
 namespace ParallelNet.Training.Actors;
 
 // Messages to and from workers. They hold only plain data (ids, counters, host float buffers), so a
-// later transport can carry them over the network unchanged; a received float[] is never modified.
+// later transport can carry them over the network unchanged; a received float[] is never modified
+// (in process, buffers go back to their owner with the IInProcessMessage releases below).
 
 /// <summary>
 /// Command to a worker: compute the summed gradient of <paramref name="Block"/>'s virtual shards of
@@ -15,9 +17,24 @@ public sealed record ComputeGradients(string JobId, int Epoch, long Step, long W
 
 /// <summary>
 /// A worker's result for one block, sent to the parameter server: the block's gradient reduced along
-/// the fixed tree (one float per layout slot) and each shard's summed loss, in shard order.
+/// the fixed tree, its dense slots back to back in layout order in <paramref name="GradientSum"/> and each
+/// row-sparse slot (embedding table, in layout order) as the rows it touched in <paramref name="SparseRows"/>
+/// (never the whole table), and each shard's summed loss, in shard order.
 /// </summary>
-public sealed record GradientsComputed(string JobId, long Step, long WeightsVersion, int BatchCount, int ShardCount, ShardBlock Block, float[] GradientSum, double[] ShardLosses);
+public sealed record GradientsComputed(string JobId, long Step, long WeightsVersion, int BatchCount, int ShardCount, ShardBlock Block,
+    float[] GradientSum, SparseGradient[] SparseRows, double[] ShardLosses);
+
+/// <summary>
+/// In process only: the parameter server is done with a <see cref="GradientsComputed.GradientSum"/> buffer and hands
+/// it back to the worker that lent it, which reuses it for a later block instead of allocating megabytes per step.
+/// </summary>
+public sealed record GradientBufferReleased(string JobId, float[] Buffer) : IInProcessMessage;
+
+/// <summary>
+/// In process only: a worker has copied a <see cref="WeightsPublished.Weights"/> buffer into its replica and hands it
+/// back; once every subscriber has, the parameter server reuses it for a later version.
+/// </summary>
+public sealed record WeightsBufferReleased(string JobId, float[] Buffer) : IInProcessMessage;
 
 /// <summary>Sent to the coordinator once a block's gradients are on their way to the parameter server: the worker's activity report.</summary>
 public sealed record BlockCompleted(string JobId, long Step, ShardBlock Block, int Samples, double Seconds);

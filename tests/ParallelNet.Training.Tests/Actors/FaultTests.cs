@@ -79,6 +79,9 @@ internal sealed class ConcurrentObserver : ITrainingObserver
 {
     private readonly ConcurrentQueue<WorkerActivity> _workers = new();
     private readonly ConcurrentQueue<StepCompleted> _steps = new();
+    private readonly ConcurrentQueue<string> _notices = new();
+    public IReadOnlyList<string> Notices => _notices.ToArray();
+    public void OnNotice(string message) => _notices.Enqueue(message);
     public IReadOnlyList<WorkerActivity> Workers => _workers.ToArray();
     public IReadOnlyList<StepCompleted> Steps => _steps.ToArray();
     public Action<StepCompleted>? AfterStep { get; init; }

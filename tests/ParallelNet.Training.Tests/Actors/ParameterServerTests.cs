@@ -29,7 +29,7 @@ public sealed class ParameterServerTests
         Assert.Equal(0, initial.Version);
 
         GradientsComputed Block(long step, long version, int first, int count, string job = "job")
-            => new(job, step, version, 32, 4, new ShardBlock(first, count), new float[size], new double[count]);
+            => new(job, step, version, 32, 4, new ShardBlock(first, count), new float[size], [], new double[count]);
         server.Tell(Block(2, 1, 0, 2), probe);            // a step that has not started
         server.Tell(Block(1, 0, 0, 2, job: "other"), probe); // another job's block
         server.Tell(Block(1, 0, 0, 2), probe);

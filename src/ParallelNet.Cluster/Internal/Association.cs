@@ -1,0 +1,279 @@
+using System.Collections.Concurrent;
+using Google.Protobuf;
+using Microsoft.Extensions.Logging;
+using ParallelNet.Actors;
+using ParallelNet.Cluster.Protocol;
+
+namespace ParallelNet.Cluster.Internal;
+
+/// <summary>
+/// Everything this node sends to one peer address: a bounded queue and one writer loop that drains it
+/// onto the current link, in order. Messages wait while there is no link (the node dials meanwhile);
+/// past the count or byte limit new ones are dropped with a log line, so a dead peer cannot eat memory.
+/// </summary>
+internal sealed class Association : IAsyncDisposable
+{
+    /// <summary>Messages up to this size may share a frame with others.</summary>
+    private const int BatchableSize = 64 * 1024;
+
+    private const int MaxBatchCount = 4096;
+
+    private readonly ConcurrentQueue<OutboundMessage> queue = new();
+    private readonly CancellationTokenSource stopping = new();
+    private readonly ClusterNodeOptions options;
+    private readonly ILogger logger;
+    private readonly DropLog dropLog;
+    private readonly Action<Association> needsLink;
+    private readonly Lock gate = new();
+    private readonly int chunkSize;
+    private Task writer = Task.CompletedTask;
+    private int writing;
+    private TaskCompletionSource<Link> linkReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Link? sendLink;
+    private int queuedCount;
+    private long queuedBytes;
+
+    public Association(Address remote, ClusterNodeOptions options, ILogger logger, DropLog dropLog, Action<Association> needsLink)
+    {
+        Remote = remote;
+        this.options = options;
+        this.logger = logger;
+        this.dropLog = dropLog;
+        this.needsLink = needsLink;
+        // Room for the frame's own fields (paths, type id) next to the data.
+        chunkSize = options.MaxFrameSize - 16 * 1024;
+    }
+
+    public Address Remote { get; }
+
+    public Endpoint Endpoint => Endpoint.Of(Remote);
+
+    /// <summary>The member's incarnation once a handshake told it; 0 before.</summary>
+    public ulong Uid { get; set; }
+
+    /// <summary>When this node last tried to dial the peer for this queue (TimeProvider timestamp).</summary>
+    public long LastDialTimestamp { get; set; } = long.MinValue;
+
+    public bool HasLink
+    {
+        get { lock (gate) return sendLink is { IsClosed: false }; }
+    }
+
+    public bool HasQueuedMessages => Volatile.Read(ref queuedCount) > 0;
+
+    /// <summary>Queues <paramref name="message"/>; false (and a log line) when the queue is full or closed.</summary>
+    public bool TryEnqueue(OutboundMessage message, string description)
+    {
+        int count = Interlocked.Increment(ref queuedCount);
+        long bytes = Interlocked.Add(ref queuedBytes, message.PayloadLength);
+        if (count > options.MaxQueuedMessagesPerPeer || bytes > options.MaxQueuedBytesPerPeer)
+        {
+            Release(message);
+            dropLog.Warn($"queue-full {Remote}", () => $"Dropped {description} for {Remote}: its send queue is full ({count - 1} messages, " +
+                $"{bytes - message.PayloadLength} bytes queued); the peer is slow, unreachable or gone.");
+            message.Written?.TrySetResult();
+            return false;
+        }
+        if (stopping.IsCancellationRequested)
+        {
+            Release(message);
+            message.Written?.TrySetResult();
+            return false;
+        }
+        queue.Enqueue(message);
+        ScheduleWriter();
+        return true;
+    }
+
+    /// <summary>Makes <paramref name="link"/> the one this queue is written to, unless a live one is already in use.</summary>
+    public void OfferLink(Link link)
+    {
+        lock (gate)
+        {
+            if (sendLink is { IsClosed: false }) return;
+            sendLink = link;
+            linkReady.TrySetResult(link);
+        }
+    }
+
+    /// <summary>The link ended: stop writing to it; the writer waits for the next one.</summary>
+    public void LinkClosed(Link link)
+    {
+        lock (gate)
+        {
+            if (!ReferenceEquals(sendLink, link)) return;
+            sendLink = null;
+            if (linkReady.Task.IsCompleted) linkReady = new TaskCompletionSource<Link>(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    /// <summary>Starts the writer unless it runs already; enqueueing stays lock-free (a lock here costs a context switch under load).</summary>
+    private void ScheduleWriter()
+    {
+        if (Interlocked.CompareExchange(ref writing, 1, 0) != 0) return;
+        writer = Task.Run(WriteQueuedAsync);
+    }
+
+    private async Task WriteQueuedAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                while (queue.TryDequeue(out OutboundMessage? message))
+                {
+                    Release(message);
+                    await WriteOneAsync(message).ConfigureAwait(false);
+                }
+                Volatile.Write(ref writing, 0);
+                // A message queued after the last TryDequeue but before the flag was cleared is ours to write.
+                if (queue.IsEmpty || Interlocked.CompareExchange(ref writing, 1, 0) != 0) return;
+            }
+        }
+        catch (Exception) when (stopping.IsCancellationRequested)
+        {
+            // The peer was removed or the node stops; what is still queued is dropped by DisposeAsync.
+        }
+    }
+
+    private async Task WriteOneAsync(OutboundMessage message)
+    {
+        try
+        {
+            Link link = await CurrentLinkAsync().ConfigureAwait(false);
+            try
+            {
+                if (IsBatchable(message) && queue.TryPeek(out OutboundMessage? next) && IsBatchable(next))
+                    await WriteBatchAsync(link, message).ConfigureAwait(false);
+                else
+                    await WriteAsync(link, message).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!stopping.IsCancellationRequested)
+            {
+                logger.LogDebug(ex, "Writing to {Link} failed; the stream is closed and the message lost.", link);
+                link.Close();
+                LinkClosed(link);
+            }
+        }
+        finally
+        {
+            message.Written?.TrySetResult();
+        }
+    }
+
+    private async Task<Link> CurrentLinkAsync()
+    {
+        Task<Link> ready;
+        lock (gate)
+        {
+            if (sendLink is { IsClosed: false } live) return live;
+            if (sendLink is not null)
+            {
+                sendLink = null;
+                linkReady = new TaskCompletionSource<Link>(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+            ready = linkReady.Task;
+        }
+        needsLink(this);
+        return await ready.WaitAsync(stopping.Token).ConfigureAwait(false);
+    }
+
+    private async Task WriteAsync(Link link, OutboundMessage message)
+    {
+        if (message.Frame is { } frame)
+        {
+            await link.WriteAsync(frame).ConfigureAwait(false);
+            return;
+        }
+        MessageStart start = message.Start!;
+        List<ReadOnlyMemory<byte>> payload = message.Payload!;
+        if (message.PayloadLength <= chunkSize)
+        {
+            // One frame: small payloads are usually one segment already; several are joined (cheap at this size).
+            await link.WriteAsync(new ClusterFrame { Message = new MessageStart(start) { Data = SingleFrameData(message) } }).ConfigureAwait(false);
+            return;
+        }
+        // Large payloads go out as frames of at most chunkSize, each a view of the caller's memory.
+        bool first = true;
+        foreach (ReadOnlyMemory<byte> segment in payload)
+        {
+            for (int offset = 0; offset < segment.Length; offset += chunkSize)
+            {
+                ByteString piece = UnsafeByteOperations.UnsafeWrap(segment.Slice(offset, Math.Min(chunkSize, segment.Length - offset)));
+                ClusterFrame next = first
+                    ? new ClusterFrame { Message = new MessageStart(start) { Data = piece } }
+                    : new ClusterFrame { Continuation = new MessageContinuation { Data = piece } };
+                first = false;
+                await link.WriteAsync(next).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static bool IsBatchable(OutboundMessage message) => message.Start is not null && message.PayloadLength <= BatchableSize && message.Written is null;
+
+    /// <summary>
+    /// Small messages queued back to back share one frame: each frame costs a write and a flush, which is what
+    /// bounds the message rate, not the bytes. Takes the queued successors of <paramref name="first"/> while they fit.
+    /// </summary>
+    private async Task WriteBatchAsync(Link link, OutboundMessage first)
+    {
+        var batch = new MessageBatch();
+        long size = 0;
+        OutboundMessage? message = first;
+        while (message is not null)
+        {
+            batch.Messages.Add(new MessageStart(message.Start!) { Data = SingleFrameData(message) });
+            size += message.PayloadLength + message.Start!.CalculateSize();
+            message = size < chunkSize - BatchableSize - 8 * 1024 && batch.Messages.Count < MaxBatchCount
+                && queue.TryPeek(out OutboundMessage? next) && IsBatchable(next) && queue.TryDequeue(out next) ? next : null;
+            if (message is not null) Release(message);
+        }
+        await link.WriteAsync(new ClusterFrame { Batch = batch }).ConfigureAwait(false);
+    }
+
+    private static ByteString SingleFrameData(OutboundMessage message)
+    {
+        List<ReadOnlyMemory<byte>> payload = message.Payload!;
+        return payload.Count switch
+        {
+            0 => ByteString.Empty,
+            1 => UnsafeByteOperations.UnsafeWrap(payload[0]),
+            _ => UnsafeByteOperations.UnsafeWrap(Join(payload, message.PayloadLength)),
+        };
+    }
+
+    private static byte[] Join(List<ReadOnlyMemory<byte>> segments, long length)
+    {
+        var joined = GC.AllocateUninitializedArray<byte>((int)length);
+        int offset = 0;
+        foreach (ReadOnlyMemory<byte> segment in segments)
+        {
+            segment.Span.CopyTo(joined.AsSpan(offset));
+            offset += segment.Length;
+        }
+        return joined;
+    }
+
+    private void Release(OutboundMessage message)
+    {
+        Interlocked.Decrement(ref queuedCount);
+        Interlocked.Add(ref queuedBytes, -message.PayloadLength);
+    }
+
+    /// <summary>Stops the writer and drops what is still queued; the links are closed by their owner.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await stopping.CancelAsync().ConfigureAwait(false);
+        await writer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        int dropped = 0;
+        while (queue.TryDequeue(out OutboundMessage? message))
+        {
+            message.Written?.TrySetResult();
+            dropped++;
+        }
+        if (dropped > 0) logger.LogInformation("Dropped {Count} messages still queued for {Remote}.", dropped, Remote);
+        stopping.Dispose();
+    }
+
+    public override string ToString() => $"Association({Remote})";
+}

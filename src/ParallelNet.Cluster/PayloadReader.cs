@@ -1,0 +1,134 @@
+using System.Buffers.Binary;
+using System.Text;
+using Google.Protobuf;
+using ParallelNet.Actors;
+using ParallelNet.Cluster.Internal;
+
+namespace ParallelNet.Cluster;
+
+/// <summary>
+/// Reads a payload written by <see cref="PayloadWriter"/>, in the same order. Every read checks the bytes
+/// left: a truncated or malformed payload throws <see cref="FormatException"/>, and the node drops the
+/// message with a log line.
+/// </summary>
+public sealed class PayloadReader
+{
+    private readonly IWireReferences references;
+    private readonly ReadOnlyMemory<byte> data;
+    private int position;
+
+    internal PayloadReader(IWireReferences references, ReadOnlyMemory<byte> data)
+    {
+        this.references = references;
+        this.data = data;
+    }
+
+    /// <summary>Bytes not read yet.</summary>
+    public int Remaining => data.Length - position;
+
+    public int ReadInt32() => BinaryPrimitives.ReadInt32LittleEndian(Take(sizeof(int)).Span);
+
+    public long ReadInt64() => BinaryPrimitives.ReadInt64LittleEndian(Take(sizeof(long)).Span);
+
+    public ulong ReadUInt64() => BinaryPrimitives.ReadUInt64LittleEndian(Take(sizeof(ulong)).Span);
+
+    public float ReadSingle() => BinaryPrimitives.ReadSingleLittleEndian(Take(sizeof(float)).Span);
+
+    public double ReadDouble() => BinaryPrimitives.ReadDoubleLittleEndian(Take(sizeof(double)).Span);
+
+    public bool ReadBoolean() => Take(1).Span[0] switch
+    {
+        0 => false,
+        1 => true,
+        byte other => throw new FormatException($"A boolean must be 0 or 1; the payload has {other} at byte {position - 1}."),
+    };
+
+    public string? ReadString()
+    {
+        int length = ReadInt32();
+        if (length == -1) return null;
+        return Encoding.UTF8.GetString(Take(CheckLength(length, "string")).Span);
+    }
+
+    /// <summary>Length-prefixed bytes, as a view of the received payload (valid for as long as you keep it).</summary>
+    public ReadOnlyMemory<byte> ReadBytes() => Take(CheckLength(ReadInt32(), "byte block"));
+
+    /// <summary>A float32 tensor written by <see cref="PayloadWriter.WriteFloats"/>, in a new array.</summary>
+    public float[] ReadFloats()
+    {
+        return TensorBytes.ToFloats(Take(CheckCount(ReadInt32(), sizeof(float), "floats")).Span);
+    }
+
+    /// <summary>A float32 tensor read straight into <paramref name="destination"/>, whose length must match the one written.</summary>
+    public void ReadFloats(Span<float> destination)
+    {
+        int count = ReadInt32();
+        if (count != destination.Length)
+            throw new FormatException($"The payload holds {count} floats where {destination.Length} were expected.");
+        if ((long)count * sizeof(float) > Remaining)
+            throw new FormatException($"The payload announces {count} floats but has {Remaining} bytes left.");
+        TensorBytes.CopyTo(Take(count * sizeof(float)).Span, destination);
+    }
+
+    /// <summary>An int32 array written by <see cref="PayloadWriter.WriteInt32s"/>.</summary>
+    public int[] ReadInt32s()
+    {
+        ReadOnlySpan<byte> bytes = Take(CheckCount(ReadInt32(), sizeof(int), "int32s")).Span;
+        var values = new int[bytes.Length / sizeof(int)];
+        for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadInt32LittleEndian(bytes[(i * sizeof(int))..]);
+        return values;
+    }
+
+    /// <summary>A float64 array written by <see cref="PayloadWriter.WriteDoubles"/>.</summary>
+    public double[] ReadDoubles()
+    {
+        ReadOnlySpan<byte> bytes = Take(CheckCount(ReadInt32(), sizeof(double), "doubles")).Span;
+        var values = new double[bytes.Length / sizeof(double)];
+        for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes[(i * sizeof(double))..]);
+        return values;
+    }
+
+    /// <summary>An actor reference written by <see cref="PayloadWriter.WriteActorRef"/>: local when it points at this node, remote otherwise.</summary>
+    public IActorRef? ReadActorRef()
+    {
+        string? path = ReadString();
+        return path is null ? null : references.Resolve(path);
+    }
+
+    public T ReadMessage<T>(MessageParser<T> parser) where T : IMessage<T>
+    {
+        ArgumentNullException.ThrowIfNull(parser);
+        ReadOnlyMemory<byte> bytes = Take(CheckLength(ReadInt32(), "protobuf message"));
+        try
+        {
+            return parser.ParseFrom(bytes.Span);
+        }
+        catch (InvalidProtocolBufferException ex)
+        {
+            throw new FormatException($"A {typeof(T).Name} in the payload does not parse: {ex.Message}", ex);
+        }
+    }
+
+    private int CheckCount(int count, int elementSize, string what)
+    {
+        if (count < 0 || (long)count * elementSize > Remaining)
+            throw new FormatException($"The payload announces {count} {what} but has {Remaining} bytes left.");
+        return count * elementSize;
+    }
+
+    private int CheckLength(int length, string what)
+    {
+        if (length < 0 || length > Remaining)
+            throw new FormatException($"The payload announces a {what} of {length} bytes but has {Remaining} bytes left.");
+        return length;
+    }
+
+    private ReadOnlyMemory<byte> Take(int length)
+    {
+        if (length > Remaining)
+            throw new FormatException($"The payload ends early: {length} more bytes needed at byte {position}, {Remaining} left.");
+        ReadOnlyMemory<byte> slice = data.Slice(position, length);
+        position += length;
+        return slice;
+    }
+}

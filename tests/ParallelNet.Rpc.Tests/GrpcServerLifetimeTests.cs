@@ -1,0 +1,53 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using ParallelNet.Rpc.Internal;
+using ParallelNet.Rpc.Tests.Protos;
+
+namespace ParallelNet.Rpc.Tests;
+
+/// <summary>The process that hosts a server decides when it stops; the server takes over no signals.</summary>
+public sealed class GrpcServerLifetimeTests
+{
+    private static async Task<GrpcServer> StartAsync()
+    {
+        var options = new GrpcServerOptions();
+        options.Services.Add(new TestService().Definition());
+        return await GrpcServer.StartAsync(options);
+    }
+
+    [Fact]
+    public async Task The_host_leaves_SIGINT_and_SIGTERM_to_the_owning_process()
+    {
+        await using var server = await StartAsync();
+        // The default ConsoleLifetime would register SIGINT/SIGTERM/SIGQUIT handlers that swallow Ctrl-C.
+        Assert.IsType<OwnerControlledLifetime>(server.HostServices.GetRequiredService<IHostLifetime>());
+    }
+
+    [Fact]
+    public async Task RunAsync_serves_until_the_owner_cancels_then_stops()
+    {
+        await using var server = await StartAsync();
+        using var client = new GrpcClient(server.LoopbackAddress);
+        using var ownerStops = new CancellationTokenSource();
+        var run = server.RunAsync(ownerStops.Token);
+
+        var before = await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "up" }, CallOptions.WithTimeout(Waits.Long));
+        Assert.False(run.IsCompleted);
+        await ownerStops.CancelAsync();
+        await run.WaitAsync(Waits.Long);
+
+        Assert.Equal("up", before.Text);
+        var after = await Assert.ThrowsAsync<RpcException>(async () =>
+            await client.AsyncUnaryCall(TestService.Echo, new EchoRequest(), CallOptions.WithTimeout(Waits.Long)));
+        Assert.Equal(StatusCode.Unavailable, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task RunAsync_returns_when_the_server_is_stopped_directly()
+    {
+        await using var server = await StartAsync();
+        var run = server.RunAsync(CancellationToken.None);
+        await server.StopAsync();
+        await run.WaitAsync(Waits.Long);
+    }
+}

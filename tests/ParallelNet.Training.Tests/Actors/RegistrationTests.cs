@@ -1,0 +1,129 @@
+using ParallelNet.Actors;
+using ParallelNet.Tensors.Cpu;
+using ParallelNet.Testing;
+using ParallelNet.Training.Actors;
+using static ParallelNet.Training.Tests.TrainingFixtures;
+
+namespace ParallelNet.Training.Tests.Actors;
+
+/// <summary>Workers that register at runtime, as cluster nodes do: same weights whenever they come and go.</summary>
+public sealed class RegistrationTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private static ActorTrainerSettings Registering(int started = 0, int min = 1, int max = 256) => new()
+    {
+        Workers = started, MinWorkers = min, MaxWorkers = max, ThreadsPerWorker = 1, WorkerWaitTimeout = TimeSpan.FromSeconds(30), DataSource = "spirals",
+    };
+
+    /// <summary>Starts a worker the way a cluster node does: ask for the job, build a replica, register it.</summary>
+    private static async Task<IActorRef> JoinAsync(ActorSystem system, IActorRef coordinator, string name)
+    {
+        var context = await coordinator.Ask<JobContext>(new RequestJobContext(), Patience);
+        var data = Spirals();
+        var worker = system.ActorOf(Worker.Props(context.JobId, 0, context.Options, data.Train, new CpuCompute(1), context.ParameterServer), name);
+        await coordinator.Ask<WorkerRegistered>(new RegisterWorker(context.JobId, worker), Patience);
+        return worker;
+    }
+
+    [Fact]
+    public async Task WorkersThatRegisterTrainToThePlainLoopsWeights()
+    {
+        var data = Spirals();
+        var options = Options(data, epochs: 2);
+        var reference = Trainer(options, data).Run();
+        await using var system = ActorSystem.Create("registration");
+        var coordinator = system.ActorOf(Coordinator.Props(options, data, Registering(min: 2)), "coordinator");
+        var finished = coordinator.Ask<JobFinished>(new StartJob(), Patience);
+        var context = await coordinator.Ask<JobContext>(new RequestJobContext(), Patience);
+        Assert.Equal("spirals", context.DataSource);
+        await JoinAsync(system, coordinator, "w1");
+        await Task.Delay(50);
+        Assert.False(finished.IsCompleted); // MinWorkers = 2: one worker is not enough to start
+        await JoinAsync(system, coordinator, "w2");
+        var summary = (await finished).Summary;
+        Assert.Equal(reference.WeightsSha256, summary.WeightsSha256);
+    }
+
+    [Fact]
+    public async Task AWorkerJoiningMidJobTakesPartAndChangesNothing()
+    {
+        var data = Spirals();
+        var options = Options(data, epochs: 2);
+        var reference = Trainer(options, data).Run();
+        await using var system = ActorSystem.Create("join");
+        var joined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var observer = new ConcurrentObserver { AfterStep = s => { if (s.Step == 4) joined.TrySetResult(); } };
+        var coordinator = system.ActorOf(Coordinator.Props(options, data, Registering(started: 1), observer), "coordinator");
+        var finished = coordinator.Ask<JobFinished>(new StartJob(), Patience);
+        await joined.Task.WaitAsync(Patience);
+        // Paused, so the job cannot end before the late worker joins.
+        await coordinator.Ask<JobPaused>(new PauseJob(), Patience);
+        await JoinAsync(system, coordinator, "late");
+        await coordinator.Ask<JobResumed>(new ResumeJob(), Patience);
+        var summary = (await finished).Summary;
+        Assert.Equal(reference.WeightsSha256, summary.WeightsSha256);
+        Assert.Contains(observer.Workers, w => w.Name == "late" && w.Status == WorkerStatus.Working);
+    }
+
+    [Fact]
+    public async Task AfterLosingEveryWorkerTheJobWaitsForANewOneAndEndsWithTheSameWeights()
+    {
+        var data = Spirals();
+        var options = Options(data, epochs: 2);
+        var reference = Trainer(options, data).Run();
+        await using var system = ActorSystem.Create("lose-all");
+        var third = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var observer = new ConcurrentObserver { AfterStep = s => { if (s.Step == 3) third.TrySetResult(); } };
+        var coordinator = system.ActorOf(Coordinator.Props(options, data, Registering(), observer), "coordinator");
+        var finished = coordinator.Ask<JobFinished>(new StartJob(), Patience);
+        var first = await JoinAsync(system, coordinator, "first");
+        await third.Task.WaitAsync(Patience);
+        system.Stop(first);
+        await WaitUntil(() => observer.Workers.Any(w => w.Name == "first" && w.Status == WorkerStatus.Lost));
+        await JoinAsync(system, coordinator, "second");
+        var summary = (await finished).Summary;
+        Assert.Equal(reference.WeightsSha256, summary.WeightsSha256);
+        Assert.Contains(observer.Notices, n => n.Contains("waiting up to 30 s"));
+    }
+
+    [Fact]
+    public async Task TooFewWorkersEndTheJobAtTheWaitTimeoutWithAMessage()
+    {
+        var data = Spirals();
+        var clock = new ManualTimeProvider();
+        await using var system = ActorSystem.Create("timeout", clock);
+        var observer = new ConcurrentObserver();
+        var coordinator = system.ActorOf(Coordinator.Props(Options(data, epochs: 1), data, Registering(min: 2), observer), "coordinator");
+        var finished = coordinator.Ask<JobFinished>(new StartJob(), Patience);
+        await JoinAsync(system, coordinator, "only");
+        await WaitUntil(() => observer.Notices.Count > 0);
+        clock.Advance(TimeSpan.FromSeconds(31));
+        var error = await Assert.ThrowsAsync<TrainingException>(() => finished);
+        Assert.Contains("has 1 of the 2", error.Message);
+    }
+
+    [Fact]
+    public async Task RegistrationsBeyondTheMaximumAndForAnotherJobAreRefused()
+    {
+        var data = Spirals();
+        await using var system = ActorSystem.Create("refuse");
+        var coordinator = system.ActorOf(Coordinator.Props(Options(data, epochs: 1), data, Registering(started: 1, max: 1)), "coordinator");
+        var context = await coordinator.Ask<JobContext>(new RequestJobContext(), Patience);
+        var extra = system.ActorOf(Worker.Props(context.JobId, 9, context.Options, data.Train, new CpuCompute(1), context.ParameterServer), "extra");
+        var full = await coordinator.Ask<WorkerRefused>(new RegisterWorker(context.JobId, extra), Patience);
+        Assert.Contains("maximum", full.Reason);
+        var other = await coordinator.Ask<WorkerRefused>(new RegisterWorker("another-job", extra), Patience);
+        Assert.Contains("another-job", other.Reason);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + Patience;
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the condition never held");
+            await Task.Delay(5);
+        }
+    }
+}
