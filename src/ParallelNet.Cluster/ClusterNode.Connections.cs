@@ -33,19 +33,18 @@ public sealed partial class ClusterNode
         GrpcClient client;
         try
         {
-            client = clients.GetOrAdd(endpoint, static e => new GrpcClient(e.ToUri(), new GrpcClientOptions { MaxReceiveMessageSize = int.MaxValue }));
+            client = clients.GetOrAdd(endpoint, e => new GrpcClient(e.ToUri(), new GrpcClientOptions { MaxReceiveMessageSize = options.MaxFrameSize, MaxSendMessageSize = options.MaxFrameSize }));
         }
         catch (Exception ex)
         {
             logger.LogWarning("Cannot dial {Endpoint}: {Problem}", endpoint, ex.Message);
             return;
         }
-        // Frames are at most MaxFrameSize; the client's own limits stay loose and the frame checks below apply.
         var call = client.AsyncDuplexStreamingCall(ConnectMethod, new CallOptions(CancellationToken: stopping.Token));
         Link? link = null;
         try
         {
-            var hello = new Hello { ProtocolVersion = ProtocolVersion, ClusterToken = Google.Protobuf.ByteString.CopyFrom(clusterToken), From = selfIdentity };
+            var hello = new Hello { ProtocolVersion = options.ProtocolVersion, ClusterToken = Google.Protobuf.ByteString.CopyFrom(clusterToken), From = selfIdentity };
             await call.RequestStream.WriteAsync(new ClusterFrame { Hello = hello }).ConfigureAwait(false);
             using var timeout = new CancellationTokenSource(options.HandshakeTimeout, options.TimeProvider);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, stopping.Token);
@@ -121,8 +120,8 @@ public sealed partial class ClusterNode
             throw new RpcException(new Status(StatusCode.InvalidArgument, "The first frame of a cluster stream must be Hello."));
         }
         Hello hello = first.Hello;
-        string? problem = hello.ProtocolVersion != ProtocolVersion
-            ? $"it speaks cluster protocol version {hello.ProtocolVersion}, this node speaks version {ProtocolVersion}; run the same ParallelNet version on every node"
+        string? problem = hello.ProtocolVersion != options.ProtocolVersion
+            ? $"it speaks cluster protocol version {hello.ProtocolVersion}, this node speaks version {options.ProtocolVersion}; run the same ParallelNet version on every node"
             : !CryptographicOperations.FixedTimeEquals(hello.ClusterToken.Span, clusterToken)
                 ? "its cluster token differs from this node's; give every node the same --cluster-token"
                 : DescribeBadIdentity(hello.From);
@@ -254,6 +253,17 @@ public sealed partial class ClusterNode
                 }
                 logger.LogWarning("Closing the stream {Link}: {Problem}", link, problem);
                 return false;
+            case ClusterFrame.KindOneofCase.Batch:
+                foreach (MessageStart start in frame.Batch.Messages)
+                {
+                    if ((ulong)start.Data.Length != start.TotalLength)
+                    {
+                        logger.LogWarning("Closing the stream {Link}: a batched message holds {Length} of its {Total} bytes.", link, start.Data.Length, start.TotalLength);
+                        return false;
+                    }
+                    Deliver(link.Remote, start, start.Data.Memory);
+                }
+                return true;
             case ClusterFrame.KindOneofCase.System:
                 HandleSystemFrame(link.Remote, frame.System);
                 return true;

@@ -65,6 +65,9 @@ public sealed class ClusterNodeOptions
     /// <summary>More gRPC services on the node's port (e.g. the public JobService on the coordinator).</summary>
     public IList<ServerServiceDefinition> AdditionalServices { get; } = new List<ServerServiceDefinition>();
 
+    /// <summary>The protocol version this node announces and requires; only tests change it, to play an incompatible node.</summary>
+    internal uint ProtocolVersion { get; set; } = ClusterNode.ProtocolVersion;
+
     internal void Validate()
     {
         if (Port is < 0 or > 65535)

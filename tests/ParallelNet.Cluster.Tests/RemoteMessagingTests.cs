@@ -90,7 +90,7 @@ public sealed class RemoteMessagingTests
             var (target, _) = Inbox.Create(nodes[1].System, "target");
             IActorRef remote = nodes[0].ActorRefFor(nodes[1].SelfAddress, "/user/target");
             var watcherInbox = System.Threading.Channels.Channel.CreateUnbounded<(object, IActorRef)>();
-            nodes[0].System.ActorOf(Props.Create(() => new Watcher(remote, watcherInbox.Writer)), "watcher");
+            nodes[0].System.ActorOf(Props.Create(() => new WatchingInbox(remote, watcherInbox.Writer)), "watcher");
             Assert.Equal("watching", (await watcherInbox.Reader.NextAsync()).Message);
             // Whether the watch or the stop reaches node 1 first, the watcher gets exactly one Terminated.
             nodes[1].System.Stop(target);
@@ -111,32 +111,13 @@ public sealed class RemoteMessagingTests
         {
             IActorRef remote = nodes[0].ActorRefFor(nodes[1].SelfAddress, "/user/nobody-here");
             var watcherInbox = System.Threading.Channels.Channel.CreateUnbounded<(object, IActorRef)>();
-            nodes[0].System.ActorOf(Props.Create(() => new Watcher(remote, watcherInbox.Writer)), "watcher");
+            nodes[0].System.ActorOf(Props.Create(() => new WatchingInbox(remote, watcherInbox.Writer)), "watcher");
             Assert.Equal("watching", (await watcherInbox.Reader.NextAsync()).Message);
             Assert.Equal(remote, Assert.IsType<Terminated>((await watcherInbox.Reader.NextAsync()).Message).ActorRef);
         }
         finally
         {
             await Nodes.DisposeAllAsync(nodes);
-        }
-    }
-
-    private sealed class Watcher : ReceiveActor
-    {
-        private readonly IActorRef subject;
-        private readonly System.Threading.Channels.ChannelWriter<(object, IActorRef)> report;
-
-        public Watcher(IActorRef subject, System.Threading.Channels.ChannelWriter<(object, IActorRef)> report)
-        {
-            this.subject = subject;
-            this.report = report;
-            Receive<Terminated>(t => report.TryWrite((t, Sender)));
-        }
-
-        protected override void PreStart()
-        {
-            Context.Watch(subject);
-            report.TryWrite(("watching", Self));
         }
     }
 }

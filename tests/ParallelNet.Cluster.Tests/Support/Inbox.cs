@@ -37,3 +37,23 @@ internal static class ChannelReaderExtensions
         }
     }
 }
+
+/// <summary>An actor that watches <c>subject</c> from its start, says "watching", then reports the Terminated.</summary>
+internal sealed class WatchingInbox : ReceiveActor
+{
+    private readonly IActorRef subject;
+    private readonly ChannelWriter<(object Message, IActorRef Sender)> report;
+
+    public WatchingInbox(IActorRef subject, ChannelWriter<(object Message, IActorRef Sender)> report)
+    {
+        this.subject = subject;
+        this.report = report;
+        Receive<Terminated>(t => report.TryWrite((t, Sender)));
+    }
+
+    protected override void PreStart()
+    {
+        Context.Watch(subject);
+        report.TryWrite(("watching", Self));
+    }
+}

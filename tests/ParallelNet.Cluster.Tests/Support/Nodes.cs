@@ -31,6 +31,17 @@ internal static class Nodes
         }
     }
 
+    /// <summary>Moves <paramref name="clock"/> on a second at a time (letting the network work in between) until <paramref name="condition"/> holds.</summary>
+    public static async Task AdvanceUntilAsync(ParallelNet.Testing.ManualTimeProvider clock, Func<bool> condition, string what, int maxSeconds = 60)
+    {
+        for (int i = 0; i < maxSeconds && !condition(); i++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            await WaitUntilAsync(condition, what, TimeSpan.FromMilliseconds(300)).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+        if (!condition()) throw new TimeoutException($"Timed out waiting until {what} ({maxSeconds} s of manual time).");
+    }
+
     public static Task WaitForMembersAsync(ClusterNode node, int count) =>
         WaitUntilAsync(() => node.Members.Count == count, $"{node.SelfAddress} has {count} members (has {node.Members.Count})");
 

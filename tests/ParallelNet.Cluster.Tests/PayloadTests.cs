@@ -1,0 +1,89 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
+using ParallelNet.Actors;
+using ParallelNet.Cluster.Internal;
+
+namespace ParallelNet.Cluster.Tests;
+
+public sealed class PayloadTests
+{
+    private sealed class NoReferences : IWireReferences
+    {
+        public string WirePathOf(IActorRef actor) => actor.Path.ToString();
+        public IActorRef Resolve(string wirePath) => throw new NotSupportedException();
+    }
+
+    private static ReadOnlyMemory<byte> Join(List<ReadOnlyMemory<byte>> segments)
+    {
+        var all = new List<byte>();
+        foreach (ReadOnlyMemory<byte> segment in segments) all.AddRange(segment.ToArray());
+        return all.ToArray();
+    }
+
+    [Fact]
+    public void Every_field_kind_reads_back_as_written()
+    {
+        var writer = new PayloadWriter(new NoReferences());
+        float[] big = [.. Enumerable.Range(0, 5000).Select(i => i * 0.5f)];
+        writer.WriteInt32(-3);
+        writer.WriteInt64(long.MinValue);
+        writer.WriteUInt64(ulong.MaxValue);
+        writer.WriteSingle(float.NaN);
+        writer.WriteDouble(Math.PI);
+        writer.WriteBoolean(true);
+        writer.WriteString(null);
+        writer.WriteString("grüße");
+        writer.WriteFloats(big);
+        writer.WriteFloats(new float[] { 1, 2, 3 });
+        writer.WriteBytes(new byte[] { 9, 8 });
+        writer.WriteInt32s([int.MinValue, 0, 7]);
+        writer.WriteDoubles([double.Epsilon, -1.25]);
+        List<ReadOnlyMemory<byte>> segments = writer.Finish();
+
+        // The large tensor is sent from the caller's array, not from a copy.
+        Assert.Contains(segments, s => MemoryMarshal.TryGetMemoryManager(s, out MemoryManager<byte>? _) && s.Length == big.Length * 4);
+
+        var reader = new PayloadReader(new NoReferences(), Join(segments));
+        Assert.Equal(-3, reader.ReadInt32());
+        Assert.Equal(long.MinValue, reader.ReadInt64());
+        Assert.Equal(ulong.MaxValue, reader.ReadUInt64());
+        Assert.True(float.IsNaN(reader.ReadSingle()));
+        Assert.Equal(Math.PI, reader.ReadDouble());
+        Assert.True(reader.ReadBoolean());
+        Assert.Null(reader.ReadString());
+        Assert.Equal("grüße", reader.ReadString());
+        Assert.Equal(big, reader.ReadFloats());
+        var small = new float[3];
+        reader.ReadFloats(small);
+        Assert.Equal([1f, 2f, 3f], small);
+        Assert.Equal([9, 8], reader.ReadBytes().ToArray());
+        Assert.Equal([int.MinValue, 0, 7], reader.ReadInt32s());
+        Assert.Equal([double.Epsilon, -1.25], reader.ReadDoubles());
+        Assert.Equal(0, reader.Remaining);
+    }
+
+    [Fact]
+    public void A_truncated_or_lying_payload_throws_FormatException()
+    {
+        var writer = new PayloadWriter(new NoReferences());
+        writer.WriteFloats(new float[] { 1, 2, 3, 4 });
+        byte[] bytes = Join(writer.Finish()).ToArray();
+
+        Assert.Throws<FormatException>(() => new PayloadReader(new NoReferences(), bytes.AsMemory(0, bytes.Length - 1)).ReadFloats());
+        bytes[0] = 0xFF; bytes[1] = 0xFF; bytes[2] = 0xFF; bytes[3] = 0x7F; // int.MaxValue floats announced
+        Assert.Throws<FormatException>(() => new PayloadReader(new NoReferences(), bytes).ReadFloats());
+        Assert.Throws<FormatException>(() => new PayloadReader(new NoReferences(), new byte[] { 2 }).ReadBoolean());
+        Assert.Throws<FormatException>(() => new PayloadReader(new NoReferences(), new byte[] { 1, 0 }).ReadInt32());
+    }
+
+    [Fact]
+    public void TensorBytes_wraps_floats_without_copying_and_decodes_them()
+    {
+        float[] values = [1f, -0.5f, 3e-9f];
+        ReadOnlyMemory<byte> bytes = TensorBytes.AsBytes(values);
+        values[0] = 2f; // a view, not a copy
+        Assert.Equal([2f, -0.5f, 3e-9f], TensorBytes.ToFloats(bytes.Span));
+        Assert.Equal(values, TensorBytes.ToFloats(TensorBytes.ToByteString(values).Span));
+        Assert.Throws<FormatException>(() => TensorBytes.ToFloats(new byte[5]));
+    }
+}

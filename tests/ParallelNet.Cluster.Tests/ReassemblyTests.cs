@@ -1,0 +1,54 @@
+using Google.Protobuf;
+using ParallelNet.Cluster.Internal;
+using ParallelNet.Cluster.Protocol;
+
+namespace ParallelNet.Cluster.Tests;
+
+public sealed class ReassemblyTests
+{
+    private static ClusterFrame Start(ulong total, params byte[] data) =>
+        new() { Message = new MessageStart { Recipient = "r", TypeId = "t", TotalLength = total, Data = ByteString.CopyFrom(data) } };
+
+    private static ClusterFrame More(params byte[] data) => new() { Continuation = new MessageContinuation { Data = ByteString.CopyFrom(data) } };
+
+    [Fact]
+    public void Frames_of_one_message_are_joined_and_a_whole_message_passes_through()
+    {
+        var reassembly = new Reassembly(100, _ => throw new InvalidOperationException("not oversized"));
+        Assert.True(reassembly.Accept(Start(5, 1, 2), out MessageStart? complete, out _, out _));
+        Assert.Null(complete);
+        Assert.True(reassembly.Accept(More(3, 4), out complete, out _, out _));
+        Assert.Null(complete);
+        Assert.True(reassembly.Accept(More(5), out complete, out ReadOnlyMemory<byte> payload, out _));
+        Assert.NotNull(complete);
+        Assert.Equal([1, 2, 3, 4, 5], payload.ToArray());
+
+        Assert.True(reassembly.Accept(Start(2, 7, 8), out complete, out payload, out _));
+        Assert.NotNull(complete);
+        Assert.Equal([7, 8], payload.ToArray());
+    }
+
+    [Fact]
+    public void Contradictory_frames_are_reported_and_an_oversized_message_is_skipped()
+    {
+        Assert.False(new Reassembly(100, _ => { }).Accept(More(1), out _, out _, out string? problem));
+        Assert.Contains("without a message", problem, StringComparison.Ordinal);
+        Assert.False(new Reassembly(100, _ => { }).Accept(Start(1, 1, 2), out _, out _, out problem));
+
+        var overlong = new Reassembly(100, _ => { });
+        Assert.True(overlong.Accept(Start(3, 1), out _, out _, out _));
+        Assert.False(overlong.Accept(More(1, 2, 3), out _, out _, out problem));
+        var interleaved = new Reassembly(100, _ => { });
+        Assert.True(interleaved.Accept(Start(3, 1), out _, out _, out _));
+        Assert.False(interleaved.Accept(Start(1, 1), out _, out _, out _));
+
+        MessageStart? skipped = null;
+        var limited = new Reassembly(4, s => skipped = s);
+        Assert.True(limited.Accept(Start(6, 1, 2, 3), out MessageStart? complete, out _, out _));
+        Assert.NotNull(skipped);
+        Assert.True(limited.Accept(More(4, 5, 6), out complete, out _, out _));
+        Assert.Null(complete);
+        Assert.True(limited.Accept(Start(1, 9), out complete, out ReadOnlyMemory<byte> payload, out _));
+        Assert.Equal([9], payload.ToArray());
+    }
+}
