@@ -10,6 +10,7 @@ namespace ParallelNet.Cluster;
 public sealed partial class ClusterNode
 {
     private readonly ConcurrentDictionary<Endpoint, Address> seedAddresses = new();
+    private readonly ConcurrentDictionary<Endpoint, byte> selfEndpoints = new();
 
     /// <summary>Every heartbeat interval: detect failures, send heartbeats, redial members and seeds that have no stream.</summary>
     private void Tick()
