@@ -75,7 +75,7 @@ public sealed partial class ClusterNode
                     Member remote = MemberOf(answer.Welcome.Node);
                     if (RefusalOf(remote) is { } refusal)
                     {
-                        logger.LogWarning("Not connecting to {Member} at {Endpoint}: {Reason}", remote, endpoint, refusal);
+                        dropLog.Warn($"not-connecting {remote.Uid}", () => $"Not connecting to {remote} at {endpoint}: {refusal}.");
                         call.Dispose();
                         return;
                     }

@@ -38,7 +38,7 @@ public sealed partial class ClusterNode
             }
             foreach (Association association in associations.Values)
             {
-                if (association.HasQueuedMessages && !association.HasLink) NeedsLink(association);
+                if (association.WantsLink && !association.HasLink) NeedsLink(association);
             }
             foreach (Endpoint seed in seeds)
             {
