@@ -64,6 +64,24 @@ public sealed class Word2VecCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task WorkerActorsTrainTheSameVectorsForAnyWorkerCount()
+    {
+        string corpus = WriteCorpus(), one = Path.Combine(_directory, "one.safetensors"), three = Path.Combine(_directory, "three.safetensors");
+        string[] common = ["word2vec", "--corpus", corpus, "--dim", "16", "--window", "3", "--epochs", "10", "--lr", "0.1", "--min-count", "1", "--json"];
+        var (exit, output) = await Run([.. common, "--checkpoint", one, "--workers", "1"]);
+        Assert.Equal(0, exit);
+        Assert.Equal(10, output.Split('\n').Count(l => l.Contains("\"epoch\"")));
+        (exit, _) = await Run([.. common, "--checkpoint", three, "--workers", "3"]);
+        Assert.Equal(0, exit);
+        Assert.Equal(File.ReadAllBytes(one), File.ReadAllBytes(three));
+
+        (exit, output) = await Run("similar", "--checkpoint", three, "--word", "cat", "--top", "5", "--json");
+        Assert.Equal(0, exit);
+        var neighbours = JsonDocument.Parse(output).RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("word").GetString()!).ToArray();
+        Assert.True(neighbours.Count(Animals.Contains) >= 4, $"neighbours of cat: {string.Join(", ", neighbours)}");
+    }
+
+    [Fact]
     public async Task UnknownWordsAndWrongCheckpointsAreClearErrors()
     {
         string corpus = WriteCorpus(), checkpoint = Path.Combine(_directory, "w2v.safetensors");

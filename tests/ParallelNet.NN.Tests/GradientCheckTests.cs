@@ -61,7 +61,11 @@ public sealed class GradientCheckTests
         ("lstm_last", "input: [4, 2]\nloss: mse\nlayers: [{type: lstm, hidden: 3}]", 2, Inputs.Gaussian),
         ("lstm_sequences", "input: [5, 3]\nloss: mse\nlayers: [{type: lstm, hidden: 3, return_sequences: true}]", 2, Inputs.Gaussian),
         ("lstm_image_classifier", "input: [1, 4, 3]\nloss: cross_entropy\nlayers: [{type: lstm, hidden: 3}, {type: linear, out: 3}]", 3, Inputs.Gaussian),
+        ("lstm_per_step_cross_entropy", "input: [4, 2]\nloss: cross_entropy\nlayers: [{type: lstm, hidden: 3, return_sequences: true}, {type: linear, out: 3}]", 2, Inputs.Gaussian),
         ("embedding_lstm_classifier", "input: [5]\nloss: cross_entropy\nlayers: [{type: embedding, vocabulary: 4, dim: 3}, {type: lstm, hidden: 3}, {type: linear, out: 3}]", 3, Inputs.TokenIds),
+        // word2vec's out_embed starts at zero (no gradient reaches in_embed there), so the weights are perturbed below.
+        ("word2vec_skipgram", "input: [4]\nloss: bce\nlayers: [{type: word2vec, vocabulary: 5, dim: 3}]", 3, Inputs.TokenIds),
+        ("word2vec_cbow", "input: [6]\nloss: bce\nlayers: [{type: word2vec, vocabulary: 4, dim: 3, contexts: 3}]", 3, Inputs.TokenIds),
     ];
 
     public static TheoryData<string, bool> CasesAndModes()
@@ -187,7 +191,7 @@ public sealed class GradientCheckTests
             $"{what}: max |numeric - analytic| = {worst:G4} > {Tolerance}·{scale:G4}\n numeric  {string.Join(", ", numeric.Select(v => v.ToString("G4")))}\n analytic {string.Join(", ", analytic.Select(v => v.ToString("G4")))}");
     }
 
-    /// <summary>Batch-norm statistics and gammas away from their defaults, so eval mode is not the identity and gamma matters.</summary>
+    /// <summary>Batch-norm statistics and gammas away from their defaults, so eval mode is not the identity and gamma matters; word2vec tables away from zero.</summary>
     private static void PerturbNonWeightParameters(Model model, ICompute compute)
     {
         var values = TestSupport.Download(compute, model.Parameters);
@@ -201,6 +205,7 @@ public sealed class GradientCheckTests
                     ParameterRole.Gamma => 1f + noise[i],
                     ParameterRole.Beta or ParameterRole.RunningMean => noise[i],
                     ParameterRole.RunningVariance => 1f + noise[i],
+                    _ when p.Name.EndsWith("embed.weight", StringComparison.Ordinal) => noise[i],
                     _ => values[i],
                 };
             }
@@ -231,7 +236,8 @@ public sealed class GradientCheckTests
 
     private static float[] MakeTargets(Model model, int count)
     {
-        int classes = model.OutputShape.Size;
+        // Class-label losses take one label per step of a [steps, classes] output (one step for a [classes] output).
+        int classes = model.OutputShape.Size / model.TargetSize;
         var raw = TestSupport.RandomFloats(count * model.TargetSize, 3);
         return model.Spec.Loss switch
         {

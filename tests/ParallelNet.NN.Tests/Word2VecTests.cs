@@ -1,5 +1,6 @@
 using ParallelNet.NN.Word2Vec;
 using ParallelNet.NN.Word2Vec.Internal;
+using static ParallelNet.Testing.PlantedCorpus;
 
 namespace ParallelNet.NN.Tests;
 
@@ -10,66 +11,16 @@ namespace ParallelNet.NN.Tests;
 /// </summary>
 public sealed class Word2VecTests
 {
-    private static readonly string[][] Categories =
-    [
-        ["cat", "dog", "horse", "cow", "sheep", "goat", "mouse", "rabbit"],
-        ["bread", "rice", "apple", "cheese", "soup", "pasta", "carrot", "plum"],
-        ["park", "garden", "field", "barn", "forest", "meadow", "yard", "valley"],
-        ["hammer", "saw", "drill", "wrench", "chisel", "shovel", "rake", "axe"],
-        ["red", "blue", "green", "yellow", "purple", "orange", "white", "black"],
-    ];
-
-    // {0} animal, {1} food, {2} place, {3} tool, {4} colour.
-    private static readonly string[] Templates =
-    [
-        "the {0} eats the {1} in the {2}",
-        "a {4} {3} lies in the {2}",
-        "my {0} likes {1} and sleeps in the {2}",
-        "she paints the {3} {4} with care",
-        "we cook {1} for the hungry {0}",
-        "he fixed the {3} near the {2} today",
-    ];
-
-    /// <summary>The corpus as ids (id = category·8 + index) and its counts; template words get ids after the categories.</summary>
-    private static (int[][] Sentences, long[] Counts, int CategoryWords) PlantedCorpus(int sentences, int seed)
-    {
-        var ids = new Dictionary<string, int>();
-        foreach (var word in Categories.SelectMany(c => c)) ids[word] = ids.Count;
-        int categoryWords = ids.Count;
-        var random = new System.Random(seed);
-        var corpus = new int[sentences][];
-        for (int s = 0; s < sentences; s++)
-        {
-            var filled = string.Format(Templates[random.Next(Templates.Length)], Categories.Select(c => (object)c[random.Next(c.Length)]).ToArray());
-            corpus[s] = filled.Split(' ').Select(w => ids.TryGetValue(w, out int id) ? id : ids[w] = ids.Count).ToArray();
-        }
-        var counts = new long[ids.Count];
-        foreach (var sentence in corpus)
-        {
-            foreach (int id in sentence) counts[id]++;
-        }
-        return (corpus, counts, categoryWords);
-    }
-
     [Theory]
     [InlineData(Word2VecArchitecture.SkipGram)]
     [InlineData(Word2VecArchitecture.Cbow)]
     public void NearestNeighboursComeFromTheWordsOwnCategory(Word2VecArchitecture architecture)
     {
-        var (sentences, counts, categoryWords) = PlantedCorpus(4000, seed: 3);
+        var (sentences, counts, categoryWords) = Generate(4000, seed: 3);
         var options = new Word2VecOptions { Architecture = architecture, Dimension = 24, Window = 3, Epochs = 4, Seed = 7 };
         var model = Word2VecTrainer.Train(sentences, counts, options);
 
-        int inCategory = 0, total = 0;
-        for (int id = 0; id < categoryWords; id++)
-        {
-            foreach (var (neighbour, _) in model.Nearest(id, 5))
-            {
-                total++;
-                if (neighbour < categoryWords && neighbour / 8 == id / 8) inCategory++;
-            }
-        }
-        double fraction = (double)inCategory / total;
+        double fraction = SameCategoryFraction(categoryWords, id => model.Nearest(id, 5).Select(n => n.Id));
         Assert.True(fraction >= 0.9, $"{architecture}: only {fraction:P1} of the 5 nearest neighbours share the word's category (need >= 90 %).");
     }
 
@@ -78,7 +29,7 @@ public sealed class Word2VecTests
     [InlineData(Word2VecArchitecture.Cbow)]
     public void FastKernelTrainsLikeItsNaiveTwin(Word2VecArchitecture architecture)
     {
-        var (sentences, counts, _) = PlantedCorpus(60, seed: 5);
+        var (sentences, counts, _) = Generate(60, seed: 5);
         var options = new Word2VecOptions { Architecture = architecture, Dimension = 13, Window = 2, Epochs = 2, Seed = 3 };
         var fast = Word2VecTrainer.Train<FastSgnsKernel>(sentences, counts, options, null);
         var naive = Word2VecTrainer.Train<NaiveSgnsKernel>(sentences, counts, options, null);
@@ -91,7 +42,7 @@ public sealed class Word2VecTests
     [Fact]
     public void SameSeedGivesBitwiseTheSameVectors_AnotherSeedDoesNot()
     {
-        var (sentences, counts, _) = PlantedCorpus(200, seed: 9);
+        var (sentences, counts, _) = Generate(200, seed: 9);
         var options = new Word2VecOptions { Dimension = 10, Epochs = 1, Seed = 4 };
         var first = Word2VecTrainer.Train(sentences, counts, options);
         var second = Word2VecTrainer.Train(sentences, counts, options);
@@ -104,7 +55,7 @@ public sealed class Word2VecTests
     [Fact]
     public void ReportsEachEpochWithFallingLoss()
     {
-        var (sentences, counts, _) = PlantedCorpus(1000, seed: 2);
+        var (sentences, counts, _) = Generate(1000, seed: 2);
         var epochs = new List<Word2VecEpoch>();
         Word2VecTrainer.Train(sentences, counts, new Word2VecOptions { Dimension = 16, Epochs = 3 }, epochs.Add);
         Assert.Equal([1, 2, 3], epochs.Select(e => e.Epoch));

@@ -15,7 +15,7 @@ internal static class TrainCommand
         var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "Write the model (safetensors) here: at the end, every epoch, and every --checkpoint-every steps." };
         var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "Also checkpoint every K steps (needs --checkpoint)." };
         var resume = new Option<FileInfo?>("--resume") { Description = "Continue the job saved in this checkpoint (its spec and options win)." };
-        var workers = new Option<int>("--workers") { Description = "In-process worker actors, each with a model replica (measured best on 2 vCPUs: 2).", DefaultValueFactory = _ => 2 };
+        var workers = new Option<int>("--workers") { Description = "In-process worker actors, each with a model replica (measured best on 2 vCPUs: 2).", DefaultValueFactory = _ => ParallelNet.Jobs.TrainingJobSpec.Defaults.Workers };
         var threads = new Option<int>("--threads") { Description = "CPU threads per worker (0 = the cores divided among the workers).", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print JSON lines (events, then a summary) instead of the live display." };
         var command = new Command("train", "Train a model in this process: a coordinator, a parameter server and N worker actors.") { workers, checkpoint, checkpointEvery, resume, threads, json };

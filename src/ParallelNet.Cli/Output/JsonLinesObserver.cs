@@ -34,7 +34,7 @@ internal sealed class JsonLinesObserver(TextWriter output) : ITrainingObserver
 
     public static void WriteSummary(TextWriter output, TrainingSummary summary) => Write(output, "summary", summary);
 
-    private static void Write<T>(TextWriter output, string kind, T payload)
+    internal static void Write<T>(TextWriter output, string kind, T payload)
     {
         var element = JsonSerializer.SerializeToElement(payload, Options);
         using var buffer = new MemoryStream();

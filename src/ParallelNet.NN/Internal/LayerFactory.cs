@@ -10,7 +10,7 @@ internal static class LayerFactory
     [
         "linear", "conv2d", "maxpool2d", "avgpool2d", "flatten", "dropout", "batchnorm1d", "batchnorm2d", "residual",
         "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "rrelu", "softmax", "maxout", "step",
-        "embedding", "rnn", "lstm",
+        "embedding", "rnn", "lstm", "word2vec",
     ];
 
     public static Sequential Build(ModelSpec spec)
@@ -19,12 +19,29 @@ internal static class LayerFactory
         var shape = spec.Input;
         for (int index = 0; index < spec.Layers.Count; index++)
         {
+            if (IsReluBeforeMaxPool(spec, index))
+            {
+                // max-pool(relu(x)) = relu(max-pool(x)), with the same gradient (the first maximum of a window is
+                // the same element either way, and a window whose maximum is not positive passes none), so
+                // the ReLU runs on the pooled tensor: a quarter of the elements for a 2x2 pool. Neither layer
+                // has parameters, so every parameter keeps its index and name.
+                var pool = BuildOne(index + 1, spec.Layers[index + 1], shape);
+                var relu = BuildOne(index, spec.Layers[index], pool.OutputShape);
+                modules.Add(pool);
+                modules.Add(relu);
+                shape = relu.OutputShape;
+                index++;
+                continue;
+            }
             var module = BuildOne(index, spec.Layers[index], shape);
             modules.Add(module);
             shape = module.OutputShape;
         }
         return new Sequential(spec.Input, modules);
     }
+
+    private static bool IsReluBeforeMaxPool(ModelSpec spec, int index) =>
+        index + 1 < spec.Layers.Count && spec.Layers[index].Type == "relu" && spec.Layers[index + 1].Type == "maxpool2d";
 
     private static Module BuildOne(int index, LayerSpec layer, Shape input)
     {
@@ -92,6 +109,8 @@ internal static class LayerFactory
                 return new Rnn(input, o.Int("hidden", min: 1), o.Bool("return_sequences", false), o.Int("truncate", 0, min: 0));
             case "lstm":
                 return new Lstm(input, o.Int("hidden", min: 1), o.Bool("return_sequences", false), o.Int("truncate", 0, min: 0));
+            case "word2vec":
+                return new Word2VecScores(input, o.Int("vocabulary", min: 2), o.Int("dim", min: 1), o.Int("contexts", 1, min: 1));
             default:
                 throw o.Error($"unknown layer type; expected one of {string.Join(", ", LayerTypes)}.");
         }

@@ -34,11 +34,26 @@ def recurrent(torch_class):
 RNN, LSTM = recurrent(nn.RNN), recurrent(nn.LSTM)
 
 
+class Word2Vec(nn.Module):
+    """ParallelNet's 'word2vec' layer: ids [n, C + 1 + k]; the mean of the in_embed rows of the C context ids
+    (-1 pads) dotted with the out_embed rows of the other ids."""
+    def __init__(self, vocabulary, dim, contexts):
+        super().__init__()
+        self.in_embed, self.out_embed, self.contexts = nn.Embedding(vocabulary, dim), nn.Embedding(vocabulary, dim), contexts
+
+    def forward(self, ids):
+        ids = ids.long(); context = ids[:, :self.contexts]; present = (context >= 0).float()
+        hidden = (self.in_embed(context.clamp(min=0)) * present[..., None]).sum(1) / present.sum(1, keepdim=True)
+        return (self.out_embed(ids[:, self.contexts:]) * hidden[:, None, :]).sum(-1)
+
+
 def torch_module(spec):
     shape = list(spec["input"]); layers = []
     for layer in spec["layers"]:
         t = layer["type"]; o = {k: v for k, v in layer.items() if k != "type"}
         if t == "embedding": m = nn.Embedding(int(o["vocabulary"]), int(o["dim"])); shape = shape + [int(o["dim"])]
+        elif t == "word2vec":
+            contexts = int(o.get("contexts", 1)); m = Word2Vec(int(o["vocabulary"]), int(o["dim"]), contexts); shape = [shape[0] - contexts]
         elif t in ("rnn", "lstm"):
             m = (RNN if t == "rnn" else LSTM)(shape[-1], int(o["hidden"]), bool(o.get("return_sequences", False)), int(o.get("truncate", 0)))
             shape = [shape[-2], int(o["hidden"])] if o.get("return_sequences", False) else [int(o["hidden"])]
@@ -50,7 +65,7 @@ def torch_module(spec):
     return nn.Sequential(*layers)
 
 
-def make(name, spec, n, training=True, vocabulary=None):
+def make(name, spec, n, training=True, vocabulary=None, padded_contexts=0):
     gen = torch.Generator().manual_seed(sum(map(ord, name)) * 7919)
     net = torch_module(spec)
     with torch.no_grad():
@@ -58,12 +73,16 @@ def make(name, spec, n, training=True, vocabulary=None):
     state_before = base.flat(net.state_dict().values())
     if vocabulary:
         x = torch.randint(0, vocabulary, [n] + spec["input"], generator=gen)
+        for s in range(n): x[s, 1:1 + min(s, padded_contexts - 1)] = -1  # short windows: the first context id stays
     else:
         x = torch.randn([n] + spec["input"], generator=gen).requires_grad_(True)
     net.train(training)
     out = net(x)
     out2 = out.reshape(n, -1)
-    if spec["loss"] == "cross_entropy": target = torch.randint(0, out2.shape[1], (n,), generator=gen).float()
+    if spec["loss"] == "cross_entropy" and out.dim() == 3:  # a many-to-many head: one label per step
+        out2 = out.reshape(-1, out.shape[-1]); target = torch.randint(0, out.shape[-1], (out2.shape[0],), generator=gen).float()
+    elif spec["loss"] == "cross_entropy": target = torch.randint(0, out2.shape[1], (n,), generator=gen).float()
+    elif spec["loss"] == "bce": target = torch.zeros(out2.shape); target[:, 0] = 1  # the word to predict, then noise words
     else: target = torch.randn(out2.shape, generator=gen)
     value = base.loss_sum(spec["loss"], out2, target)
     value.backward()
@@ -87,6 +106,8 @@ def main():
     spec = base.spec
     make("embedding", spec([5], [L("embedding", vocabulary=7, dim=3)]), 3, vocabulary=7)
     make("embedding_lstm_classifier", spec([6], [L("embedding", vocabulary=9, dim=4), L("lstm", hidden=5), L("linear", out=3)], loss="cross_entropy"), 4, vocabulary=9)
+    make("word2vec_skipgram", spec([7], [L("word2vec", vocabulary=8, dim=4)], loss="bce"), 3, vocabulary=8)
+    make("word2vec_cbow", spec([9], [L("word2vec", vocabulary=8, dim=4, contexts=4)], loss="bce"), 4, vocabulary=8, padded_contexts=4)
     make("rnn_last", spec([4, 3], [L("rnn", hidden=5)]), 3)
     make("rnn_sequences_linear", spec([5, 3], [L("rnn", hidden=4, return_sequences=True), L("linear", out=2)]), 2)
     make("rnn_truncated", spec([6, 2], [L("rnn", hidden=3, return_sequences=True, truncate=2)]), 3)
@@ -94,6 +115,7 @@ def main():
     make("lstm_sequences", spec([4, 3], [L("lstm", hidden=6, return_sequences=True)]), 2)
     make("lstm_truncated", spec([7, 2], [L("lstm", hidden=3, return_sequences=True, truncate=3)]), 3)
     make("lstm_truncated_last", spec([7, 2], [L("lstm", hidden=3, truncate=2)]), 2)
+    make("lstm_per_step_cross_entropy", spec([5, 3], [L("lstm", hidden=4, return_sequences=True), L("linear", out=3)], loss="cross_entropy"), 3)
     make("lstm_image_classifier", spec([1, 6, 5], [L("lstm", hidden=4), L("linear", out=3)], loss="cross_entropy"), 4)
 
 

@@ -16,7 +16,7 @@ public sealed record NodeSettings
     /// <summary>Every setting: the config-file key; the flag is "--" + key, the variable PARALLELNET_ + KEY with '-' as '_'.</summary>
     public static readonly IReadOnlyList<string> Keys =
     [
-        "role", "listen", "advertise", "seeds", "cluster-token", "data-dir", "checkpoint-dir", "device", "threads",
+        "role", "listen", "advertise", "seeds", "cluster-token", "job-token", "data-dir", "checkpoint-dir", "device", "threads",
         "min-workers", "max-workers", "worker-wait-seconds", "heartbeat-seconds", "unreachable-after-seconds", "removed-after-seconds",
     ];
 
@@ -27,6 +27,8 @@ public sealed record NodeSettings
     public string? Advertise { get; init; }
     public IReadOnlyList<string> Seeds { get; init; } = [];
     public string ClusterToken { get; init; } = "";
+    /// <summary>The bearer token (admin) of the JobService the coordinator serves; needed when it listens beyond loopback.</summary>
+    public string? JobToken { get; init; }
     public string? DataDir { get; init; }
     public string CheckpointDir { get; init; } = "checkpoints";
     public string Device { get; init; } = "cpu";
@@ -71,6 +73,7 @@ public sealed record NodeSettings
             Advertise = Get("advertise"),
             Seeds = seeds,
             ClusterToken = Get("cluster-token") ?? "",
+            JobToken = Get("job-token"),
             DataDir = Get("data-dir"),
             CheckpointDir = Get("checkpoint-dir") ?? defaults.CheckpointDir,
             Device = Get("device") ?? defaults.Device,

@@ -7,7 +7,8 @@ internal sealed class WorkerSlot(int index, IActorRef actor)
 {
     public int Index { get; } = index;
     public IActorRef Actor { get; } = actor;
-    public string Name => Actor.Path.Name;
+    /// <summary>The actor's name, with its node for a remote worker (every node names its replica alike).</summary>
+    public string Name => Actor.Path.Address.Host is { } host ? $"{Actor.Path.Name}@{host}:{Actor.Path.Address.Port}" : Actor.Path.Name;
     public bool Live { get; set; } = true;
     public long ShardsDone { get; set; }
     public long SamplesDone { get; set; }

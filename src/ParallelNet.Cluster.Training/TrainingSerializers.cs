@@ -1,0 +1,121 @@
+using System.Runtime.InteropServices;
+using ParallelNet.Cluster;
+using ParallelNet.Data;
+using ParallelNet.NN;
+using ParallelNet.Training;
+using ParallelNet.Training.Actors;
+
+namespace ParallelNet.Cluster.Training;
+
+/// <summary>
+/// The wire forms of every training message that crosses nodes. Tensors travel as raw little-endian
+/// float32 bytes, referenced (not copied) until they are on the wire; actor references as their cluster
+/// paths. The buffer-release notices of the in-process pools are local-only: a remote peer allocates anew.
+/// </summary>
+public static class TrainingSerializers
+{
+    /// <summary>Registers the training messages on a node's registry (call before the node starts).</summary>
+    public static MessageSerializers AddTrainingMessages(this MessageSerializers serializers)
+    {
+        ArgumentNullException.ThrowIfNull(serializers);
+        serializers
+            .Register<ComputeGradients>("train.ComputeGradients", (w, m) =>
+            {
+                w.WriteString(m.JobId); w.WriteInt32(m.Epoch); w.WriteInt64(m.Step); w.WriteInt64(m.WeightsVersion);
+                w.WriteInt32(m.BatchStart); w.WriteInt32(m.BatchCount); w.WriteInt32(m.ShardCount); WriteBlock(w, m.Block);
+            }, r => new ComputeGradients(Text(r), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), ReadBlock(r)))
+            .Register<GradientsComputed>("train.GradientsComputed", (w, m) =>
+            {
+                w.WriteString(m.JobId); w.WriteInt64(m.Step); w.WriteInt64(m.WeightsVersion); w.WriteInt32(m.BatchCount); w.WriteInt32(m.ShardCount);
+                WriteBlock(w, m.Block);
+                w.WriteFloats(m.GradientSum);
+                w.WriteInt32(m.SparseRows.Length);
+                foreach (var sparse in m.SparseRows)
+                {
+                    w.WriteString(sparse.Parameter); w.WriteInt32(sparse.RowWidth);
+                    w.WriteBytes(MemoryMarshal.AsBytes(sparse.Rows.AsSpan()).ToArray());
+                    w.WriteFloats(sparse.Values);
+                }
+                w.WriteBytes(MemoryMarshal.AsBytes(m.ShardLosses.AsSpan()).ToArray());
+            }, r => new GradientsComputed(Text(r), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), ReadBlock(r), r.ReadFloats(), ReadSparse(r), ReadDoubles(r)))
+            .Register<BlockCompleted>("train.BlockCompleted", (w, m) =>
+            {
+                w.WriteString(m.JobId); w.WriteInt64(m.Step); WriteBlock(w, m.Block); w.WriteInt32(m.Samples); w.WriteDouble(m.Seconds);
+            }, r => new BlockCompleted(Text(r), r.ReadInt64(), ReadBlock(r), r.ReadInt32(), r.ReadDouble()))
+            .Register<SubscribeToWeights>("train.SubscribeToWeights", (w, m) => w.WriteString(m.JobId), r => new SubscribeToWeights(Text(r)))
+            .Register<WeightsPublished>("train.WeightsPublished", (w, m) =>
+            {
+                w.WriteString(m.JobId); w.WriteInt64(m.Version); w.WriteFloats(m.Weights);
+            }, r => new WeightsPublished(Text(r), r.ReadInt64(), r.ReadFloats()))
+            .RegisterSingleton("train.RequestJobContext", new RequestJobContext())
+            .Register<JobContext>("train.JobContext", (w, m) =>
+            {
+                w.WriteString(m.JobId); w.WriteString(OptionsCodec.Serialize(m.Options)); w.WriteString(m.Options.Model.ToYaml());
+                w.WriteString(m.DataSource); w.WriteActorRef(m.Coordinator); w.WriteActorRef(m.ParameterServer);
+            }, r => new JobContext(Text(r), ReadOptions(r), Text(r), Ref(r), Ref(r)))
+            .Register<NoJobRunning>("train.NoJobRunning", (w, m) => w.WriteString(m.Reason), r => new NoJobRunning(Text(r)))
+            .Register<RegisterWorker>("train.RegisterWorker", (w, m) => { w.WriteString(m.JobId); w.WriteActorRef(m.Worker); },
+                r => new RegisterWorker(Text(r), Ref(r)))
+            .Register<WorkerRegistered>("train.WorkerRegistered", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Index); },
+                r => new WorkerRegistered(Text(r), r.ReadInt32()))
+            .Register<WorkerRefused>("train.WorkerRefused", (w, m) => { w.WriteString(m.JobId); w.WriteString(m.Reason); },
+                r => new WorkerRefused(Text(r), Text(r)));
+        foreach (var localOnly in new[] { typeof(GradientBufferReleased), typeof(WeightsBufferReleased) })
+        {
+            if (serializers.IsRegistered(localOnly)) continue;
+            if (localOnly == typeof(GradientBufferReleased)) serializers.RegisterLocalOnly<GradientBufferReleased>();
+            else serializers.RegisterLocalOnly<WeightsBufferReleased>();
+        }
+        return serializers;
+    }
+
+    private static void WriteBlock(PayloadWriter w, ShardBlock block)
+    {
+        w.WriteInt32(block.FirstShard);
+        w.WriteInt32(block.ShardCount);
+    }
+
+    private static ShardBlock ReadBlock(PayloadReader r) => new(r.ReadInt32(), r.ReadInt32());
+
+    private static string Text(PayloadReader r) => r.ReadString() ?? throw new FormatException("A required text field is missing.");
+
+    private static ParallelNet.Actors.IActorRef Ref(PayloadReader r) => r.ReadActorRef() ?? throw new FormatException("A required actor reference is missing.");
+
+    private static TrainingOptions ReadOptions(PayloadReader r)
+    {
+        string json = Text(r), yaml = Text(r);
+        try
+        {
+            var options = OptionsCodec.Deserialize(json, yaml);
+            options.Validate();
+            return options;
+        }
+        catch (Exception e) when (e is ModelSpecException or ArgumentException or System.Text.Json.JsonException or NotSupportedException)
+        {
+            throw new FormatException($"The job's options do not parse: {e.Message}", e);
+        }
+    }
+
+    private static SparseGradient[] ReadSparse(PayloadReader r)
+    {
+        int count = r.ReadInt32();
+        if (count < 0 || count > r.Remaining) throw new FormatException($"The payload announces {count} sparse gradients.");
+        var sparse = new SparseGradient[count];
+        for (int i = 0; i < count; i++)
+        {
+            string parameter = Text(r);
+            int width = r.ReadInt32();
+            var rowBytes = r.ReadBytes();
+            if (rowBytes.Length % sizeof(int) != 0) throw new FormatException("Sparse gradient rows are not whole int32 values.");
+            sparse[i] = new SparseGradient(parameter, width, MemoryMarshal.Cast<byte, int>(rowBytes.Span).ToArray(), r.ReadFloats());
+        }
+        return sparse;
+    }
+
+    private static double[] ReadDoubles(PayloadReader r)
+    {
+        var bytes = r.ReadBytes();
+        if (bytes.Length % sizeof(double) != 0) throw new FormatException("Shard losses are not whole float64 values.");
+        return MemoryMarshal.Cast<byte, double>(bytes.Span).ToArray();
+    }
+}
