@@ -33,14 +33,13 @@ public sealed partial class ClusterNode
         GrpcClient client;
         try
         {
-            client = clients.GetOrAdd(endpoint, static e => new GrpcClient(e.ToUri(), new GrpcClientOptions { MaxReceiveMessageSize = int.MaxValue }));
+            client = clients.GetOrAdd(endpoint, e => new GrpcClient(e.ToUri(), new GrpcClientOptions { MaxReceiveMessageSize = options.MaxFrameSize, MaxSendMessageSize = options.MaxFrameSize }));
         }
         catch (Exception ex)
         {
             logger.LogWarning("Cannot dial {Endpoint}: {Problem}", endpoint, ex.Message);
             return;
         }
-        // Frames are at most MaxFrameSize; the client's own limits stay loose and the frame checks below apply.
         var call = client.AsyncDuplexStreamingCall(ConnectMethod, new CallOptions(CancellationToken: stopping.Token));
         Link? link = null;
         try
@@ -254,6 +253,17 @@ public sealed partial class ClusterNode
                 }
                 logger.LogWarning("Closing the stream {Link}: {Problem}", link, problem);
                 return false;
+            case ClusterFrame.KindOneofCase.Batch:
+                foreach (MessageStart start in frame.Batch.Messages)
+                {
+                    if ((ulong)start.Data.Length != start.TotalLength)
+                    {
+                        logger.LogWarning("Closing the stream {Link}: a batched message holds {Length} of its {Total} bytes.", link, start.Data.Length, start.TotalLength);
+                        return false;
+                    }
+                    Deliver(link.Remote, start, start.Data.Memory);
+                }
+                return true;
             case ClusterFrame.KindOneofCase.System:
                 HandleSystemFrame(link.Remote, frame.System);
                 return true;

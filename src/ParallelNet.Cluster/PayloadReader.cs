@@ -56,10 +56,7 @@ public sealed class PayloadReader
     /// <summary>A float32 tensor written by <see cref="PayloadWriter.WriteFloats"/>, in a new array.</summary>
     public float[] ReadFloats()
     {
-        int count = ReadInt32();
-        if (count < 0 || (long)count * sizeof(float) > Remaining)
-            throw new FormatException($"The payload announces {count} floats but has {Remaining} bytes left.");
-        return TensorBytes.ToFloats(Take(count * sizeof(float)).Span);
+        return TensorBytes.ToFloats(Take(CheckCount(ReadInt32(), sizeof(float), "floats")).Span);
     }
 
     /// <summary>A float32 tensor read straight into <paramref name="destination"/>, whose length must match the one written.</summary>
@@ -71,6 +68,24 @@ public sealed class PayloadReader
         if ((long)count * sizeof(float) > Remaining)
             throw new FormatException($"The payload announces {count} floats but has {Remaining} bytes left.");
         TensorBytes.CopyTo(Take(count * sizeof(float)).Span, destination);
+    }
+
+    /// <summary>An int32 array written by <see cref="PayloadWriter.WriteInt32s"/>.</summary>
+    public int[] ReadInt32s()
+    {
+        ReadOnlySpan<byte> bytes = Take(CheckCount(ReadInt32(), sizeof(int), "int32s")).Span;
+        var values = new int[bytes.Length / sizeof(int)];
+        for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadInt32LittleEndian(bytes[(i * sizeof(int))..]);
+        return values;
+    }
+
+    /// <summary>A float64 array written by <see cref="PayloadWriter.WriteDoubles"/>.</summary>
+    public double[] ReadDoubles()
+    {
+        ReadOnlySpan<byte> bytes = Take(CheckCount(ReadInt32(), sizeof(double), "doubles")).Span;
+        var values = new double[bytes.Length / sizeof(double)];
+        for (int i = 0; i < values.Length; i++) values[i] = BinaryPrimitives.ReadDoubleLittleEndian(bytes[(i * sizeof(double))..]);
+        return values;
     }
 
     /// <summary>An actor reference written by <see cref="PayloadWriter.WriteActorRef"/>: local when it points at this node, remote otherwise.</summary>
@@ -92,6 +107,13 @@ public sealed class PayloadReader
         {
             throw new FormatException($"A {typeof(T).Name} in the payload does not parse: {ex.Message}", ex);
         }
+    }
+
+    private int CheckCount(int count, int elementSize, string what)
+    {
+        if (count < 0 || (long)count * elementSize > Remaining)
+            throw new FormatException($"The payload announces {count} {what} but has {Remaining} bytes left.");
+        return count * elementSize;
     }
 
     private int CheckLength(int length, string what)

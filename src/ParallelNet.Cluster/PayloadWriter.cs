@@ -17,7 +17,7 @@ public sealed class PayloadWriter
     private const int ZeroCopyThreshold = 1024;
 
     private readonly IWireReferences references;
-    private readonly List<ReadOnlyMemory<byte>> segments = [];
+    private readonly List<ReadOnlyMemory<byte>> segments = new(1);
     private byte[] buffer = [];
     private int bufferStart;
     private int used;
@@ -63,6 +63,22 @@ public sealed class PayloadWriter
         Append(TensorBytes.AsBytes(values));
     }
 
+    /// <summary>An int32 array: its length, then its little-endian values.</summary>
+    public void WriteInt32s(ReadOnlySpan<int> values)
+    {
+        WriteInt32(values.Length);
+        Span<byte> target = Reserve(values.Length * sizeof(int));
+        for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteInt32LittleEndian(target[(i * sizeof(int))..], values[i]);
+    }
+
+    /// <summary>A float64 array: its length, then its little-endian values.</summary>
+    public void WriteDoubles(ReadOnlySpan<double> values)
+    {
+        WriteInt32(values.Length);
+        Span<byte> target = Reserve(values.Length * sizeof(double));
+        for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteDoubleLittleEndian(target[(i * sizeof(double))..], values[i]);
+    }
+
     /// <summary>An actor reference (local or remote) as the path other nodes reach it by; null for none.</summary>
     public void WriteActorRef(IActorRef? actor) => WriteString(actor is null ? null : references.WirePathOf(actor));
 
@@ -92,7 +108,7 @@ public sealed class PayloadWriter
         {
             CloseBuffer();
             // A fresh buffer each time: closed segments still point into the old one.
-            buffer = new byte[Math.Max(length, Math.Clamp(buffer.Length * 2, 256, 64 * 1024))];
+            buffer = new byte[Math.Max(length, Math.Clamp(buffer.Length * 2, 64, 64 * 1024))];
             bufferStart = 0;
             used = 0;
         }

@@ -121,7 +121,8 @@ public sealed class JobManager : IAsyncDisposable
             before = long.TryParse(pageToken, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seq) && seq > 0 ? seq
                 : throw new RpcException(new Status(StatusCode.InvalidArgument, "page_token is not one this server handed out; pass next_page_token of the previous page."));
         var rows = _store.InStates(states, newestFirst: true, before, pageSize + 1);
-        var page = rows.Take(pageSize).Select(r => Get(r.Job.Id)).ToList();
+        List<Job> page;
+        lock (_gate) page = rows.Take(pageSize).Select(r => _active.TryGetValue(r.Job.Id, out var active) ? Snapshot(active) : r.Job).ToList();
         var next = rows.Count > pageSize ? rows[pageSize - 1].Seq.ToString(System.Globalization.CultureInfo.InvariantCulture) : "";
         return (page, next);
     }

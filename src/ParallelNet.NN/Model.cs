@@ -20,6 +20,10 @@ public sealed class Model
     private readonly BatchBuffer _inputs, _targets, _outputGradient;
     private readonly int _maxBatch;
     private readonly ReshapeCache _flatOutputs = new(), _shapedOutputGradient = new();
+    // A class-label loss on a [steps, classes] output (a many-to-many head) scores every step: `steps` labels per sample.
+    private readonly int _steps;
+    private readonly ReshapeCache _stepOutputs = new(), _stepTargets = new(), _stepGradients = new();
+    private readonly float[] _hostStepOutputs;
     private readonly WeightViews _l2Parameters, _l2Gradients;
 
     private Model(ModelSpec spec, ICompute compute, int maxBatch)
@@ -43,13 +47,15 @@ public sealed class Model
         OutputShape = _network.OutputShape;
         try
         {
-            _loss = new LossFunction(spec.Loss, compute, maxBatch, OutputShape.Size);
+            _steps = LossNames.UsesClassLabels(spec.Loss) && OutputShape.Rank == 2 ? OutputShape[0] : 1;
+            _loss = new LossFunction(spec.Loss, compute, maxBatch * _steps, OutputShape.Size / _steps);
         }
         catch (ArgumentException e)
         {
             throw new ModelSpecException($"loss: {e.Message}", e);
         }
-        TargetSize = _loss.TargetSize;
+        TargetSize = _loss.TargetSize * _steps;
+        _hostStepOutputs = _steps > 1 ? new float[maxBatch * OutputShape.Size] : [];
         _inputs = new BatchBuffer(compute, maxBatch, InputShape);
         _targets = new BatchBuffer(compute, maxBatch, new Shape(TargetSize));
         _outputGradient = new BatchBuffer(compute, maxBatch, new Shape(OutputShape.Size));
@@ -82,7 +88,11 @@ public sealed class Model
     /// <summary>Per-sample output shape (logits / scores / predictions of the last layer).</summary>
     public Shape OutputShape { get; }
 
-    /// <summary>Floats per sample in the targets buffer: 1 (a class index) for cross_entropy and hinge, the output size otherwise.</summary>
+    /// <summary>
+    /// Floats per sample in the targets buffer: 1 (a class index) for cross_entropy and hinge, the output size otherwise.
+    /// A class-label loss on a [steps, classes] output takes one class index per step (per-step cross-entropy of a
+    /// many-to-many head, summed over steps and samples); such a sample counts as correct when every step is.
+    /// </summary>
     public int TargetSize { get; }
 
     public int MaxBatch => _maxBatch;
@@ -161,8 +171,20 @@ public sealed class Model
         var dy = _outputGradient.Rows(count);
         var outputs = y.Shape.Rank == 2 ? y : _flatOutputs.Reshape(y, new Shape(OutputShape.Size));
         LastOutputs = outputs;
-        double loss = _loss.Compute(outputs, t, dy);
-        int correct = _loss.CountCorrect(outputs, t, targets);
+        double loss;
+        int correct;
+        if (_steps == 1)
+        {
+            loss = _loss.Compute(outputs, t, dy);
+            correct = _loss.CountCorrect(outputs, t, targets);
+        }
+        else
+        {
+            var rows = new Shape(count * _steps, _loss.OutputSize);
+            var stepOutputs = _stepOutputs.ReshapeWhole(outputs, rows);
+            loss = _loss.Compute(stepOutputs, _stepTargets.ReshapeWhole(t, new Shape(count * _steps, 1)), _stepGradients.ReshapeWhole(dy, rows));
+            correct = SequencesRight(outputs, targets, count);
+        }
         if (backward)
         {
             var dyShaped = y.Shape.Rank == 2 ? dy : _shapedOutputGradient.Reshape(dy, OutputShape);
@@ -193,9 +215,29 @@ public sealed class Model
             throw new ArgumentOutOfRangeException(nameof(count), $"count must be in [1, {_maxBatch}] (maxBatch given to Model.Create), got {count}.");
     }
 
+    /// <summary>Samples whose every step's arg-max is its label.</summary>
+    private int SequencesRight(Tensor outputs, ReadOnlySpan<float> labels, int count)
+    {
+        int classes = _loss.OutputSize;
+        var host = _hostStepOutputs.AsSpan(0, count * OutputShape.Size);
+        Compute.Download(outputs, host);
+        int right = 0;
+        for (int s = 0; s < count; s++)
+        {
+            bool all = true;
+            for (int step = 0; step < _steps && all; step++)
+            {
+                int row = s * _steps + step;
+                all = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(host.Slice(row * classes, classes)) == (int)labels[row];
+            }
+            if (all) right++;
+        }
+        return right;
+    }
+
     private void CheckLabels(ReadOnlySpan<float> labels)
     {
-        int classes = OutputShape.Size;
+        int classes = _loss.OutputSize;
         for (int i = 0; i < labels.Length; i++)
         {
             float label = labels[i];

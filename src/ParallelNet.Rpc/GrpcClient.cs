@@ -31,6 +31,8 @@ public sealed class GrpcClient : IDisposable
             UseCookies = false,
             UseProxy = false,
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
+            KeepAlivePingDelay = Options.KeepAlivePingDelay,
+            KeepAlivePingTimeout = Options.KeepAlivePingTimeout,
         };
         if (Options.ServerCertificateValidator is { } validator)
             handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, certificate, chain, errors) => validator(certificate, chain, errors) };

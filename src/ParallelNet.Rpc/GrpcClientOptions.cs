@@ -1,5 +1,6 @@
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
+using ParallelNet.Rpc.Internal;
 
 namespace ParallelNet.Rpc;
 
@@ -18,6 +19,16 @@ public sealed class GrpcClientOptions
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
+    /// How long a connection with calls in flight may be silent before the client pings the server; a server that
+    /// does not answer within <see cref="KeepAlivePingTimeout"/> fails the calls with UNAVAILABLE. Off (infinite) by
+    /// default because grpc C-core servers answer pings more often than every 5 minutes with GOAWAY
+    /// (ENHANCE_YOUR_CALM) unless configured otherwise; ParallelNet servers accept any interval.
+    /// </summary>
+    public TimeSpan KeepAlivePingDelay { get; set; } = Timeout.InfiniteTimeSpan;
+
+    public TimeSpan KeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
     /// Decides whether to trust the server's TLS certificate (e.g. a self-signed cluster certificate);
     /// null uses the system's normal validation.
     /// </summary>
@@ -31,6 +42,8 @@ public sealed class GrpcClientOptions
             throw new ArgumentOutOfRangeException(nameof(MaxSendMessageSize), MaxSendMessageSize, "GrpcClientOptions.MaxSendMessageSize must be positive, or null for no limit.");
         if (Http2StreamWindowSize is < 65_535 or > 16 * 1024 * 1024)
             throw new ArgumentOutOfRangeException(nameof(Http2StreamWindowSize), Http2StreamWindowSize, "GrpcClientOptions.Http2StreamWindowSize must be between 65535 and 16 MiB.");
+        KeepAliveValidation.Check(KeepAlivePingDelay, nameof(KeepAlivePingDelay), "GrpcClientOptions");
+        KeepAliveValidation.Check(KeepAlivePingTimeout, nameof(KeepAlivePingTimeout), "GrpcClientOptions");
         if (ConnectTimeout <= TimeSpan.Zero && ConnectTimeout != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(ConnectTimeout), ConnectTimeout, "GrpcClientOptions.ConnectTimeout must be positive or infinite.");
     }

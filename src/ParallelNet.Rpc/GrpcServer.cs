@@ -118,8 +118,8 @@ public sealed class GrpcServer : IAsyncDisposable
         kestrel.Limits.Http2.InitialConnectionWindowSize = options.Http2ConnectionWindowSize;
         // Larger frames from clients that honour it mean fewer frames per tensor.
         kestrel.Limits.Http2.MaxFrameSize = 1024 * 1024;
-        kestrel.Limits.Http2.KeepAlivePingDelay = TimeSpan.FromSeconds(30);
-        kestrel.Limits.Http2.KeepAlivePingTimeout = TimeSpan.FromSeconds(20);
+        kestrel.Limits.Http2.KeepAlivePingDelay = options.KeepAlivePingDelay;
+        kestrel.Limits.Http2.KeepAlivePingTimeout = options.KeepAlivePingTimeout;
 
         void Endpoint(ListenOptions listen)
         {

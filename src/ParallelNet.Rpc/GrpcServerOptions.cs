@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using ParallelNet.Rpc.Internal;
 
 namespace ParallelNet.Rpc;
 
@@ -27,6 +28,15 @@ public sealed class GrpcServerOptions
 
     /// <summary>HTTP/2 flow-control window per connection; at least the stream window.</summary>
     public int Http2ConnectionWindowSize { get; set; } = 32 * 1024 * 1024;
+
+    /// <summary>
+    /// How long a connection may be silent before the server pings the client (HTTP/2 PING); a client that does not
+    /// answer within <see cref="KeepAlivePingTimeout"/> is dropped and its calls are cancelled. This is what notices a
+    /// peer that vanished without closing its TCP connection under a long-lived stream. Infinite turns pings off.
+    /// </summary>
+    public TimeSpan KeepAlivePingDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    public TimeSpan KeepAlivePingTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>Runs before every handler (health and reflection included); throw an RpcException to refuse the call.</summary>
     public Func<ServerCallContext, Task>? Interceptor { get; set; }
@@ -57,6 +67,8 @@ public sealed class GrpcServerOptions
             throw new ArgumentOutOfRangeException(nameof(MaxSendMessageSize), MaxSendMessageSize, "GrpcServerOptions.MaxSendMessageSize must be positive, or null for no limit.");
         if (Http2StreamWindowSize < 65_535 || Http2ConnectionWindowSize < Http2StreamWindowSize)
             throw new ArgumentOutOfRangeException(nameof(Http2StreamWindowSize), $"HTTP/2 windows must be at least 65535 bytes and the connection window at least the stream window; got stream {Http2StreamWindowSize}, connection {Http2ConnectionWindowSize}.");
+        KeepAliveValidation.Check(KeepAlivePingDelay, nameof(KeepAlivePingDelay), "GrpcServerOptions");
+        KeepAliveValidation.Check(KeepAlivePingTimeout, nameof(KeepAlivePingTimeout), "GrpcServerOptions");
         if (ShutdownGracePeriod < TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(ShutdownGracePeriod), ShutdownGracePeriod, "GrpcServerOptions.ShutdownGracePeriod cannot be negative.");
         if (CertificatePath is not null && !File.Exists(CertificatePath))

@@ -10,11 +10,14 @@ namespace ParallelNet.Rpc;
 /// </summary>
 public sealed class ServerServiceDefinition
 {
-    private ServerServiceDefinition(string name, ServiceDescriptor? descriptor, IReadOnlyDictionary<string, ServerMethodHandler> handlers)
+    private ServerServiceDefinition(string name, ServiceDescriptor? descriptor, IReadOnlyDictionary<string, ServerMethodHandler> handlers,
+        int? maxReceiveMessageSize, int? maxSendMessageSize)
     {
         Name = name;
         Descriptor = descriptor;
         Handlers = handlers;
+        MaxReceiveMessageSize = maxReceiveMessageSize;
+        MaxSendMessageSize = maxSendMessageSize;
     }
 
     /// <summary>The fully qualified service name, e.g. parallelnet.v1.JobService.</summary>
@@ -25,6 +28,12 @@ public sealed class ServerServiceDefinition
 
     internal IReadOnlyDictionary<string, ServerMethodHandler> Handlers { get; }
 
+    /// <summary>The largest request message this service's methods accept; null: the server's GrpcServerOptions.MaxReceiveMessageSize.</summary>
+    public int? MaxReceiveMessageSize { get; }
+
+    /// <summary>The largest response message this service's methods send; null: the server's GrpcServerOptions.MaxSendMessageSize.</summary>
+    public int? MaxSendMessageSize { get; }
+
     public static Builder CreateBuilder(ServiceDescriptor? descriptor = null) => new(descriptor);
 
     public sealed class Builder
@@ -32,6 +41,8 @@ public sealed class ServerServiceDefinition
         private readonly ServiceDescriptor? _descriptor;
         private readonly Dictionary<string, ServerMethodHandler> _handlers = new(StringComparer.Ordinal);
         private string? _name;
+        private int? _maxReceiveMessageSize;
+        private int? _maxSendMessageSize;
 
         internal Builder(ServiceDescriptor? descriptor)
         {
@@ -55,11 +66,31 @@ public sealed class ServerServiceDefinition
             where TRequest : class, IMessage<TRequest> where TResponse : class, IMessage<TResponse>
             => Add(method, MethodType.DuplexStreaming, new DuplexStreamingMethodHandler<TRequest, TResponse>(method, handler ?? throw new ArgumentNullException(nameof(handler))));
 
+        /// <summary>
+        /// Lets this service's requests be larger (or forces them smaller) than the server-wide limit, e.g. tensors
+        /// on a cluster stream next to a job API that keeps the 4 MiB default. Bigger requests get RESOURCE_EXHAUSTED.
+        /// </summary>
+        public Builder WithMaxReceiveMessageSize(int bytes)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+            _maxReceiveMessageSize = bytes;
+            return this;
+        }
+
+        /// <summary>Limits the responses of this service's methods instead of the server-wide limit; bigger ones fail with RESOURCE_EXHAUSTED.</summary>
+        public Builder WithMaxSendMessageSize(int bytes)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(bytes);
+            _maxSendMessageSize = bytes;
+            return this;
+        }
+
         public ServerServiceDefinition Build()
         {
             if (_name is null || _handlers.Count == 0)
                 throw new InvalidOperationException("A service needs at least one method: call AddMethod before Build.");
-            return new ServerServiceDefinition(_name, _descriptor, new Dictionary<string, ServerMethodHandler>(_handlers, StringComparer.Ordinal));
+            return new ServerServiceDefinition(_name, _descriptor, new Dictionary<string, ServerMethodHandler>(_handlers, StringComparer.Ordinal),
+                _maxReceiveMessageSize, _maxSendMessageSize);
         }
 
         private Builder Add<TRequest, TResponse>(Method<TRequest, TResponse> method, MethodType handlerKind, ServerMethodHandler handler)

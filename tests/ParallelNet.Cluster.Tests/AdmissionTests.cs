@@ -56,9 +56,9 @@ public sealed class AdmissionTests
             var junk = new byte[64 * 1024];
             random.NextBytes(junk);
             NetworkStream stream = socket.GetStream();
-            await stream.WriteAsync(prefix);
             try
             {
+                await stream.WriteAsync(prefix);
                 await stream.WriteAsync(junk);
             }
             catch (IOException)

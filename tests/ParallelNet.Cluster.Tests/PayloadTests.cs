@@ -36,6 +36,8 @@ public sealed class PayloadTests
         writer.WriteFloats(big);
         writer.WriteFloats(new float[] { 1, 2, 3 });
         writer.WriteBytes(new byte[] { 9, 8 });
+        writer.WriteInt32s([int.MinValue, 0, 7]);
+        writer.WriteDoubles([double.Epsilon, -1.25]);
         List<ReadOnlyMemory<byte>> segments = writer.Finish();
 
         // The large tensor is sent from the caller's array, not from a copy.
@@ -55,6 +57,8 @@ public sealed class PayloadTests
         reader.ReadFloats(small);
         Assert.Equal([1f, 2f, 3f], small);
         Assert.Equal([9, 8], reader.ReadBytes().ToArray());
+        Assert.Equal([int.MinValue, 0, 7], reader.ReadInt32s());
+        Assert.Equal([double.Epsilon, -1.25], reader.ReadDoubles());
         Assert.Equal(0, reader.Remaining);
     }
 

@@ -61,6 +61,7 @@ public sealed class GradientCheckTests
         ("lstm_last", "input: [4, 2]\nloss: mse\nlayers: [{type: lstm, hidden: 3}]", 2, Inputs.Gaussian),
         ("lstm_sequences", "input: [5, 3]\nloss: mse\nlayers: [{type: lstm, hidden: 3, return_sequences: true}]", 2, Inputs.Gaussian),
         ("lstm_image_classifier", "input: [1, 4, 3]\nloss: cross_entropy\nlayers: [{type: lstm, hidden: 3}, {type: linear, out: 3}]", 3, Inputs.Gaussian),
+        ("lstm_per_step_cross_entropy", "input: [4, 2]\nloss: cross_entropy\nlayers: [{type: lstm, hidden: 3, return_sequences: true}, {type: linear, out: 3}]", 2, Inputs.Gaussian),
         ("embedding_lstm_classifier", "input: [5]\nloss: cross_entropy\nlayers: [{type: embedding, vocabulary: 4, dim: 3}, {type: lstm, hidden: 3}, {type: linear, out: 3}]", 3, Inputs.TokenIds),
         // word2vec's out_embed starts at zero (no gradient reaches in_embed there), so the weights are perturbed below.
         ("word2vec_skipgram", "input: [4]\nloss: bce\nlayers: [{type: word2vec, vocabulary: 5, dim: 3}]", 3, Inputs.TokenIds),
@@ -235,7 +236,8 @@ public sealed class GradientCheckTests
 
     private static float[] MakeTargets(Model model, int count)
     {
-        int classes = model.OutputShape.Size;
+        // Class-label losses take one label per step of a [steps, classes] output (one step for a [classes] output).
+        int classes = model.OutputShape.Size / model.TargetSize;
         var raw = TestSupport.RandomFloats(count * model.TargetSize, 3);
         return model.Spec.Loss switch
         {

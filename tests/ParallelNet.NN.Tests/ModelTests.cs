@@ -81,6 +81,24 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void ReluBeforeMaxPool_GivesBitwiseTheSameLossAndGradientsAsReluThenPool()
+    {
+        // The model runs a relu followed by a max-pool as pool-then-relu; a no-op dropout (p 0) between them
+        // keeps the literal order. Same parameter order, same seed: the two must agree bit for bit.
+        const string layers = "{type: conv2d, out: 4, kernel: 3}, {type: relu}, {{PAD}}{type: maxpool2d, kernel: 2}, {type: flatten}, {type: linear, out: 3}";
+        string Spec(string pad) => "input: [2, 9, 8]\nloss: cross_entropy\nlayers: [" + layers.Replace("{{PAD}}", pad) + "]";
+        var inputs = TestSupport.RandomFloats(5 * 2 * 9 * 8, 3);
+        float[] targets = [0, 2, 1, 1, 0];
+        var swapped = Create(Spec(""), 5);
+        var literal = Create(Spec("{type: dropout, p: 0}, "), 5);
+        var a = swapped.TrainShard(inputs, targets, 5, Step);
+        var b = literal.TrainShard(inputs, targets, 5, Step);
+        Assert.Equal(b.LossSum, a.LossSum);
+        Assert.Equal(TestSupport.Download(literal.Compute, literal.Gradients).Select(BitConverter.SingleToInt32Bits),
+            TestSupport.Download(swapped.Compute, swapped.Gradients).Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
     public void DropoutMasksFollowTheGlobalSamplePositionNotTheShard()
     {
         const string yaml = "input: [5]\nloss: mse\nlayers: [{type: linear, out: 16}, {type: dropout, p: 0.5}, {type: rrelu}, {type: linear, out: 2}]";

@@ -102,6 +102,38 @@ public sealed class CallKindTests(ServerFixture fixture) : IClassFixture<ServerF
     }
 
     [Fact]
+    public async Task Handler_exception_after_the_first_message_ends_the_stream_UNKNOWN_without_internals()
+    {
+        using var call = Client.AsyncServerStreamingCall(TestService.ServerStream,
+            new EchoRequest { Text = "boom", Count = 5, StatusMessage = TestService.ThrowAfterFirstMessage }, CallOptions.WithTimeout(Waits.Long));
+        Assert.True(await call.ResponseStream.MoveNext(default));
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseStream.MoveNext(default));
+        Assert.Equal(StatusCode.Unknown, error.StatusCode);
+        Assert.DoesNotContain("secret", error.Status.Detail, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("hunter2", error.Status.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(error.Trailers, entry => !entry.IsBinary && entry.Value.Contains("hunter2", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Oversize_message_in_the_middle_of_a_client_stream_is_RESOURCE_EXHAUSTED_and_the_server_keeps_serving()
+    {
+        using var call = Client.AsyncClientStreamingCall(TestService.ClientStream, CallOptions.WithTimeout(Waits.Long));
+        await call.RequestStream.WriteAsync(new EchoRequest { Text = "fine" });
+        try
+        {
+            await call.RequestStream.WriteAsync(new EchoRequest { Payload = ByteString.CopyFrom(new byte[ServerFixture.LargeLimit + 1]) });
+            await call.RequestStream.CompleteAsync();
+        }
+        catch (RpcException)
+        {
+            // The server may answer and reset the stream before the whole message is written; the status below is what counts.
+        }
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync);
+        Assert.Equal(StatusCode.ResourceExhausted, error.StatusCode);
+        Assert.Equal("still here", (await Client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "still here" })).Text);
+    }
+
+    [Fact]
     public async Task Unknown_method_and_unknown_service_are_UNIMPLEMENTED()
     {
         var unknownMethod = Method.Create<EchoRequest, EchoResponse>(MethodType.Unary, TestService.Name, "NoSuchMethod");

@@ -77,6 +77,18 @@ public sealed class DeadlineAndCancellationTests(ServerFixture fixture) : IClass
     }
 
     [Fact]
+    public async Task Client_that_vanishes_while_the_handler_waits_for_its_next_message_cancels_the_handler()
+    {
+        var key = Guid.NewGuid().ToString();
+        var call = Client.AsyncDuplexStreamingCall(TestService.Duplex);
+        await call.RequestStream.WriteAsync(new EchoRequest { Text = key });
+        Assert.True(await call.ResponseStream.MoveNext(default));
+        call.Dispose();
+        await fixture.Service.WhenCancelled(key).WaitAsync(Waits.Long);
+        Assert.Equal("after", (await Client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "after" })).Text);
+    }
+
+    [Fact]
     public async Task Client_whose_connection_dies_mid_stream_does_not_hurt_the_server()
     {
         // Disposing an HttpClient waits for its active HTTP/2 streams, so the test kills the TCP socket itself.

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Pipelines;
 using Google.Protobuf;
 using ParallelNet.Rpc.Internal;
@@ -61,6 +62,25 @@ public sealed class FramingTests
         var read = new List<EchoRequest>();
         while (await StreamMessageFraming.ReadMessageAsync(stream, EchoRequest.Parser, int.MaxValue, default) is { } message) read.Add(message);
         Assert.Equal(messages, read);
+    }
+
+    [Fact]
+    public async Task Pipe_writer_frames_small_and_block_spanning_messages_byte_for_byte()
+    {
+        var random = new Random(11);
+        var messages = RandomMessages(random);
+        messages.Add(new EchoRequest { Text = "big", Payload = ByteString.CopyFrom(Enumerable.Range(0, 3_000_000).Select(i => (byte)(i * 7)).ToArray()) });
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 0));
+        foreach (var message in messages) PipeMessageFraming.WriteMessage(pipe.Writer, message, maxMessageSize: null);
+        await pipe.Writer.CompleteAsync();
+
+        var written = await pipe.Reader.ReadAsync();
+        while (!written.IsCompleted)
+        {
+            pipe.Reader.AdvanceTo(written.Buffer.Start, written.Buffer.End);
+            written = await pipe.Reader.ReadAsync();
+        }
+        Assert.Equal(Frame(messages), written.Buffer.ToArray());
     }
 
     [Fact]

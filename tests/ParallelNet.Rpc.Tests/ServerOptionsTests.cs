@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Google.Protobuf;
 using Grpc.Health.V1;
 using ParallelNet.Rpc.Tests.Protos;
 
@@ -109,5 +110,33 @@ public sealed class ServerOptionsTests
         Assert.Contains("MaxReceiveMessageSize", error.Message);
         var port = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => GrpcServer.StartAsync(new GrpcServerOptions { Port = 70000 }));
         Assert.Contains("Port", port.Message);
+        var ping = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => GrpcServer.StartAsync(new GrpcServerOptions { KeepAlivePingDelay = TimeSpan.FromMilliseconds(10) }));
+        Assert.Contains("KeepAlivePingDelay", ping.Message);
+        var clientPing = Assert.Throws<ArgumentOutOfRangeException>(() => new GrpcClient(new Uri("http://127.0.0.1:1"), new GrpcClientOptions { KeepAlivePingTimeout = TimeSpan.Zero }));
+        Assert.Contains("KeepAlivePingTimeout", clientPing.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ServerServiceDefinition.CreateBuilder().WithMaxReceiveMessageSize(0));
+    }
+
+    [Fact]
+    public async Task A_service_can_carry_its_own_message_limits_beside_the_server_wide_ones()
+    {
+        // The server-wide limit stays tiny (health keeps it); the test service accepts 64 KiB and answers at most 8 KiB.
+        var options = new GrpcServerOptions { MaxReceiveMessageSize = 1024 };
+        options.Services.Add(new TestService().Definition(builder => builder.WithMaxReceiveMessageSize(64 * 1024).WithMaxSendMessageSize(8 * 1024)));
+        await using var server = await GrpcServer.StartAsync(options);
+        using var client = new GrpcClient(server.LoopbackAddress);
+
+        var accepted = await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Payload = ByteString.CopyFrom(new byte[40_000]), ResponseSize = 1 });
+        var tooBig = await Assert.ThrowsAsync<RpcException>(async () =>
+            await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Payload = ByteString.CopyFrom(new byte[70_000]), ResponseSize = 1 }));
+        var answerTooBig = await Assert.ThrowsAsync<RpcException>(async () => await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { ResponseSize = 10_000 }));
+        var health = await Assert.ThrowsAsync<RpcException>(async () =>
+            await client.AsyncUnaryCall(Method.Create<HealthCheckRequest, HealthCheckResponse>(MethodType.Unary, "grpc.health.v1.Health", "Check"), new HealthCheckRequest { Service = new string('x', 2000) }));
+
+        Assert.Equal(40_000, accepted.TotalBytes);
+        Assert.Equal(StatusCode.ResourceExhausted, tooBig.StatusCode);
+        Assert.Equal(StatusCode.ResourceExhausted, answerTooBig.StatusCode);
+        Assert.Equal(StatusCode.ResourceExhausted, health.StatusCode);
+        Assert.Equal("still serving", (await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "still serving" })).Text);
     }
 }

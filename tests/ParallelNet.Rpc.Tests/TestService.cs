@@ -26,10 +26,14 @@ internal sealed class TestService
     /// <summary>Completes when a handler serving a request with this text saw its call cancelled.</summary>
     public Task WhenCancelled(string text) => Signal(text).Task;
 
+    /// <summary>ServerStream's status_message that makes it throw (with secrets in the message) after its first response.</summary>
+    public const string ThrowAfterFirstMessage = "throw-after-first";
+
     private TaskCompletionSource Signal(string text) => _cancelled.GetOrAdd(text, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
 
-    public ServerServiceDefinition Definition() =>
-        ServerServiceDefinition.CreateBuilder(TestServiceReflection.Descriptor.Services[0])
+    /// <summary>The service's definition; <paramref name="configure"/> may set the service's own limits.</summary>
+    public ServerServiceDefinition Definition(Func<ServerServiceDefinition.Builder, ServerServiceDefinition.Builder>? configure = null) =>
+        (configure ?? (b => b))(ServerServiceDefinition.CreateBuilder(TestServiceReflection.Descriptor.Services[0]))
             .AddMethod(Echo, EchoAsync)
             .AddMethod(ServerStream, ServerStreamAsync)
             .AddMethod(ClientStream, ClientStreamAsync)
@@ -66,6 +70,8 @@ internal sealed class TestService
             for (var i = 0; i < request.Count; i++)
             {
                 await stream.WriteAsync(new EchoResponse { Text = request.Text, Index = i, Payload = payload });
+                if (request.StatusMessage == ThrowAfterFirstMessage)
+                    throw new InvalidOperationException("secret internals mid-stream: Password=hunter2");
                 if (request.DelayMs > 0) await Task.Delay(request.DelayMs, context.CancellationToken);
             }
         }
@@ -88,11 +94,23 @@ internal sealed class TestService
         return new EchoResponse { Text = string.Join(",", texts), Index = texts.Count, TotalBytes = bytes };
     }
 
-    private static async Task DuplexAsync(IAsyncStreamReader<EchoRequest> requests, IServerStreamWriter<EchoResponse> responses, ServerCallContext context)
+    private async Task DuplexAsync(IAsyncStreamReader<EchoRequest> requests, IServerStreamWriter<EchoResponse> responses, ServerCallContext context)
     {
         var index = 0;
-        await foreach (var request in requests.ReadAllAsync(context.CancellationToken))
-            await responses.WriteAsync(new EchoResponse { Text = request.Text, Payload = request.Payload, Index = index++ });
+        string? firstText = null;
+        try
+        {
+            await foreach (var request in requests.ReadAllAsync(context.CancellationToken))
+            {
+                firstText ??= request.Text;
+                await responses.WriteAsync(new EchoResponse { Text = request.Text, Payload = request.Payload, Index = index++ });
+            }
+        }
+        catch (Exception) when (context.CancellationToken.IsCancellationRequested && firstText is not null)
+        {
+            Signal(firstText).TrySetResult();
+            throw;
+        }
     }
 
     private async Task<EchoResponse> SleepAsync(EchoRequest request, ServerCallContext context)

@@ -5,6 +5,8 @@ using System.Text.Json;
 using ParallelNet.Data.Text;
 using ParallelNet.NN.Word2Vec;
 using ParallelNet.Tensors.Random;
+using ParallelNet.Training.Actors;
+using ParallelNet.Training.Word2Vec;
 
 namespace ParallelNet.Cli.Bench;
 
@@ -13,10 +15,15 @@ internal sealed record Word2VecBenchmarkOptions(int Words, int Vocabulary, int D
 /// <summary>
 /// `parallelnet bench word2vec`: corpus words/s of one skip-gram epoch (dim 100 by default, window 5, k = 5, subsampling
 /// 1e-3, min count 5) for ParallelNet and for PyTorch 1.13 (Bench/torch_word2vec.py, the batched sparse-SGD formulation)
-/// on the same generated corpus: Zipf-distributed words (frequency ∝ 1/rank), 20 per line.
+/// on the same generated corpus: Zipf-distributed words (frequency ∝ 1/rank), 20 per line. A second row times the
+/// data-parallel formulation (`word2vec --workers 2`: mini-batches of the peer's size on two worker actors, the tables
+/// travelling as sparse rows); building its examples is not timed, as the peer's pair building is not either.
 /// </summary>
 internal static class Word2VecBenchmark
 {
+    /// <summary>torch_word2vec.py's default batch of pairs.</summary>
+    private const int PeerBatch = 4096;
+
     public static Command Create()
     {
         var words = new Option<int>("--words") { Description = "Corpus size in words.", DefaultValueFactory = _ => 1_000_000 };
@@ -47,17 +54,24 @@ internal static class Word2VecBenchmark
             var timer = Stopwatch.StartNew();
             Word2VecTrainer.Train(sentences, vocabulary.Counts, new Word2VecOptions { Dimension = o.Dimension, Epochs = 1 });
             double ours = words / timer.Elapsed.TotalSeconds;
+            var options = new Word2VecOptions { Dimension = o.Dimension, Epochs = 1 };
+            var job = new Word2VecJob(Word2VecExamples.Build(sentences, vocabulary.Counts, options), options, BatchSize: PeerBatch, VirtualShards: 4);
+            timer.Restart();
+            job.Run(new ActorTrainerSettings { Workers = 2, ThreadsPerWorker = 1 });
+            double actors = words / timer.Elapsed.TotalSeconds;
             var (peer, peerThreads, error) = MeasurePeer(o, corpusPath);
-            double ratio = peer > 0 ? ours / peer : double.NaN;
+            double Ratio(double rate) => peer > 0 ? rate / peer : double.NaN;
             if (o.Json)
             {
-                output.WriteLine(JsonSerializer.Serialize(new { model = "word2vec", words, vocabulary = vocabulary.Count, dim = o.Dimension, words_per_second = ours, peer_words_per_second = peer, peer_threads = peerThreads, ratio, peer_error = error }));
+                output.WriteLine(JsonSerializer.Serialize(new { model = "word2vec", words, vocabulary = vocabulary.Count, dim = o.Dimension, words_per_second = ours,
+                    actors_words_per_second = actors, peer_words_per_second = peer, peer_threads = peerThreads, ratio = Ratio(ours), actors_ratio = Ratio(actors), peer_error = error }));
             }
             else
             {
                 output.WriteLine($"bench word2vec: skip-gram, dim {o.Dimension}, window 5, k 5, subsample 1e-3; {words:N0} words, vocabulary {vocabulary.Count:N0}; one epoch");
-                output.WriteLine($"{"ParallelNet words/s",20} {"PyTorch words/s",16} {"(thr)",5} {"ratio",6}");
-                output.WriteLine($"{ours,20:N0} {peer,16:N0} {peerThreads,5} {ratio,6:F2}" + (error is null ? "" : $"  ({error})"));
+                output.WriteLine($"{"ParallelNet",-34} {"words/s",10} {"PyTorch words/s",16} {"(thr)",5} {"ratio",6}");
+                output.WriteLine($"{"word by word, 1 thread",-34} {ours,10:N0} {peer,16:N0} {peerThreads,5} {Ratio(ours),6:F2}" + (error is null ? "" : $"  ({error})"));
+                output.WriteLine($"{$"2 worker actors, batch {PeerBatch}, S = 4",-34} {actors,10:N0} {peer,16:N0} {peerThreads,5} {Ratio(actors),6:F2}");
             }
             return ExitCodes.Success;
         }

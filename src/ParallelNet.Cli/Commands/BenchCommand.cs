@@ -34,9 +34,12 @@ internal static class BenchCommand
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 200 };
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Directory with the MNIST IDX files." };
         var json = new Option<bool>("--json") { Description = "JSON lines instead of a table." };
-        var train = new Command("train", "Training samples/s against PyTorch 1.13 on the same model, batch and data.") { models, threads, shards, batch, warmup, steps, dataDir, json };
+        var rounds = new Option<int>("--rounds") { Description = "Interleaved rounds of the peer and ours; each side keeps its best (fairer on a loaded machine).", DefaultValueFactory = _ => 1 };
+        var trainDevice = new Option<string>("--device") { Description = "cpu (the CPU rows) or opencl[:N] (an OpenCL row per model beside them).", DefaultValueFactory = _ => "cpu" };
+        var train = new Command("train", "Training samples/s against PyTorch 1.13 on the same model, batch and data.") { models, threads, shards, batch, warmup, steps, dataDir, json, rounds, trainDevice };
         train.SetAction(parse => TrainBenchmark.Run(new TrainBenchmarkOptions(parse.GetValue(models)!, parse.GetValue(threads)!, parse.GetValue(shards)!,
-            parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(dataDir)?.FullName, parse.GetValue(json)), parse.InvocationConfiguration.Output));
+            parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(dataDir)?.FullName, parse.GetValue(json), Rounds: parse.GetValue(rounds), Device: parse.GetValue(trainDevice)!),
+            parse.InvocationConfiguration.Output));
 
         var actors = ActorsCommand();
 
@@ -57,7 +60,19 @@ internal static class BenchCommand
         grpcServer.SetAction((parse, cancellationToken) => RpcBenchService.ServeAsync(parse.GetValue(serverHost)!, parse.GetValue(serverPort),
             parse.InvocationConfiguration.Output, Console.In, cancellationToken));
 
-        return new Command("bench", "Benchmarks that print ParallelNet's figures beside a peer's, measured in the same run.") { gemm, train, grpc, grpcServer, actors, Bench.Word2VecBenchmark.Create() };
+        return new Command("bench", "Benchmarks that print ParallelNet's figures beside a peer's, measured in the same run.") { gemm, train, grpc, grpcServer, actors, Bench.Word2VecBenchmark.Create(), ClusterCommand() };
+    }
+
+    private static Command ClusterCommand()
+    {
+        var messages = new Option<int>("--messages") { Description = "Small messages per measurement.", DefaultValueFactory = _ => 200_000 };
+        var sizes = new Option<int[]>("--sizes") { Description = "Tensor message sizes in KiB.", DefaultValueFactory = _ => [64, 2688, 16384], AllowMultipleArgumentsPerToken = true };
+        var total = new Option<int>("--total-mib") { Description = "MiB moved per tensor measurement.", DefaultValueFactory = _ => 256 };
+        var json = new Option<bool>("--json") { Description = "JSON lines instead of a table." };
+        var command = new Command("cluster", "Remote actor messages between two cluster nodes on loopback: msgs/s beside local Tell, MB/s beside a bare gRPC stream.") { messages, sizes, total, json };
+        command.SetAction(parse => ClusterBenchmark.Run(new ClusterBenchmarkOptions(parse.GetValue(messages), parse.GetValue(sizes)!, parse.GetValue(total), parse.GetValue(json)),
+            parse.InvocationConfiguration.Output));
+        return command;
     }
 
     private static Command ActorsCommand()

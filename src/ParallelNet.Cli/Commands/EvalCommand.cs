@@ -18,13 +18,13 @@ internal static class EvalCommand
         var device = DeviceFlag.AddTo(command);
         command.SetAction(parse =>
         {
+            using var backend = device.Open(parse, workers: 1, threadsPerWorker: 0, parse.InvocationConfiguration.Error);
             var saved = TrainingCheckpoint.Load(parse.GetValue(checkpoint)!.FullName);
             var split = DatasetCatalog.Load(parse.GetValue(data)!, parse.GetValue(dataDir)?.FullName);
             var spec = saved.ModelSpec;
             var test = split.Test ?? split.Train;
             if (test.SampleShape.Size != spec.Input.Size)
                 throw new UsageException($"the checkpoint's model takes inputs of shape {spec.Input}, the data '{test.Name}' has {test.SampleShape}: wrong model for this data.");
-            using var backend = device.Open(parse, workers: 1, threadsPerWorker: 0, parse.InvocationConfiguration.Error);
             var model = Model.Create(spec, backend.ForWorker(0), 500);
             saved.ApplyTo(model, optimizer: null);
             var (loss, accuracy) = Evaluation.Run(model, test);

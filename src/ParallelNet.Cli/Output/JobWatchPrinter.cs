@@ -16,7 +16,7 @@ internal static class JobWatchPrinter
     /// <summary>Follows the job to its end; the exit code says how it ended (0 succeeded, 1 failed, 130 cancelled).</summary>
     public static async Task<int> FollowAsync(JobServiceClient client, string id, TextWriter output, bool json, CancellationToken cancellation)
     {
-        var json_ = json ? new JsonLinesObserver(output) : null;
+        var jsonLines = json ? new JsonLinesObserver(output) : null;
         Job? last = null;
         JobResult? result = null;
         await foreach (var e in client.WatchAsync(id, cancellation))
@@ -32,19 +32,19 @@ internal static class JobWatchPrinter
                     break;
                 case JobEvent.EventOneofCase.Step:
                     var s = e.Step;
-                    if (json_ is not null) json_.OnStep(new StepCompleted(s.Epoch - 1, s.Step, s.StepInEpoch, s.StepsInEpoch, s.Loss, s.SamplesPerSecond, s.Skipped));
+                    if (jsonLines is not null) jsonLines.OnStep(new StepCompleted(s.Epoch - 1, s.Step, s.StepInEpoch, s.StepsInEpoch, s.Loss, s.SamplesPerSecond, s.Skipped));
                     else if (s.Step % TextStepInterval == 0 || s.Step == s.TotalSteps)
                         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                             $"  step {s.Step}/{s.TotalSteps} ({100.0 * s.Step / Math.Max(1, s.TotalSteps):F0} %)  epoch {s.Epoch} {s.StepInEpoch}/{s.StepsInEpoch}  loss {s.Loss:F4}  {s.SamplesPerSecond:F0} samples/s"));
                     break;
                 case JobEvent.EventOneofCase.Epoch:
                     var ep = e.Epoch;
-                    if (json_ is not null) json_.OnEpoch(new EpochCompleted(ep.Epoch - 1, ep.Step, ep.TrainLoss, ep.TestLoss, ep.TestAccuracy, ep.Seconds, ep.SamplesPerSecond));
+                    if (jsonLines is not null) jsonLines.OnEpoch(new EpochCompleted(ep.Epoch - 1, ep.Step, ep.TrainLoss, ep.TestLoss, ep.TestAccuracy, ep.Seconds, ep.SamplesPerSecond));
                     else output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"  epoch {ep.Epoch}: train loss {ep.TrainLoss:F4}, test loss {ep.TestLoss:F4}, test accuracy {100 * ep.TestAccuracy:F2} %, {ep.Seconds:F1} s"));
                     break;
                 case JobEvent.EventOneofCase.Checkpoint:
-                    if (json_ is not null) json_.OnCheckpoint(new CheckpointWritten("", e.Checkpoint.Step));
+                    if (jsonLines is not null) jsonLines.OnCheckpoint(new CheckpointWritten("", e.Checkpoint.Step));
                     break;
                 case JobEvent.EventOneofCase.Result:
                     result = e.Result;

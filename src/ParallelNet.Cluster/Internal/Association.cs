@@ -1,4 +1,4 @@
-using System.Threading.Channels;
+using System.Collections.Concurrent;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using ParallelNet.Actors;
@@ -13,7 +13,12 @@ namespace ParallelNet.Cluster.Internal;
 /// </summary>
 internal sealed class Association : IAsyncDisposable
 {
-    private readonly Channel<OutboundMessage> queue = Channel.CreateUnbounded<OutboundMessage>(new UnboundedChannelOptions { SingleReader = true });
+    /// <summary>Messages up to this size may share a frame with others.</summary>
+    private const int BatchableSize = 64 * 1024;
+
+    private const int MaxBatchCount = 4096;
+
+    private readonly ConcurrentQueue<OutboundMessage> queue = new();
     private readonly CancellationTokenSource stopping = new();
     private readonly ClusterNodeOptions options;
     private readonly ILogger logger;
@@ -21,7 +26,8 @@ internal sealed class Association : IAsyncDisposable
     private readonly Action<Association> needsLink;
     private readonly Lock gate = new();
     private readonly int chunkSize;
-    private readonly Task writer;
+    private Task writer = Task.CompletedTask;
+    private int writing;
     private TaskCompletionSource<Link> linkReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Link? sendLink;
     private int queuedCount;
@@ -36,7 +42,6 @@ internal sealed class Association : IAsyncDisposable
         this.needsLink = needsLink;
         // Room for the frame's own fields (paths, type id) next to the data.
         chunkSize = options.MaxFrameSize - 16 * 1024;
-        writer = Task.Run(WriteLoopAsync);
     }
 
     public Address Remote { get; }
@@ -69,10 +74,15 @@ internal sealed class Association : IAsyncDisposable
             message.Written?.TrySetResult();
             return false;
         }
-        if (queue.Writer.TryWrite(message)) return true;
-        Release(message);
-        message.Written?.TrySetResult();
-        return false;
+        if (stopping.IsCancellationRequested)
+        {
+            Release(message);
+            message.Written?.TrySetResult();
+            return false;
+        }
+        queue.Enqueue(message);
+        ScheduleWriter();
+        return true;
     }
 
     /// <summary>Makes <paramref name="link"/> the one this queue is written to, unless a live one is already in use.</summary>
@@ -97,48 +107,58 @@ internal sealed class Association : IAsyncDisposable
         }
     }
 
-    private async Task WriteLoopAsync()
+    /// <summary>Starts the writer unless it runs already; enqueueing stays lock-free (a lock here costs a context switch under load).</summary>
+    private void ScheduleWriter()
     {
-        ChannelReader<OutboundMessage> reader = queue.Reader;
+        if (Interlocked.CompareExchange(ref writing, 1, 0) != 0) return;
+        writer = Task.Run(WriteQueuedAsync);
+    }
+
+    private async Task WriteQueuedAsync()
+    {
         try
         {
-            while (await reader.WaitToReadAsync(stopping.Token).ConfigureAwait(false))
+            while (true)
             {
-                while (reader.TryRead(out OutboundMessage? message))
+                while (queue.TryDequeue(out OutboundMessage? message))
                 {
                     Release(message);
-                    try
-                    {
-                        Link link = await CurrentLinkAsync().ConfigureAwait(false);
-                        try
-                        {
-                            await WriteAsync(link, message).ConfigureAwait(false);
-                        }
-                        catch (Exception ex) when (!stopping.IsCancellationRequested)
-                        {
-                            logger.LogDebug(ex, "Writing to {Link} failed; the stream is closed and the message lost.", link);
-                            link.Close();
-                            LinkClosed(link);
-                        }
-                    }
-                    finally
-                    {
-                        message.Written?.TrySetResult();
-                    }
+                    await WriteOneAsync(message).ConfigureAwait(false);
                 }
+                Volatile.Write(ref writing, 0);
+                // A message queued after the last TryDequeue but before the flag was cleared is ours to write.
+                if (queue.IsEmpty || Interlocked.CompareExchange(ref writing, 1, 0) != 0) return;
             }
         }
         catch (Exception) when (stopping.IsCancellationRequested)
         {
-            // The peer was removed or the node stops; what is still queued is dropped below.
+            // The peer was removed or the node stops; what is still queued is dropped by DisposeAsync.
         }
-        int dropped = 0;
-        while (reader.TryRead(out OutboundMessage? message))
+    }
+
+    private async Task WriteOneAsync(OutboundMessage message)
+    {
+        try
+        {
+            Link link = await CurrentLinkAsync().ConfigureAwait(false);
+            try
+            {
+                if (IsBatchable(message) && queue.TryPeek(out OutboundMessage? next) && IsBatchable(next))
+                    await WriteBatchAsync(link, message).ConfigureAwait(false);
+                else
+                    await WriteAsync(link, message).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (!stopping.IsCancellationRequested)
+            {
+                logger.LogDebug(ex, "Writing to {Link} failed; the stream is closed and the message lost.", link);
+                link.Close();
+                LinkClosed(link);
+            }
+        }
+        finally
         {
             message.Written?.TrySetResult();
-            dropped++;
         }
-        if (dropped > 0) logger.LogInformation("Dropped {Count} messages still queued for {Remote}.", dropped, Remote);
     }
 
     private async Task<Link> CurrentLinkAsync()
@@ -170,13 +190,7 @@ internal sealed class Association : IAsyncDisposable
         if (message.PayloadLength <= chunkSize)
         {
             // One frame: small payloads are usually one segment already; several are joined (cheap at this size).
-            var data = payload.Count switch
-            {
-                0 => ByteString.Empty,
-                1 => UnsafeByteOperations.UnsafeWrap(payload[0]),
-                _ => UnsafeByteOperations.UnsafeWrap(Join(payload, message.PayloadLength)),
-            };
-            await link.WriteAsync(new ClusterFrame { Message = new MessageStart(start) { Data = data } }).ConfigureAwait(false);
+            await link.WriteAsync(new ClusterFrame { Message = new MessageStart(start) { Data = SingleFrameData(message) } }).ConfigureAwait(false);
             return;
         }
         // Large payloads go out as frames of at most chunkSize, each a view of the caller's memory.
@@ -193,6 +207,39 @@ internal sealed class Association : IAsyncDisposable
                 await link.WriteAsync(next).ConfigureAwait(false);
             }
         }
+    }
+
+    private static bool IsBatchable(OutboundMessage message) => message.Start is not null && message.PayloadLength <= BatchableSize && message.Written is null;
+
+    /// <summary>
+    /// Small messages queued back to back share one frame: each frame costs a write and a flush, which is what
+    /// bounds the message rate, not the bytes. Takes the queued successors of <paramref name="first"/> while they fit.
+    /// </summary>
+    private async Task WriteBatchAsync(Link link, OutboundMessage first)
+    {
+        var batch = new MessageBatch();
+        long size = 0;
+        OutboundMessage? message = first;
+        while (message is not null)
+        {
+            batch.Messages.Add(new MessageStart(message.Start!) { Data = SingleFrameData(message) });
+            size += message.PayloadLength + message.Start!.CalculateSize();
+            message = size < chunkSize - BatchableSize - 8 * 1024 && batch.Messages.Count < MaxBatchCount
+                && queue.TryPeek(out OutboundMessage? next) && IsBatchable(next) && queue.TryDequeue(out next) ? next : null;
+            if (message is not null) Release(message);
+        }
+        await link.WriteAsync(new ClusterFrame { Batch = batch }).ConfigureAwait(false);
+    }
+
+    private static ByteString SingleFrameData(OutboundMessage message)
+    {
+        List<ReadOnlyMemory<byte>> payload = message.Payload!;
+        return payload.Count switch
+        {
+            0 => ByteString.Empty,
+            1 => UnsafeByteOperations.UnsafeWrap(payload[0]),
+            _ => UnsafeByteOperations.UnsafeWrap(Join(payload, message.PayloadLength)),
+        };
     }
 
     private static byte[] Join(List<ReadOnlyMemory<byte>> segments, long length)
@@ -216,16 +263,15 @@ internal sealed class Association : IAsyncDisposable
     /// <summary>Stops the writer and drops what is still queued; the links are closed by their owner.</summary>
     public async ValueTask DisposeAsync()
     {
-        queue.Writer.TryComplete();
         await stopping.CancelAsync().ConfigureAwait(false);
-        try
+        await writer.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        int dropped = 0;
+        while (queue.TryDequeue(out OutboundMessage? message))
         {
-            await writer.ConfigureAwait(false);
+            message.Written?.TrySetResult();
+            dropped++;
         }
-        catch (OperationCanceledException)
-        {
-            // Expected: the writer was waiting for a link.
-        }
+        if (dropped > 0) logger.LogInformation("Dropped {Count} messages still queued for {Remote}.", dropped, Remote);
         stopping.Dispose();
     }
 

@@ -42,4 +42,13 @@ internal sealed class ReshapeCache
         _view = source.Reshape(perSample.Prepend(source.Shape[0]));
         return _view;
     }
+
+    /// <summary>The same elements as <paramref name="shape"/> (the batch axis included, so rows may be split).</summary>
+    public Tensor ReshapeWhole(Tensor source, Shape shape)
+    {
+        if (ReferenceEquals(source, _source) && _view is not null && _view.Shape == shape) return _view;
+        _source = source;
+        _view = source.Reshape(shape);
+        return _view;
+    }
 }

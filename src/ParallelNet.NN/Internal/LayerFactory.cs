@@ -19,12 +19,29 @@ internal static class LayerFactory
         var shape = spec.Input;
         for (int index = 0; index < spec.Layers.Count; index++)
         {
+            if (IsReluBeforeMaxPool(spec, index))
+            {
+                // max-pool(relu(x)) = relu(max-pool(x)), with the same gradient (the first maximum of a window is
+                // the same element either way, and a window whose maximum is not positive passes none), so
+                // the ReLU runs on the pooled tensor: a quarter of the elements for a 2x2 pool. Neither layer
+                // has parameters, so every parameter keeps its index and name.
+                var pool = BuildOne(index + 1, spec.Layers[index + 1], shape);
+                var relu = BuildOne(index, spec.Layers[index], pool.OutputShape);
+                modules.Add(pool);
+                modules.Add(relu);
+                shape = relu.OutputShape;
+                index++;
+                continue;
+            }
             var module = BuildOne(index, spec.Layers[index], shape);
             modules.Add(module);
             shape = module.OutputShape;
         }
         return new Sequential(spec.Input, modules);
     }
+
+    private static bool IsReluBeforeMaxPool(ModelSpec spec, int index) =>
+        index + 1 < spec.Layers.Count && spec.Layers[index].Type == "relu" && spec.Layers[index + 1].Type == "maxpool2d";
 
     private static Module BuildOne(int index, LayerSpec layer, Shape input)
     {

@@ -226,6 +226,9 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
         {
             if (cancellationToken.IsCancellationRequested && !_status.Task.IsCompleted)
                 Finish(new Status(StatusCode.Cancelled, "Call cancelled by the client."), new Metadata());
+            // A server that ends the call early (e.g. RESOURCE_EXHAUSTED for an oversize message) resets the request
+            // stream: its status, not the reset, is the call's outcome. The response headers settle either way.
+            if (!_status.Task.IsCompleted) await _responseStarted.ConfigureAwait(false);
             throw new RpcException(Finish(StatusFromException(ex, "Error writing the request"), new Metadata()), _trailers, ex);
         }
         finally

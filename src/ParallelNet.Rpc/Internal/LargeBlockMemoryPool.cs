@@ -14,8 +14,8 @@ internal sealed class LargeBlockMemoryPool(int blockSize, int maxRetainedBlocks)
 {
     public const int DefaultBlockSize = 128 * 1024;
 
-    /// <summary>Enough to refill the default 32 MiB connection window from the pool without allocating.</summary>
-    public const int DefaultMaxRetainedBlocks = 32 * 1024 * 1024 / DefaultBlockSize;
+    /// <summary>Enough for a 64 MiB response serialized into the pipe, or a full 32 MiB connection window twice, without allocating.</summary>
+    public const int DefaultMaxRetainedBlocks = 64 * 1024 * 1024 / DefaultBlockSize;
 
     private readonly ConcurrentBag<Block> _free = [];
     private int _retained;

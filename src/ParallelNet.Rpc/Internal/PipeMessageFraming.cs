@@ -54,7 +54,7 @@ internal static class PipeMessageFraming
     private static async ValueTask<T> ReadLargeMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int length, CancellationToken cancellationToken)
         where T : class, IMessage<T>
     {
-        var gathered = ArrayPool<byte>.Shared.Rent(length);
+        var gathered = MessageBufferPool.Shared.Rent(length);
         try
         {
             var filled = 0;
@@ -74,7 +74,7 @@ internal static class PipeMessageFraming
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(gathered);
+            MessageBufferPool.Shared.Return(gathered);
         }
     }
 
@@ -110,11 +110,25 @@ internal static class PipeMessageFraming
         var size = message.CalculateSize();
         if (maxMessageSize is { } max && size > max)
             throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Sending message of {size} bytes exceeds the limit of {max} bytes."));
-        // One contiguous span: protobuf serializes a flat span several times faster than through many small pipe segments.
-        var span = writer.GetSpan(GrpcProtocol.MessageHeaderSize + size);
+        if (size + GrpcProtocol.MessageHeaderSize <= LargeBlockMemoryPool.DefaultBlockSize)
+        {
+            // One contiguous span from the current pool block: protobuf serializes a flat span fastest.
+            var span = writer.GetSpan(GrpcProtocol.MessageHeaderSize + size);
+            WriteHeader(span, size);
+            message.WriteTo(span.Slice(GrpcProtocol.MessageHeaderSize, size));
+            writer.Advance(GrpcProtocol.MessageHeaderSize + size);
+            return;
+        }
+        // A larger message goes straight into the pipe's pooled blocks. Asking for one span of its full size would
+        // make the pipe rent it from ArrayPool.Shared, which drops large arrays at every gen-2 GC: fresh pages per message.
+        WriteHeader(writer.GetSpan(GrpcProtocol.MessageHeaderSize), size);
+        writer.Advance(GrpcProtocol.MessageHeaderSize);
+        message.WriteTo(writer);
+    }
+
+    private static void WriteHeader(Span<byte> span, int size)
+    {
         span[0] = 0;
         BinaryPrimitives.WriteUInt32BigEndian(span[1..], (uint)size);
-        message.WriteTo(span.Slice(GrpcProtocol.MessageHeaderSize, size));
-        writer.Advance(GrpcProtocol.MessageHeaderSize + size);
     }
 }

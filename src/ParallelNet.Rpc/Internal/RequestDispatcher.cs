@@ -7,9 +7,10 @@ namespace ParallelNet.Rpc.Internal;
 /// <summary>Kestrel's only middleware: checks that a request is gRPC and hands it to the method's handler.</summary>
 internal sealed class RequestDispatcher(IEnumerable<ServerServiceDefinition> services, GrpcServerOptions options, ILogger logger, CancellationToken callsCancelled)
 {
-    private readonly Dictionary<string, ServerMethodHandler> _handlers = services
-        .SelectMany(s => s.Handlers)
-        .ToDictionary(pair => pair.Key, pair => pair.Value, StringComparer.Ordinal);
+    private readonly Dictionary<string, (ServerMethodHandler Handler, MessageSizeLimits Limits)> _handlers = services
+        .SelectMany(s => s.Handlers.Select(pair => (Path: pair.Key, pair.Value, Limits: new MessageSizeLimits(
+            s.MaxReceiveMessageSize ?? options.MaxReceiveMessageSize, s.MaxSendMessageSize ?? options.MaxSendMessageSize))))
+        .ToDictionary(entry => entry.Path, entry => (entry.Value, entry.Limits), StringComparer.Ordinal);
 
     public async Task DispatchAsync(HttpContext http)
     {
@@ -27,7 +28,7 @@ internal sealed class RequestDispatcher(IEnumerable<ServerServiceDefinition> ser
             return;
         }
         var path = request.Path.Value ?? "";
-        if (!_handlers.TryGetValue(path, out var handler))
+        if (!_handlers.TryGetValue(path, out var method))
         {
             WriteTrailersOnly(http, StatusCode.Unimplemented, $"Method '{path}' is not implemented by this server.");
             return;
@@ -40,9 +41,12 @@ internal sealed class RequestDispatcher(IEnumerable<ServerServiceDefinition> ser
             return;
         }
 
-        using var call = new ServerCall(http, options, logger, callsCancelled);
-        await call.RunAsync(handler, path).ConfigureAwait(false);
+        using var call = new ServerCall(http, options, method.Limits, logger, callsCancelled);
+        await call.RunAsync(method.Handler, path).ConfigureAwait(false);
     }
+
+    /// <summary>The limits one method enforces: its service's own, else the server's.</summary>
+    internal readonly record struct MessageSizeLimits(int MaxReceive, int? MaxSend);
 
     private static void WriteTrailersOnly(HttpContext http, StatusCode status, string message)
     {

@@ -15,6 +15,7 @@ internal sealed class ServerCall : IDisposable
 {
     private readonly HttpContext _http;
     private readonly GrpcServerOptions _options;
+    private readonly RequestDispatcher.MessageSizeLimits _limits;
     private readonly ILogger _logger;
     private readonly CancellationToken _serverStopping;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
@@ -29,10 +30,11 @@ internal sealed class ServerCall : IDisposable
     // must still see its token cancelled at that moment, so a failed write cancels the call itself.
     private readonly CancellationTokenSource _clientGone = new();
 
-    public ServerCall(HttpContext http, GrpcServerOptions options, ILogger logger, CancellationToken serverStopping)
+    public ServerCall(HttpContext http, GrpcServerOptions options, RequestDispatcher.MessageSizeLimits limits, ILogger logger, CancellationToken serverStopping)
     {
         _http = http;
         _options = options;
+        _limits = limits;
         _logger = logger;
         _serverStopping = serverStopping;
         _callSource = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _deadlineSource.Token, serverStopping, _clientGone.Token);
@@ -99,7 +101,7 @@ internal sealed class ServerCall : IDisposable
     public async Task<T?> ReadRequestAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken) where T : class, IMessage<T>
     {
         using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callSource.Token) : null;
-        return await PipeMessageFraming.ReadMessageAsync(_http.Request.BodyReader, parser, _options.MaxReceiveMessageSize,
+        return await PipeMessageFraming.ReadMessageAsync(_http.Request.BodyReader, parser, _limits.MaxReceive,
             linked?.Token ?? _callSource.Token).ConfigureAwait(false);
     }
 
@@ -131,7 +133,7 @@ internal sealed class ServerCall : IDisposable
             FlushResult flush;
             try
             {
-                PipeMessageFraming.WriteMessage(_http.Response.BodyWriter, message, _options.MaxSendMessageSize);
+                PipeMessageFraming.WriteMessage(_http.Response.BodyWriter, message, _limits.MaxSend);
                 flush = await _http.Response.BodyWriter.FlushAsync(token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not RpcException)

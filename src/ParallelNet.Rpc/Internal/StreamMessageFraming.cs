@@ -22,7 +22,7 @@ internal static class StreamMessageFraming
         var length = BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(1));
         if (length > (uint)maxMessageSize)
             throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Received message of {length} bytes exceeds the limit of {maxMessageSize} bytes."));
-        var payload = ArrayPool<byte>.Shared.Rent((int)length);
+        var payload = MessageBufferPool.Shared.Rent((int)length);
         try
         {
             read = await stream.ReadAtLeastAsync(payload.AsMemory(0, (int)length), (int)length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
@@ -38,7 +38,7 @@ internal static class StreamMessageFraming
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(payload);
+            MessageBufferPool.Shared.Return(payload);
         }
     }
 
@@ -48,12 +48,12 @@ internal static class StreamMessageFraming
         var size = message.CalculateSize();
         if (maxMessageSize is { } max && size > max)
             throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Sending message of {size} bytes exceeds the limit of {max} bytes."));
-        var buffer = ArrayPool<byte>.Shared.Rent(GrpcProtocol.MessageHeaderSize + size);
+        var buffer = MessageBufferPool.Shared.Rent(GrpcProtocol.MessageHeaderSize + size);
         buffer[0] = 0;
         BinaryPrimitives.WriteUInt32BigEndian(buffer.AsSpan(1), (uint)size);
         message.WriteTo(buffer.AsSpan(GrpcProtocol.MessageHeaderSize, size));
         return new ArraySegment<byte>(buffer, 0, GrpcProtocol.MessageHeaderSize + size);
     }
 
-    public static void ReturnBuffer(ArraySegment<byte> framed) => ArrayPool<byte>.Shared.Return(framed.Array!);
+    public static void ReturnBuffer(ArraySegment<byte> framed) => MessageBufferPool.Shared.Return(framed.Array!);
 }

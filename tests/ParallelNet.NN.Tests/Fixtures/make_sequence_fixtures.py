@@ -79,7 +79,9 @@ def make(name, spec, n, training=True, vocabulary=None, padded_contexts=0):
     net.train(training)
     out = net(x)
     out2 = out.reshape(n, -1)
-    if spec["loss"] == "cross_entropy": target = torch.randint(0, out2.shape[1], (n,), generator=gen).float()
+    if spec["loss"] == "cross_entropy" and out.dim() == 3:  # a many-to-many head: one label per step
+        out2 = out.reshape(-1, out.shape[-1]); target = torch.randint(0, out.shape[-1], (out2.shape[0],), generator=gen).float()
+    elif spec["loss"] == "cross_entropy": target = torch.randint(0, out2.shape[1], (n,), generator=gen).float()
     elif spec["loss"] == "bce": target = torch.zeros(out2.shape); target[:, 0] = 1  # the word to predict, then noise words
     else: target = torch.randn(out2.shape, generator=gen)
     value = base.loss_sum(spec["loss"], out2, target)
@@ -113,6 +115,7 @@ def main():
     make("lstm_sequences", spec([4, 3], [L("lstm", hidden=6, return_sequences=True)]), 2)
     make("lstm_truncated", spec([7, 2], [L("lstm", hidden=3, return_sequences=True, truncate=3)]), 3)
     make("lstm_truncated_last", spec([7, 2], [L("lstm", hidden=3, truncate=2)]), 2)
+    make("lstm_per_step_cross_entropy", spec([5, 3], [L("lstm", hidden=4, return_sequences=True), L("linear", out=3)], loss="cross_entropy"), 3)
     make("lstm_image_classifier", spec([1, 6, 5], [L("lstm", hidden=4), L("linear", out=3)], loss="cross_entropy"), 4)
 
 

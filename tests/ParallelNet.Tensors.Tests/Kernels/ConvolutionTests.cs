@@ -18,7 +18,7 @@ public class ConvolutionTests
         [3, 8, 14, 14, 16, 3, 3, 1, 1, 1, 1],
         [2, 2, 5, 9, 3, 5, 1, 1, 2, 2, 0],
         [1, 3, 4, 4, 2, 4, 4, 3, 3, 2, 2],
-        // Patches narrower than the output channels take the transposed filter-gradient path.
+        // Patches narrower than the output channels take the transposed or the dot-product filter-gradient path.
         [3, 1, 10, 9, 16, 3, 3, 1, 1, 1, 1],
         [2, 1, 5, 5, 6, 2, 2, 2, 1, 0, 1],
         // Stride 1 with output width = input width takes the block-copy im2col/col2im path, incl. odd kernels and all-padding rows.
@@ -29,9 +29,12 @@ public class ConvolutionTests
         [2, 3, 13, 13, 5, 3, 3, 1, 1, 0, 0],
         [1, 2, 6, 12, 3, 3, 5, 1, 1, 0, 0],
         [2, 2, 9, 27, 3, 2, 3, 1, 1, 0, 0],
-        // More samples than one filter-gradient group (16), on both filter-gradient layouts.
+        // More samples than one filter-gradient group (16), on each filter-gradient path: GEMM panels,
+        // transposed (narrow patch, short plane), dot products (narrow patch, plane of 64 or more).
         [37, 2, 7, 6, 3, 3, 3, 1, 1, 0, 0],
+        [35, 1, 6, 6, 16, 3, 3, 1, 1, 0, 0],
         [35, 1, 12, 12, 16, 3, 3, 1, 1, 0, 0],
+        [18, 1, 28, 28, 32, 3, 3, 1, 1, 0, 0],
     }.Select(dims => new object[] { dims });
 
     [Theory]

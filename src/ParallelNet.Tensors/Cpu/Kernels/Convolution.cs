@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using ParallelNet.Tensors.Cpu.Gemm;
+using ParallelNet.Tensors.Cpu.Gemm.Internal;
 using ParallelNet.Tensors.Cpu.Internal;
 
 namespace ParallelNet.Tensors.Cpu.Kernels;
@@ -317,5 +318,11 @@ public static class Convolution
         }
     }
 
-    private static bool UsesTransposedAccumulator(ConvGeometry g, int outChannels) => g.Channels * g.KernelHeight * g.KernelWidth < outChannels;
+    // A patch of at most 16 taps with a long plane takes GEMM's unpacked dot-product path as it is, which beats
+    // the transposed layout (whose B operand, dy, must be transposed while packing).
+    private static bool UsesTransposedAccumulator(ConvGeometry g, int outChannels)
+    {
+        int patch = g.Channels * g.KernelHeight * g.KernelWidth;
+        return patch < outChannels && MicroKernel.For(false, true, outChannels, patch, g.OutHeight * g.OutWidth).Kind != MicroKernelKind.DotProduct;
+    }
 }

@@ -35,11 +35,34 @@ internal static unsafe class DotProductRows
                     DotProductBlock4x5.Run(k, a, k, b, k, c, n, problem.Alpha, problem.Beta);
                     continue;
                 }
+                if (height == DotProductBlock4x5.Rows && n >= DotProductBlock4x5.Columns)
+                {
+                    LastColumns(problem, a, i, width);
+                    continue;
+                }
                 for (int r = 0; r < height; r++)
                     for (int q = 0; q < width; q++)
                         Single(k, a + (nint)r * k, b + (nint)q * k, c + (nint)r * n + q, problem.Alpha, problem.Beta);
             }
         }
+    }
+
+    /// <summary>
+    /// The last <paramref name="width"/> (&lt; 5) columns of four rows: the full block over the last five columns
+    /// into a scratch tile, of which only the new columns are kept. Every element sees the block's arithmetic,
+    /// which equals <see cref="Single"/>'s, at five accumulator chains instead of one.
+    /// </summary>
+    private static void LastColumns(in GemmProblem problem, float* a, int row, int width)
+    {
+        const int rows = DotProductBlock4x5.Rows, columns = DotProductBlock4x5.Columns;
+        int k = problem.K, n = problem.N, first = n - columns;
+        float* tile = stackalloc float[rows * columns];
+        float* c = problem.C + (nint)row * n + first;
+        for (int r = 0; r < rows; r++)
+            for (int q = 0; q < columns; q++) tile[r * columns + q] = c[(nint)r * n + q];
+        DotProductBlock4x5.Run(k, a, k, problem.B + (nint)first * k, k, tile, columns, problem.Alpha, problem.Beta);
+        for (int r = 0; r < rows; r++)
+            for (int q = columns - width; q < columns; q++) c[(nint)r * n + q] = tile[r * columns + q];
     }
 
     private static void Single(int k, float* a, float* b, float* c, float alpha, float beta)

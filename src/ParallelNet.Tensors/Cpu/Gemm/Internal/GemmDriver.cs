@@ -15,6 +15,8 @@ internal unsafe struct GemmProblem
 /// <summary>Computes one output tile over all k blocks, in ascending block order.</summary>
 internal static unsafe class GemmDriver
 {
+    private const int ShortDepth = 32;
+
     public static void RunTile(in GemmProblem problem, int tile, GemmWorkspace workspace)
     {
         GemmPlan plan = problem.Plan;
@@ -32,8 +34,9 @@ internal static unsafe class GemmDriver
         float* packedA = workspace.PackedA, packedB = workspace.PackedB, edge = workspace.EdgeTile;
 
         // A B panel is reused once per row panel of the tile; with only a row panel or two, packing
-        // costs more than it saves, so full panels of an untransposed B are read where they are.
-        bool readBInPlace = !problem.TransposeB && rows <= 2 * mr;
+        // costs more than it saves, so full panels of an untransposed B are read where they are. So
+        // also when k is short (a 10-class layer's dX): a panel of a few rows stays in L1 anyway.
+        bool readBInPlace = !problem.TransposeB && (rows <= 2 * mr || problem.K <= ShortDepth);
 
         for (int block = 0; block < plan.BlockCount; block++)
         {
