@@ -52,18 +52,10 @@ public sealed class ClusterJobRunner(Func<ClusterNode> node, ClusterJobSettings?
         var props = Coordinator.Props(run.Options, run.Data, actorSettings, run.Observer, run.ResumeFrom, run.Checkpoints);
         var coordinator = system.ActorOf(props, $"job-{Interlocked.Increment(ref _jobs)}");
         var desk = DeskOf(system);
-        var crashed = new TaskCompletionSource<JobFinished>(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var crashes = system.EventStream.Subscribe<ActorError>(e =>
-        {
-            if (e.Actor.Equals(coordinator)) crashed.TrySetException(new TrainingException($"The coordinator of job '{run.JobId}' failed: {e.Cause.Message}", e.Cause));
-        });
         desk.Tell(new JobDesk.JobOpened(coordinator), ActorRefs.NoSender);
         try
         {
-            await using var onCancel = cancellation.Register(() => coordinator.Tell(new CancelJob()));
-            var finished = coordinator.Ask<JobFinished>(new StartJob(), Timeout.InfiniteTimeSpan);
-            var outcome = await Task.WhenAny(finished, crashed.Task).ConfigureAwait(false);
-            return (await outcome.ConfigureAwait(false)).Summary;
+            return await CoordinatorRun.RunAsync(coordinator, $"The coordinator of job '{run.JobId}'", cancellation).ConfigureAwait(false);
         }
         finally
         {

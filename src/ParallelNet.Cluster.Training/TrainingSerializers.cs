@@ -15,16 +15,17 @@ namespace ParallelNet.Cluster.Training;
 public static class TrainingSerializers
 {
     /// <summary>Registers the training messages on a node's registry (call before the node starts).</summary>
-    public static MessageSerializers AddTrainingMessages(this MessageSerializers serializers)
+    /// <param name="traffic">Counts the payload bytes of the training messages this node decodes and encodes (benchmarks).</param>
+    public static MessageSerializers AddTrainingMessages(this MessageSerializers serializers, TrainingTraffic? traffic = null)
     {
         ArgumentNullException.ThrowIfNull(serializers);
         serializers
-            .Register<ComputeGradients>("train.ComputeGradients", (w, m) =>
+            .Counted<ComputeGradients>(traffic, "train.ComputeGradients", (w, m) =>
             {
                 w.WriteString(m.JobId); w.WriteInt32(m.Epoch); w.WriteInt64(m.Step); w.WriteInt64(m.WeightsVersion);
                 w.WriteInt32(m.BatchStart); w.WriteInt32(m.BatchCount); w.WriteInt32(m.ShardCount); WriteBlock(w, m.Block);
             }, r => new ComputeGradients(Text(r), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), ReadBlock(r)))
-            .Register<GradientsComputed>("train.GradientsComputed", (w, m) =>
+            .Counted<GradientsComputed>(traffic, "train.GradientsComputed", (w, m) =>
             {
                 w.WriteString(m.JobId); w.WriteInt64(m.Step); w.WriteInt64(m.WeightsVersion); w.WriteInt32(m.BatchCount); w.WriteInt32(m.ShardCount);
                 WriteBlock(w, m.Block);
@@ -37,28 +38,29 @@ public static class TrainingSerializers
                     w.WriteFloats(sparse.Values);
                 }
                 w.WriteBytes(MemoryMarshal.AsBytes(m.ShardLosses.AsSpan()).ToArray());
-            }, r => new GradientsComputed(Text(r), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), ReadBlock(r), r.ReadFloats(), ReadSparse(r), ReadDoubles(r)))
-            .Register<BlockCompleted>("train.BlockCompleted", (w, m) =>
+            }, r => new GradientsComputed(Text(r), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), ReadBlock(r), r.ReadFloats(), ReadSparse(r), ReadDoubles(r)),
+                m => 4L * (m.GradientSum.Length + m.SparseRows.Sum(x => x.Values.Length + x.Rows.Length)) + 8L * m.ShardLosses.Length + 64)
+            .Counted<BlockCompleted>(traffic, "train.BlockCompleted", (w, m) =>
             {
                 w.WriteString(m.JobId); w.WriteInt64(m.Step); WriteBlock(w, m.Block); w.WriteInt32(m.Samples); w.WriteDouble(m.Seconds);
             }, r => new BlockCompleted(Text(r), r.ReadInt64(), ReadBlock(r), r.ReadInt32(), r.ReadDouble()))
-            .Register<SubscribeToWeights>("train.SubscribeToWeights", (w, m) => w.WriteString(m.JobId), r => new SubscribeToWeights(Text(r)))
-            .Register<WeightsPublished>("train.WeightsPublished", (w, m) =>
+            .Counted<SubscribeToWeights>(traffic, "train.SubscribeToWeights", (w, m) => w.WriteString(m.JobId), r => new SubscribeToWeights(Text(r)))
+            .Counted<WeightsPublished>(traffic, "train.WeightsPublished", (w, m) =>
             {
                 w.WriteString(m.JobId); w.WriteInt64(m.Version); w.WriteFloats(m.Weights);
-            }, r => new WeightsPublished(Text(r), r.ReadInt64(), r.ReadFloats()))
+            }, r => new WeightsPublished(Text(r), r.ReadInt64(), r.ReadFloats()), m => 4L * m.Weights.Length + 32)
             .RegisterSingleton("train.RequestJobContext", new RequestJobContext())
-            .Register<JobContext>("train.JobContext", (w, m) =>
+            .Counted<JobContext>(traffic, "train.JobContext", (w, m) =>
             {
                 w.WriteString(m.JobId); w.WriteString(OptionsCodec.Serialize(m.Options)); w.WriteString(m.Options.Model.ToYaml());
                 w.WriteString(m.DataSource); w.WriteActorRef(m.Coordinator); w.WriteActorRef(m.ParameterServer);
             }, r => new JobContext(Text(r), ReadOptions(r), Text(r), Ref(r), Ref(r)))
-            .Register<NoJobRunning>("train.NoJobRunning", (w, m) => w.WriteString(m.Reason), r => new NoJobRunning(Text(r)))
-            .Register<RegisterWorker>("train.RegisterWorker", (w, m) => { w.WriteString(m.JobId); w.WriteActorRef(m.Worker); },
+            .Counted<NoJobRunning>(traffic, "train.NoJobRunning", (w, m) => w.WriteString(m.Reason), r => new NoJobRunning(Text(r)))
+            .Counted<RegisterWorker>(traffic, "train.RegisterWorker", (w, m) => { w.WriteString(m.JobId); w.WriteActorRef(m.Worker); },
                 r => new RegisterWorker(Text(r), Ref(r)))
-            .Register<WorkerRegistered>("train.WorkerRegistered", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Index); },
+            .Counted<WorkerRegistered>(traffic, "train.WorkerRegistered", (w, m) => { w.WriteString(m.JobId); w.WriteInt32(m.Index); },
                 r => new WorkerRegistered(Text(r), r.ReadInt32()))
-            .Register<WorkerRefused>("train.WorkerRefused", (w, m) => { w.WriteString(m.JobId); w.WriteString(m.Reason); },
+            .Counted<WorkerRefused>(traffic, "train.WorkerRefused", (w, m) => { w.WriteString(m.JobId); w.WriteString(m.Reason); },
                 r => new WorkerRefused(Text(r), Text(r)));
         foreach (var localOnly in new[] { typeof(GradientBufferReleased), typeof(WeightsBufferReleased) })
         {
@@ -67,6 +69,15 @@ public static class TrainingSerializers
             else serializers.RegisterLocalOnly<WeightsBufferReleased>();
         }
         return serializers;
+    }
+
+    private static MessageSerializers Counted<T>(this MessageSerializers serializers, TrainingTraffic? traffic, string typeId,
+        Action<PayloadWriter, T> write, Func<PayloadReader, T> read, Func<T, long>? size = null) where T : class
+    {
+        if (traffic is null) return serializers.Register(typeId, write, read);
+        return serializers.Register<T>(typeId,
+            (w, m) => { traffic.AddEncoded(size?.Invoke(m) ?? 48); write(w, m); },
+            r => { traffic.AddDecoded(r.Remaining); return read(r); });
     }
 
     private static void WriteBlock(PayloadWriter w, ShardBlock block)
@@ -118,4 +129,14 @@ public static class TrainingSerializers
         if (bytes.Length % sizeof(double) != 0) throw new FormatException("Shard losses are not whole float64 values.");
         return MemoryMarshal.Cast<byte, double>(bytes.Span).ToArray();
     }
+}
+
+/// <summary>Payload bytes of the training messages a node has encoded (estimated from their fields) and decoded (exact); framing excluded.</summary>
+public sealed class TrainingTraffic
+{
+    private long _encoded, _decoded;
+    public long EncodedBytes => Interlocked.Read(ref _encoded);
+    public long DecodedBytes => Interlocked.Read(ref _decoded);
+    internal void AddEncoded(long bytes) => Interlocked.Add(ref _encoded, bytes);
+    internal void AddDecoded(long bytes) => Interlocked.Add(ref _decoded, bytes);
 }

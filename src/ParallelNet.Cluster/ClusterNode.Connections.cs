@@ -14,7 +14,7 @@ public sealed partial class ClusterNode
     /// <summary>Dials <paramref name="endpoint"/> in the background unless a dial to it is already under way.</summary>
     private void Dial(Endpoint endpoint)
     {
-        if (stopping.IsCancellationRequested || !dialsInFlight.TryAdd(endpoint, 0)) return;
+        if (stopping.IsCancellationRequested || selfEndpoints.ContainsKey(endpoint) || !dialsInFlight.TryAdd(endpoint, 0)) return;
         _ = Task.Run(async () =>
         {
             try
@@ -65,14 +65,21 @@ public sealed partial class ClusterNode
                     logger.LogWarning("Node at {Endpoint} answered the handshake with a bad identity ({Problem}); closing.", endpoint, problem);
                     call.Dispose();
                     return;
+                case ClusterFrame.KindOneofCase.Welcome when answer.Welcome.Node.Uid == Uid:
+                    // A seed list that names this node under another host name: remember it and stop dialing it.
+                    logger.LogDebug("{Endpoint} is this node itself; not dialing it again.", endpoint);
+                    selfEndpoints.TryAdd(endpoint, 0);
+                    call.Dispose();
+                    return;
                 case ClusterFrame.KindOneofCase.Welcome:
                     Member remote = MemberOf(answer.Welcome.Node);
                     if (RefusalOf(remote) is { } refusal)
                     {
-                        logger.LogWarning("Not connecting to {Member} at {Endpoint}: {Reason}", remote, endpoint, refusal);
+                        dropLog.Warn($"not-connecting {remote.Uid}", () => $"Not connecting to {remote} at {endpoint}: {refusal}.");
                         call.Dispose();
                         return;
                     }
+                    if (seeds.Contains(endpoint)) seedAddresses[endpoint] = remote.Address;
                     link = new Link(remote, dialed: true, call.RequestStream, call.ResponseStream, call, stopping.Token);
                     OnLinkUp(link, answer.Welcome.Members);
                     break;
@@ -125,7 +132,13 @@ public sealed partial class ClusterNode
             : !CryptographicOperations.FixedTimeEquals(hello.ClusterToken.Span, clusterToken)
                 ? "its cluster token differs from this node's; give every node the same --cluster-token"
                 : DescribeBadIdentity(hello.From);
-        Member? remote = problem is null ? MemberOf(hello.From) : null;
+        if (problem is null && hello.From!.Uid == Uid)
+        {
+            // This node dialed itself (through a seed address); the dialer side notes it and hangs up.
+            await responses.WriteAsync(new ClusterFrame { Welcome = new Welcome { Node = selfIdentity } }).ConfigureAwait(false);
+            return;
+        }
+        Member? remote = problem is null ? MemberOf(hello.From!) : null;
         problem ??= RefusalOf(remote!);
         if (problem is not null)
         {
@@ -170,7 +183,6 @@ public sealed partial class ClusterNode
     /// <summary>Why a handshake with <paramref name="remote"/> must not go ahead, or null.</summary>
     private string? RefusalOf(Member remote)
     {
-        if (remote.Uid == Uid) return "it is this node itself";
         if (stopping.IsCancellationRequested) return "this node is shutting down";
         lock (membershipGate)
         {

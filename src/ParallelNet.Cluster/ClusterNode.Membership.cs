@@ -10,6 +10,7 @@ namespace ParallelNet.Cluster;
 public sealed partial class ClusterNode
 {
     private readonly ConcurrentDictionary<Endpoint, Address> seedAddresses = new();
+    private readonly ConcurrentDictionary<Endpoint, byte> selfEndpoints = new();
 
     /// <summary>Every heartbeat interval: detect failures, send heartbeats, redial members and seeds that have no stream.</summary>
     private void Tick()
@@ -37,7 +38,7 @@ public sealed partial class ClusterNode
             }
             foreach (Association association in associations.Values)
             {
-                if (association.HasQueuedMessages && !association.HasLink) NeedsLink(association);
+                if (association.WantsLink && !association.HasLink) NeedsLink(association);
             }
             foreach (Endpoint seed in seeds)
             {

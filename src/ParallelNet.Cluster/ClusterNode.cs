@@ -117,7 +117,16 @@ public sealed partial class ClusterNode : IAsyncDisposable, IWireReferences
         foreach (ServerServiceDefinition service in options.AdditionalServices) serverOptions.Services.Add(service);
         GrpcServer server = await GrpcServer.StartAsync(serverOptions, cancellationToken).ConfigureAwait(false);
 
-        var node = new ClusterNode(options, PublicHostOf(options), server.Port) { server = server };
+        ClusterNode node;
+        try
+        {
+            node = new ClusterNode(options, PublicHostOf(options), server.Port) { server = server };
+        }
+        catch
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
         holder.Value = node;
         node.logger.LogInformation("Cluster node {Address} (incarnation {Uid:x16}, roles [{Roles}]) listening on {Host}:{Port}; seeds [{Seeds}].",
             node.SelfAddress, node.Uid, string.Join(',', options.Roles), options.Host, server.Port, string.Join(',', node.seeds));

@@ -38,6 +38,26 @@ public sealed class MembershipTests
     }
 
     [Fact]
+    public async Task A_node_whose_seed_list_names_itself_under_another_host_name_notices_it_quietly()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        var logs = new LogCollector();
+        var clock = new ManualTimeProvider();
+        await using ClusterNode node = await ClusterNode.StartAsync(Nodes.Options("self-seed", logs, clock, port, $"localhost:{port}"));
+        await Nodes.WaitUntilAsync(() => logs.Contains("is this node itself"), "the node recognizes itself");
+        for (int i = 0; i < 3; i++) clock.Advance(Second);
+        await Task.Delay(200);
+        Assert.Single(logs.Lines, l => l.Text.Contains("is this node itself", StringComparison.Ordinal));
+        Assert.DoesNotContain(logs.Lines, l => l.Level >= Microsoft.Extensions.Logging.LogLevel.Warning);
+        Assert.Empty(node.Members);
+    }
+
+    [Fact]
     public async Task A_silent_member_becomes_unreachable_then_reachable_again_then_removed_and_watchers_get_Terminated()
     {
         var clockA = new ManualTimeProvider();

@@ -42,6 +42,26 @@ public sealed class RemoteMessagingTests
     }
 
     [Fact]
+    public async Task A_message_for_a_node_that_is_not_up_yet_waits_and_is_delivered_once_it_is()
+    {
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        var clock = new ParallelNet.Testing.ManualTimeProvider();
+        await using ClusterNode early = await ClusterNode.StartAsync(Nodes.Options("early", clock: clock));
+        early.ActorRefFor(new Address("pn.tcp", "late", "127.0.0.1", port), "/user/inbox").Tell("sent before you started");
+        await Task.Delay(300); // the first dial finds nobody listening
+
+        await using ClusterNode late = await ClusterNode.StartAsync(Nodes.Options("late", port: port));
+        var (_, received) = Inbox.Create(late.System, "inbox");
+        await Nodes.AdvanceUntilAsync(clock, () => received.Count > 0, "the queued message is delivered after a redial");
+        Assert.Equal("sent before you started", (await received.NextAsync()).Message);
+    }
+
+    [Fact]
     public async Task Messages_from_one_sender_arrive_in_the_order_sent()
     {
         ClusterNode[] nodes = await Nodes.StartClusterAsync(2, "order");

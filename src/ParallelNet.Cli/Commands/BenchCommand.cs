@@ -69,9 +69,21 @@ internal static class BenchCommand
         var sizes = new Option<int[]>("--sizes") { Description = "Tensor message sizes in KiB.", DefaultValueFactory = _ => [64, 2688, 16384], AllowMultipleArgumentsPerToken = true };
         var total = new Option<int>("--total-mib") { Description = "MiB moved per tensor measurement.", DefaultValueFactory = _ => 256 };
         var json = new Option<bool>("--json") { Description = "JSON lines instead of a table." };
-        var command = new Command("cluster", "Remote actor messages between two cluster nodes on loopback: msgs/s beside local Tell, MB/s beside a bare gRPC stream.") { messages, sizes, total, json };
-        command.SetAction(parse => ClusterBenchmark.Run(new ClusterBenchmarkOptions(parse.GetValue(messages), parse.GetValue(sizes)!, parse.GetValue(total), parse.GetValue(json)),
+        var transport = new Command("transport", "Remote actor messages between two cluster nodes on loopback: msgs/s beside local Tell, MB/s beside a bare gRPC stream.") { messages, sizes, total, json };
+        transport.SetAction(parse => ClusterBenchmark.Run(new ClusterBenchmarkOptions(parse.GetValue(messages), parse.GetValue(sizes)!, parse.GetValue(total), parse.GetValue(json)),
             parse.InvocationConfiguration.Output));
+
+        var workers = new Option<int>("--workers") { Description = "Worker processes.", DefaultValueFactory = _ => 2 };
+        var warmup = new Option<int>("--warmup-steps") { DefaultValueFactory = _ => 20 };
+        var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 100 };
+        var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Directory with the MNIST IDX files." };
+        var python = new Option<string>("--python") { Description = "Python with torch for the DDP peer.", DefaultValueFactory = _ => "/usr/bin/python3" };
+        var command = new Command("cluster", "mlp on MNIST (batch 128): coordinator + worker processes on loopback against single-process training, PyTorch DDP beside it; bytes per step and where a step's time goes.")
+        {
+            workers, warmup, steps, dataDir, python, transport,
+        };
+        command.SetAction(parse => ClusterTrainingBenchmark.Run(new ClusterTrainingBenchmarkOptions(parse.GetValue(workers), parse.GetValue(warmup), parse.GetValue(steps),
+            parse.GetValue(dataDir)?.FullName, parse.GetValue(python)!), parse.InvocationConfiguration.Output));
         return command;
     }
 

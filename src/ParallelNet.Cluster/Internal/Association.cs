@@ -28,6 +28,7 @@ internal sealed class Association : IAsyncDisposable
     private readonly int chunkSize;
     private Task writer = Task.CompletedTask;
     private int writing;
+    private bool waitingForLink;
     private TaskCompletionSource<Link> linkReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Link? sendLink;
     private int queuedCount;
@@ -59,7 +60,8 @@ internal sealed class Association : IAsyncDisposable
         get { lock (gate) return sendLink is { IsClosed: false }; }
     }
 
-    public bool HasQueuedMessages => Volatile.Read(ref queuedCount) > 0;
+    /// <summary>True when messages wait to be written (queued, or held by the writer until a stream exists).</summary>
+    public bool WantsLink => Volatile.Read(ref queuedCount) > 0 || Volatile.Read(ref waitingForLink);
 
     /// <summary>Queues <paramref name="message"/>; false (and a log line) when the queue is full or closed.</summary>
     public bool TryEnqueue(OutboundMessage message, string description)
@@ -174,8 +176,16 @@ internal sealed class Association : IAsyncDisposable
             }
             ready = linkReady.Task;
         }
-        needsLink(this);
-        return await ready.WaitAsync(stopping.Token).ConfigureAwait(false);
+        Volatile.Write(ref waitingForLink, true);
+        try
+        {
+            needsLink(this);
+            return await ready.WaitAsync(stopping.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            Volatile.Write(ref waitingForLink, false);
+        }
     }
 
     private async Task WriteAsync(Link link, OutboundMessage message)

@@ -66,19 +66,10 @@ public sealed class ActorTrainer
     {
         await using var system = ActorSystem.Create("trainer", _time);
         var coordinator = system.ActorOf(Coordinator.Props(_options, _data, _settings, _observer, _resumeFrom, checkpoints), "coordinator");
-        var crashed = new TaskCompletionSource<JobFinished>(TaskCreationOptions.RunContinuationsAsynchronously);
-        // A bug in the coordinator would otherwise leave the job waiting forever.
-        using var crashes = system.EventStream.Subscribe<ActorError>(e =>
-        {
-            if (e.Actor.Equals(coordinator)) crashed.TrySetException(new TrainingException($"The coordinator failed: {e.Cause.Message}", e.Cause));
-        });
         lock (_gate) _coordinator = coordinator;
         try
         {
-            await using var onCancel = cancellation.Register(() => coordinator.Tell(new CancelJob()));
-            var finished = coordinator.Ask<JobFinished>(new StartJob(), Timeout.InfiniteTimeSpan);
-            var outcome = await Task.WhenAny(finished, crashed.Task).ConfigureAwait(false);
-            return (await outcome.ConfigureAwait(false)).Summary;
+            return await CoordinatorRun.RunAsync(coordinator, "The coordinator", cancellation).ConfigureAwait(false);
         }
         finally
         {

@@ -174,7 +174,11 @@ internal static class NodeCommand
     /// <summary>Logs joins, losses, epochs and notices; forwards everything to the JSON lines when asked for.</summary>
     private sealed class LoggingObserver(ITrainingObserver? inner, ILogger log) : ITrainingObserver
     {
-        public void OnStep(StepCompleted step) => inner?.OnStep(step);
+        public void OnStep(StepCompleted step)
+        {
+            if (step.Step % 10 == 0) log.LogInformation("Step {Step} done: loss {Loss:0.0000}, {Rate:0} samples/s.", step.Step, step.Loss, step.SamplesPerSecond);
+            inner?.OnStep(step);
+        }
         public void OnCheckpoint(CheckpointWritten checkpoint) => inner?.OnCheckpoint(checkpoint);
         public void OnEpoch(EpochCompleted epoch)
         {

@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Sockets;
+using ParallelNet.Cluster;
+using ParallelNet.Cluster.Training;
+using ParallelNet.Data;
+using ParallelNet.Training;
+using ParallelNet.Training.Actors;
+using ParallelNet.Training.Jobs;
+
+namespace ParallelNet.Cli.Bench;
+
+internal sealed record ClusterTrainingBenchmarkOptions(int Workers, int WarmupSteps, int Steps, string? DataDirectory, string Python);
+
+/// <summary>
+/// `parallelnet bench cluster`: mlp on MNIST at global batch 128, samples/s of a coordinator (this process)
+/// with worker processes on loopback against single-process training, with PyTorch DDP (gloo) at 2 and 1
+/// ranks beside it. Also the payload bytes each step moves (both
+/// directions) and where a cluster step's time goes.
+/// </summary>
+internal static class ClusterTrainingBenchmark
+{
+    private const int BatchSize = 128;
+
+    public static int Run(ClusterTrainingBenchmarkOptions o, TextWriter output)
+    {
+        if (o.Workers < 1 || o.WarmupSteps < 1 || o.Steps < 1) throw new UsageException("--workers, --warmup-steps and --steps must be positive.");
+        string mnist = MnistFetcher.ResolveDirectory(o.DataDirectory);
+        var data = DatasetCatalog.Load("mnist", mnist);
+        var options = new Commands.TrainingFlags().BuildOptions(CliApplication.BuildRoot().Parse("train --model mlp --data mnist"), data)
+            with { MaxSteps = o.WarmupSteps + o.Steps, BatchSize = BatchSize };
+        output.WriteLine($"mlp on MNIST, global batch {BatchSize}, S = {options.VirtualShards}, {o.WarmupSteps} warm-up + {o.Steps} measured steps; load {LoadAverage()}");
+
+        var single = new StepWindow(o.WarmupSteps, o.WarmupSteps + o.Steps);
+        new ActorTrainer(options, data, new ActorTrainerSettings { Workers = 1 }, single).Run();
+        double singleRate = o.Steps * BatchSize / single.Seconds;
+
+        var cluster = MeasureClusterAsync(options, data, mnist, o).GetAwaiter().GetResult();
+        double clusterRate = o.Steps * BatchSize / cluster.Window.Seconds;
+        double ddp2 = Ddp(o, mnist, 2), ddp1 = Ddp(o, mnist, 1);
+
+        output.WriteLine($"{"",-44}{"samples/s",12}{"vs single",11}");
+        output.WriteLine($"{"ParallelNet single process (1 worker)",-44}{singleRate,12:0}{1.0,11:0.00}x");
+        output.WriteLine($"{$"ParallelNet coordinator + {o.Workers} worker processes",-44}{clusterRate,12:0}{clusterRate / singleRate,11:0.00}x");
+        output.WriteLine(ddp1 > 0 && ddp2 > 0
+            ? $"{"PyTorch 1 rank",-44}{ddp1,12:0}{1.0,11:0.00}x\n{"PyTorch DDP gloo, 2 ranks",-44}{ddp2,12:0}{ddp2 / ddp1,11:0.00}x"
+            : "PyTorch DDP: not measured (needs /usr/bin/python3 with torch; see the message above)");
+
+        long parameters = NN.Model.Create(options.Model, new Tensors.Cpu.CpuCompute(1), 1).Layout.TotalSize;
+        double stepSeconds = cluster.Window.Seconds / o.Steps;
+        double decode = DecodeSeconds(parameters);
+        output.WriteLine($"training-message payload on the wire per step (coordinator sent + received): {cluster.BytesPerStep / 1e6:0.00} MB " +
+            $"(weights and gradients are {parameters * 4 / 1e6:0.00} MB each; {o.Workers} workers x 2 directions = {o.Workers * 2 * parameters * 4 / 1e6:0.00} MB of tensors)");
+        output.WriteLine($"a cluster step: {stepSeconds * 1e3:0.0} ms = compute {cluster.ComputeSecondsPerStep * 1e3:0.0} ms (mean worker block)" +
+            $" + serialization {2 * decode * 1e3:0.0} ms (decoding weights on a worker and a gradient on the server; encoding wraps without copying)" +
+            $" + transport, parameter server and waiting {Math.Max(0, stepSeconds - cluster.ComputeSecondsPerStep - 2 * decode) * 1e3:0.0} ms");
+        return ExitCodes.Success;
+    }
+
+    private sealed record ClusterResult(StepWindow Window, double BytesPerStep, double ComputeSecondsPerStep);
+
+    private static async Task<ClusterResult> MeasureClusterAsync(TrainingOptions options, DataSplit data, string mnist, ClusterTrainingBenchmarkOptions o)
+    {
+        int port = FreePort();
+        var nodeOptions = new ClusterNodeOptions { Host = "127.0.0.1", Port = port, ClusterToken = "bench" };
+        nodeOptions.Roles.Add(WorkerHost.CoordinatorRole);
+        var traffic = new TrainingTraffic();
+        nodeOptions.Serializers.AddTrainingMessages(traffic);
+        await using var node = await ClusterNode.StartAsync(nodeOptions);
+        var workers = new List<Process>();
+        try
+        {
+            for (int i = 0; i < o.Workers; i++) workers.Add(StartWorker(port, mnist));
+            var window = new StepWindow(o.WarmupSteps, o.WarmupSteps + o.Steps, traffic);
+            var runner = new ClusterJobRunner(() => node, new ClusterJobSettings { MinWorkers = o.Workers, WorkerWaitTimeout = TimeSpan.FromMinutes(2) });
+            await runner.RunAsync(new JobRun("bench", options, "mnist", data, 0, window), CancellationToken.None);
+            return new ClusterResult(window, window.SocketBytes / (double)o.Steps, window.ComputeSeconds / o.Steps / o.Workers);
+        }
+        finally
+        {
+            foreach (var worker in workers)
+            {
+                if (!worker.HasExited) worker.Kill(entireProcessTree: true);
+                worker.Dispose();
+            }
+        }
+    }
+
+    private static Process StartWorker(int port, string mnist)
+    {
+        var apphost = Path.Combine(AppContext.BaseDirectory, "parallelnet");
+        var start = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet") { ArgumentList = { Path.Combine(AppContext.BaseDirectory, "parallelnet.dll") } };
+        foreach (var a in new[] { "node", "--role", "worker", "--listen", "127.0.0.1:0", "--seeds", $"127.0.0.1:{port}", "--cluster-token", "bench", "--data-dir", mnist, "--threads", "1" })
+            start.ArgumentList.Add(a);
+        start.RedirectStandardError = true;
+        start.RedirectStandardOutput = true;
+        var process = Process.Start(start)!;
+        process.ErrorDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, _) => { };
+        process.BeginErrorReadLine();
+        process.BeginOutputReadLine();
+        return process;
+    }
+
+    /// <summary>Times steps [start, end) and the training-message payload bytes and worker compute time in that window.</summary>
+    private sealed class StepWindow(long startStep, long endStep, TrainingTraffic? traffic = null) : ITrainingObserver
+    {
+        private readonly Dictionary<string, long> _samplesDone = [];
+        private long _start;
+        private long _ioAtStart;
+        private bool _measuring;
+        public double Seconds { get; private set; }
+        public long SocketBytes { get; private set; }
+        public double ComputeSeconds { get; private set; }
+
+        public void OnStep(StepCompleted step)
+        {
+            if (step.Step == startStep)
+            {
+                _start = Stopwatch.GetTimestamp();
+                _ioAtStart = WorkerIo();
+                _measuring = true;
+            }
+            if (step.Step == endStep)
+            {
+                Seconds = Stopwatch.GetElapsedTime(_start).TotalSeconds;
+                SocketBytes = WorkerIo() - _ioAtStart;
+                _measuring = false;
+            }
+        }
+
+        public void OnWorker(WorkerActivity activity)
+        {
+            _samplesDone.TryGetValue(activity.Name, out long before);
+            _samplesDone[activity.Name] = activity.SamplesDone;
+            if (_measuring && activity.Status == WorkerStatus.Working && activity.SamplesPerSecond > 0)
+                ComputeSeconds += (activity.SamplesDone - before) / activity.SamplesPerSecond;
+        }
+
+        // Every worker talks only to the coordinator, so the coordinator's traffic in both directions is all there is.
+        private long WorkerIo() => traffic is null ? 0 : traffic.EncodedBytes + traffic.DecodedBytes;
+    }
+
+    /// <summary>The copy a receiver makes of one tensor of the model's size (weights or a gradient), best of several.</summary>
+    private static double DecodeSeconds(long parameters)
+    {
+        var bytes = new byte[parameters * 4];
+        double best = double.MaxValue;
+        for (int i = 0; i < 20; i++)
+        {
+            long t = Stopwatch.GetTimestamp();
+            _ = TensorBytes.ToFloats(bytes);
+            best = Math.Min(best, Stopwatch.GetElapsedTime(t).TotalSeconds);
+        }
+        return best;
+    }
+
+    private static double Ddp(ClusterTrainingBenchmarkOptions o, string mnist, int world)
+    {
+        string raw = Path.Combine(Path.GetTempPath(), "parallelnet-mnist-raw");
+        try
+        {
+            Directory.CreateDirectory(raw);
+            foreach (var name in new[] { "train-images-idx3-ubyte", "train-labels-idx1-ubyte" })
+            {
+                string target = Path.Combine(raw, name);
+                if (File.Exists(target)) continue;
+                string plain = Path.Combine(mnist, name), gz = plain + ".gz";
+                if (File.Exists(plain)) File.Copy(plain, target);
+                else
+                {
+                    using var input = new GZipStream(File.OpenRead(gz), CompressionMode.Decompress);
+                    using var file = File.Create(target + ".tmp");
+                    input.CopyTo(file);
+                    file.Close();
+                    File.Move(target + ".tmp", target, overwrite: true);
+                }
+            }
+            var start = new ProcessStartInfo(o.Python) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "Bench", "torch_ddp.py"), raw, $"{world}", $"{o.Steps}" }) start.ArgumentList.Add(a);
+            start.Environment.Remove("OPENBLAS_CORETYPE");
+            start.Environment.Remove("OPENBLAS_L2_SIZE");
+            using var process = Process.Start(start)!;
+            var error = process.StandardError.ReadToEndAsync();
+            string text = process.StandardOutput.ReadToEnd();
+            if (!process.WaitForExit(600_000)) { process.Kill(true); return 0; }
+            var line = text.Split('\n').FirstOrDefault(l => l.Contains("samples_per_s=", StringComparison.Ordinal));
+            if (line is null)
+            {
+                Console.Error.WriteLine($"PyTorch DDP ({world} ranks) printed no figure: {error.Result.Split('\n').LastOrDefault(l => l.Length > 0)}");
+                return 0;
+            }
+            return double.Parse(line[(line.IndexOf("samples_per_s=", StringComparison.Ordinal) + 14)..].Trim(), CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or System.ComponentModel.Win32Exception or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"PyTorch DDP ({world} ranks) could not run: {e.Message}");
+            return 0;
+        }
+    }
+
+    private static string LoadAverage()
+    {
+        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
+        catch (IOException) { return "unknown"; }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
