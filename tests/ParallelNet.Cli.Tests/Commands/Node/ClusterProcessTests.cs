@@ -32,7 +32,7 @@ public sealed class ClusterProcessTests : IDisposable
         cluster.StartWorker();
         var coordinator = cluster.StartCoordinator([.. SpiralsJob, "--min-workers", "2"]);
         int exit = await coordinator.WaitForExitAsync(Patience);
-        Assert.True(exit == 0, $"the coordinator exited with {exit}:\n{coordinator.Error}");
+        Assert.True(exit == 0, $"the coordinator exited with {exit}:\n{cluster.Logs()}");
         Assert.Equal(ReferenceHash(SpiralsJob), coordinator.SummaryHash());
         Assert.Contains("2 live workers", coordinator.Error);
     }
