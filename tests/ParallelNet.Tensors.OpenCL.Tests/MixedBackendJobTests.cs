@@ -45,6 +45,15 @@ public sealed class MixedBackendJobTests(OpenClFixture fixture, ITestOutputHelpe
         Assert.True(mixedSummary.TestAccuracy >= 0.7, $"the mixed job did not learn (chance: {1.0 / data.Train.Classes:P0}): test accuracy {mixedSummary.TestAccuracy:P2}");
     }
 
+    [OpenClFact]
+    public void OpenClWorkers_SharingOneDevice_GiveTheSameBitsWhateverTheirNumber()
+    {
+        var data = DatasetCatalog.Load("spirals", null);
+        var options = SpiralsJob(data) with { MaxSteps = 30 };
+        string Sha(int workers) => new ActorTrainer(options, data, new ActorTrainerSettings { Workers = workers, WorkerCompute = _ => fixture.Device }).Run().WeightsSha256;
+        Assert.Equal(Sha(1), Sha(3));
+    }
+
     internal static TrainingOptions SpiralsJob(DataSplit data) => new()
     {
         Model = new ModelSpec(data.Train.SampleShape,

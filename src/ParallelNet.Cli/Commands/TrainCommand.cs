@@ -53,7 +53,7 @@ internal static class TrainCommand
             settings = settings with { WorkerCompute = backends.ForWorker };
 
             bool asJson = parse.GetValue(json);
-            var display = asJson ? null : new ConsoleProgress(options, settings, parse.GetValue(flags.ModelFile)?.Name ?? parse.GetValue(flags.Model) ?? (resumeFrom is null ? "mlp" : "resumed model"), data.Train.Name);
+            var display = asJson ? null : new ConsoleProgress(options, settings, parse.GetValue(flags.ModelFile)?.Name ?? parse.GetValue(flags.Model) ?? (resumeFrom is null ? "mlp" : "resumed model"), data.Train.Name, backends.Describe());
             ITrainingObserver observer = asJson ? new JsonLinesObserver(parse.InvocationConfiguration.Output) : display!;
             var trainer = new ActorTrainer(options, data, settings, observer);
             if (resumeFrom is not null) trainer.Restore(resumeFrom);

@@ -10,7 +10,7 @@ namespace ParallelNet.Cli.Output;
 /// or why it was lost), then a table of all epochs. Falls back to plain lines when the output is not
 /// a terminal. Events arrive on the coordinator's thread; Spectre's tasks are safe to update from it.
 /// </summary>
-internal sealed class ConsoleProgress(TrainingOptions options, ActorTrainerSettings settings, string modelName, string dataName) : ITrainingObserver
+internal sealed class ConsoleProgress(TrainingOptions options, ActorTrainerSettings settings, string modelName, string dataName, string devices = "cpu") : ITrainingObserver
 {
     private readonly List<EpochCompleted> _epochs = [];
     private readonly Dictionary<int, WorkerActivity> _workers = [];
@@ -27,7 +27,7 @@ internal sealed class ConsoleProgress(TrainingOptions options, ActorTrainerSetti
         var o = options;
         AnsiConsole.MarkupLine($"[bold]ParallelNet[/] {Markup.Escape(modelName)} on {Markup.Escape(dataName)}: {trainer.Layout.TrainableCount:N0} parameters, " +
             $"{o.Epochs} epoch(s) x {trainer.StepsPerEpoch} steps, batch {o.BatchSize} in {o.VirtualShards} virtual shards over {settings.Workers} worker(s) " +
-            $"of {settings.ResolvedThreadsPerWorker} thread(s), {o.Optimizer.Kind.ToString().ToLowerInvariant()} lr {o.Optimizer.LearningRate}, seed {o.Seed}");
+            (devices == "cpu" ? $"of {settings.ResolvedThreadsPerWorker} thread(s)" : $"on {Markup.Escape(devices)}") + $", {o.Optimizer.Kind.ToString().ToLowerInvariant()} lr {o.Optimizer.LearningRate}, seed {o.Seed}");
         if (!AnsiConsole.Profile.Capabilities.Interactive) return train();
 
         return AnsiConsole.Progress()

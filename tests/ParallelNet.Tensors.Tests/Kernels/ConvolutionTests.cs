@@ -1,4 +1,5 @@
 using ParallelNet.Tensors.Cpu;
+using ParallelNet.Tensors.Cpu.Kernels;
 using ParallelNet.Tensors.Cpu.Kernels.Naive;
 
 namespace ParallelNet.Tensors.Tests.Kernels;
@@ -35,6 +36,10 @@ public class ConvolutionTests
         [35, 1, 6, 6, 16, 3, 3, 1, 1, 0, 0],
         [35, 1, 12, 12, 16, 3, 3, 1, 1, 0, 0],
         [18, 1, 28, 28, 32, 3, 3, 1, 1, 0, 0],
+        // One input channel, 3x3, stride 1, unpadded: the direct forward (output rows of 8, 9 and 13 floats).
+        [2, 1, 10, 10, 3, 3, 3, 1, 1, 0, 0],
+        [3, 1, 6, 11, 5, 3, 3, 1, 1, 0, 0],
+        [2, 1, 4, 15, 2, 3, 3, 1, 1, 0, 0],
     }.Select(dims => new object[] { dims });
 
     [Theory]
@@ -83,6 +88,28 @@ public class ConvolutionTests
             if (previous is not null) TestData.AssertBitwiseEqual(previous, all, $"threads {threads}");
             previous = all;
         }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void DirectThreeByThreeForward_EqualsIm2ColAndGemm_Bitwise(bool withBias)
+    {
+        var g = new ConvGeometry(1, 28, 28, 3, 3, 1, 1, 0, 0);
+        const int outC = 32;
+        Assert.True(Cpu.Internal.DirectConvolution3x3.Applies(g));
+        var x = TestData.Uniform(784, 11);
+        var weight = TestData.Uniform(outC * 9, 12);
+        float[] bias = withBias ? TestData.Uniform(outC, 13) : [];
+        var direct = new float[outC * 26 * 26];
+        Cpu.Internal.DirectConvolution3x3.ForwardSample(x, weight, bias, direct, g, outC);
+
+        var columns = new float[Convolution.ColumnsLength(g)];
+        Convolution.Im2Col(x, g, columns);
+        var viaGemm = new float[direct.Length];
+        Cpu.Gemm.CpuGemm.Multiply(false, false, outC, 26 * 26, 9, 1f, weight, columns, 0f, viaGemm, 1);
+        if (withBias) Elementwise.AddChannelBias(viaGemm, bias, outC, 26 * 26);
+        TestData.AssertBitwiseEqual(viaGemm, direct, "direct vs im2col + GEMM");
     }
 
     [Fact]

@@ -228,6 +228,12 @@ public static class Convolution
         int inputSize = g.Channels * g.Height * g.Width;
         int plane = g.OutHeight * g.OutWidth;
         int patch = g.Channels * g.KernelHeight * g.KernelWidth;
+        if (DirectConvolution3x3.Applies(g))
+        {
+            for (int s = first; s < first + count; s++)
+                DirectConvolution3x3.ForwardSample(x.Slice(s * inputSize, inputSize), weight, bias, y.Slice(s * outChannels * plane, outChannels * plane), g, outChannels);
+            return;
+        }
         var cols = columns[..(patch * plane)];
         for (int s = first; s < first + count; s++)
         {
