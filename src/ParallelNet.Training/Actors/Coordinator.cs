@@ -200,7 +200,7 @@ public sealed partial class Coordinator : ReceiveActor
 
     private void IssueNextAhead()
     {
-        if (_step is not { } current || _next is not null || _paused || _cancelRequested || _done) return;
+        if (_step is not { } current || _next is not null || _paused || _cancelRequested || _done || _waitingForWorkers || !Live.Any()) return;
         int stepInEpoch = current.BatchStart / _options.BatchSize;
         bool followUpsDue = current.Step >= _totalSteps || stepInEpoch + 1 >= _stepsPerEpoch
             || (_checkpoints is { Every: > 0 } && current.Step % _checkpoints.Every == 0);
@@ -272,7 +272,8 @@ public sealed partial class Coordinator : ReceiveActor
             _step = _next;
             _next = null;
             _step.StartTimestamp = Context.System.TimeProvider.GetTimestamp();
-            ArmTimeout();
+            if (!_waitingForWorkers) ArmTimeout(); // else its blocks wait for a worker to register
+
             IssueNextAhead();
             return;
         }

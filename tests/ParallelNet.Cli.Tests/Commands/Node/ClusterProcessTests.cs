@@ -31,7 +31,8 @@ public sealed class ClusterProcessTests : IDisposable
         cluster.StartWorker();
         cluster.StartWorker();
         var coordinator = cluster.StartCoordinator([.. SpiralsJob, "--min-workers", "2"]);
-        Assert.Equal(0, await coordinator.WaitForExitAsync(Patience));
+        int exit = await coordinator.WaitForExitAsync(Patience);
+        Assert.True(exit == 0, $"the coordinator exited with {exit}:\n{cluster.Logs()}");
         Assert.Equal(ReferenceHash(SpiralsJob), coordinator.SummaryHash());
         Assert.Contains("2 live workers", coordinator.Error);
     }

@@ -39,6 +39,9 @@ internal sealed class ClusterProcesses : IAsyncDisposable
         return node;
     }
 
+    /// <summary>Every node's log, for a failure message.</summary>
+    public string Logs() => string.Join("\n", _nodes.Select(n => $"--- {n.Name}:\n{n.Error}"));
+
     public async ValueTask DisposeAsync()
     {
         foreach (var node in _nodes) node.Kill();
