@@ -29,12 +29,18 @@ public sealed partial class OpenClCompute : ICompute, IDisposable
     public OpenClCompute(OpenClDevice device)
     {
         ArgumentNullException.ThrowIfNull(device);
-        if (!NativeLibrary.TryLoad("libclblast.so.1", typeof(OpenClCompute).Assembly, null, out _))
-            throw new OpenClException("CLBlast is not available: libclblast.so.1 was not found. Install it (Debian: apt-get install libclblast1).");
+        RequireNativeLibrary("libclblast.so.1", "CLBlast", "Debian: apt-get install libclblast1");
         Device = device;
         _accumulatorBytes = device.HasDoublePrecision ? sizeof(double) : sizeof(float);
         _runtime = new ClRuntime(device);
         if (!device.IsGpu) UseDirectGemmOnly(device);
+    }
+
+    /// <summary>Fails with one line naming the library and how to install it, before any kernel is built.</summary>
+    internal static void RequireNativeLibrary(string library, string name, string install)
+    {
+        if (!NativeLibrary.TryLoad(library, typeof(OpenClCompute).Assembly, null, out _))
+            throw new OpenClException($"{name} is not available: {library} was not found. Install it ({install}).");
     }
 
     /// <summary>
