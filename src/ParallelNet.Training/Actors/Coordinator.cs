@@ -381,7 +381,12 @@ public sealed partial class Coordinator : ReceiveActor
 
     private void Pause()
     {
-        if (_done) return;
+        if (_done || _finishing)
+        {
+            // No step runs or will run again: the pause holds already, and the asker must not wait for nothing.
+            Sender.Tell(new JobPaused(_progress.Step), Self);
+            return;
+        }
         _paused = true;
         _pauseRequester = Sender;
         Continue();

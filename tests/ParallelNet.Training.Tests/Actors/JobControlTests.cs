@@ -1,3 +1,4 @@
+using ParallelNet.Actors;
 using ParallelNet.Data;
 using ParallelNet.Training.Actors;
 using static ParallelNet.Training.Tests.TrainingFixtures;
@@ -86,6 +87,17 @@ public sealed class JobControlTests : IDisposable
         Assert.All(last.Parameters, p => Assert.All(p.Data, v => Assert.True(float.IsFinite(v))));
         var before = Trainer(options with { MaxSteps = last.Progress.Step }, poisoned).Run();
         Assert.Equal(before.WeightsSha256, last.WeightsSha256);
+    }
+
+    [Fact]
+    public async Task PausingAFinishedJobAnswersAtOnceWithTheLastStep()
+    {
+        var data = Spirals();
+        await using var system = ActorSystem.Create("pause-finished");
+        var coordinator = system.ActorOf(Coordinator.Props(Options(data, epochs: 1), data, DeterminismTests.Settings(1)), "coordinator");
+        var finished = await coordinator.Ask<JobFinished>(new StartJob(), TimeSpan.FromSeconds(60));
+        var paused = await coordinator.Ask<JobPaused>(new PauseJob(), TimeSpan.FromSeconds(10));
+        Assert.Equal(finished.Summary.Steps, paused.Step);
     }
 
     [Fact]

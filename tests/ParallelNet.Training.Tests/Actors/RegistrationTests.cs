@@ -17,11 +17,12 @@ public sealed class RegistrationTests
     };
 
     /// <summary>Starts a worker the way a cluster node does: ask for the job, build a replica, register it.</summary>
-    private static async Task<IActorRef> JoinAsync(ActorSystem system, IActorRef coordinator, string name)
+    private static async Task<IActorRef> JoinAsync(ActorSystem system, IActorRef coordinator, string name, Action<IActorRef>? created = null)
     {
         var context = await coordinator.Ask<JobContext>(new RequestJobContext(), Patience);
         var data = Spirals();
         var worker = system.ActorOf(Worker.Props(context.JobId, 0, context.Options, data.Train, new CpuCompute(1), context.ParameterServer), name);
+        created?.Invoke(worker);
         await coordinator.Ask<WorkerRegistered>(new RegisterWorker(context.JobId, worker), Patience);
         return worker;
     }
@@ -52,13 +53,15 @@ public sealed class RegistrationTests
         var options = Options(data, epochs: 2);
         var reference = Trainer(options, data).Run();
         await using var system = ActorSystem.Create("join");
-        var joined = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var observer = new ConcurrentObserver { AfterStep = s => { if (s.Step == 4) joined.TrySetResult(); } };
-        var coordinator = system.ActorOf(Coordinator.Props(options, data, Registering(started: 1), observer), "coordinator");
+        // The pause is asked from the coordinator's own step report, so however late this test's thread runs,
+        // the job stops within a step or two and cannot end before the late worker joins.
+        IActorRef coordinator = null!;
+        var paused = new TaskCompletionSource<Task<JobPaused>>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var observer = new ConcurrentObserver { AfterStep = s => { if (s.Step == 4) paused.TrySetResult(coordinator.Ask<JobPaused>(new PauseJob(), Patience)); } };
+        coordinator = system.ActorOf(Coordinator.Props(options, data, Registering(started: 1), observer), "coordinator");
         var finished = coordinator.Ask<JobFinished>(new StartJob(), Patience);
-        await joined.Task.WaitAsync(Patience);
-        // Paused, so the job cannot end before the late worker joins.
-        await coordinator.Ask<JobPaused>(new PauseJob(), Patience);
+        var pausedAt = await await paused.Task.WaitAsync(Patience);
+        Assert.True(pausedAt.Step < 10, $"paused at step {pausedAt.Step}");
         await JoinAsync(system, coordinator, "late");
         await coordinator.Ask<JobResumed>(new ResumeJob(), Patience);
         var summary = (await finished).Summary;
@@ -73,13 +76,13 @@ public sealed class RegistrationTests
         var options = Options(data, epochs: 2);
         var reference = Trainer(options, data).Run();
         await using var system = ActorSystem.Create("lose-all");
-        var third = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var observer = new ConcurrentObserver { AfterStep = s => { if (s.Step == 3) third.TrySetResult(); } };
+        // The only worker is stopped from the coordinator's own step report, so the job cannot run to its end
+        // first, however late this test's thread runs.
+        IActorRef? first = null;
+        var observer = new ConcurrentObserver { AfterStep = s => { if (s.Step == 3) system.Stop(Volatile.Read(ref first)!); } };
         var coordinator = system.ActorOf(Coordinator.Props(options, data, Registering(), observer), "coordinator");
         var finished = coordinator.Ask<JobFinished>(new StartJob(), Patience);
-        var first = await JoinAsync(system, coordinator, "first");
-        await third.Task.WaitAsync(Patience);
-        system.Stop(first);
+        await JoinAsync(system, coordinator, "first", created: w => Volatile.Write(ref first, w));
         await WaitUntil(() => observer.Workers.Any(w => w.Name == "first" && w.Status == WorkerStatus.Lost));
         await JoinAsync(system, coordinator, "second");
         var summary = (await finished).Summary;
