@@ -135,7 +135,9 @@ public sealed class JobControlTests : IDisposable
         string path = Path.Combine(_directory, "cancelled.safetensors");
         var summary = new ActorTrainer(options, data, DeterminismTests.Settings(2), observer).Run(cancellation.Token, new CheckpointPolicy(path));
         Assert.True(summary.Cancelled);
-        Assert.InRange(summary.Steps, 4, 6); // the step in flight and the one issued ahead still finish
+        // The step in flight and the one issued ahead still finish; a step-5 report already queued before the
+        // cancel (seen under load) issues one more ahead, so at most three steps follow step 4.
+        Assert.InRange(summary.Steps, 4, 7);
         var saved = TrainingCheckpoint.Load(path);
         Assert.Equal(summary.Steps, saved.Progress.Step);
         var resumed = new ActorTrainer(options, data, DeterminismTests.Settings(3));
