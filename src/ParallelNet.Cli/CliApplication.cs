@@ -1,3 +1,4 @@
+using System.CommandLine.Parsing;
 using System.CommandLine;
 using ParallelNet.Cli.Commands;
 using ParallelNet.Data;
@@ -54,12 +55,21 @@ public static class CliApplication
         Commands.Node.HealthCommand.Create(),
     };
 
+    /// <summary>"parallelnet bench train" for a subcommand, so the hint names the help that lists the failing option.</summary>
+    private static string CommandPath(CommandResult result)
+    {
+        var names = new Stack<string>();
+        for (SymbolResult? r = result; r is CommandResult command; r = command.Parent)
+            names.Push(command.Parent is null ? "parallelnet" : command.Command.Name);
+        return string.Join(' ', names);
+    }
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
         var parse = BuildRoot().Parse(args);
         if (parse.Errors.Count > 0)
         {
-            error.WriteLine($"parallelnet: error: {parse.Errors[0].Message} (see 'parallelnet {string.Join(' ', parse.CommandResult.Command.Name == "parallelnet" ? "" : parse.CommandResult.Command.Name)} --help')".Replace("  ", " "));
+            error.WriteLine($"parallelnet: error: {parse.Errors[0].Message} (see '{CommandPath(parse.CommandResult)} --help')");
             return ExitCodes.Usage;
         }
         try

@@ -28,6 +28,13 @@ public sealed class ErrorReportingTests : IDisposable
     public void BadFlagValue() => AssertOneLineError(CliRunner.Run("train", "--epochs", "many"), "many");
 
     [Fact]
+    public void ABadFlagOfASubcommandPointsToThatSubcommandsHelp() =>
+        AssertOneLineError(CliRunner.Run("bench", "train", "--threads", "1,2"), "(see 'parallelnet bench train --help')");
+
+    [Fact]
+    public void ABadFlagOfACommandPointsToItsHelp() => AssertOneLineError(CliRunner.Run("train", "--epochs", "many"), "(see 'parallelnet train --help')");
+
+    [Fact]
     public void UnknownFlag() => AssertOneLineError(CliRunner.Run("train", "--epoch", "3"), "--epoch");
 
     [Fact]
