@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Hosting;
 using ParallelNet.Rpc.Internal;
 using ParallelNet.Rpc.Tests.Protos;
@@ -21,6 +23,18 @@ public sealed class GrpcServerLifetimeTests
         await using var server = await StartAsync();
         // The default ConsoleLifetime would register SIGINT/SIGTERM/SIGQUIT handlers that swallow Ctrl-C.
         Assert.IsType<OwnerControlledLifetime>(server.HostServices.GetRequiredService<IHostLifetime>());
+    }
+
+    [Fact]
+    public async Task The_socket_transport_reads_and_writes_in_large_buffers_without_thread_hops()
+    {
+        await using var server = await StartAsync();
+        var sockets = server.HostServices.GetRequiredService<IOptions<SocketTransportOptions>>().Value;
+        Assert.False(sockets.WaitForDataBeforeAllocatingBuffer);
+        Assert.Equal(GrpcServer.SocketWriteBufferSize, sockets.MaxWriteBufferSize);
+        Assert.True(sockets.UnsafePreferInlineScheduling);
+        using var client = new GrpcClient(server.LoopbackAddress);
+        Assert.Equal("wired", (await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "wired" }, CallOptions.WithTimeout(Waits.Long))).Text);
     }
 
     [Fact]

@@ -14,8 +14,12 @@ internal sealed class LargeBlockMemoryPool(int blockSize, int maxRetainedBlocks)
 {
     public const int DefaultBlockSize = 128 * 1024;
 
-    /// <summary>Enough for a 64 MiB response serialized into the pipe, or a full 32 MiB connection window twice, without allocating.</summary>
-    public const int DefaultMaxRetainedBlocks = 64 * 1024 * 1024 / DefaultBlockSize;
+    /// <summary>
+    /// Enough for a 64 MiB response serialized into its stream's pipe while a full 32 MiB connection window of
+    /// requests waits in the others, without allocating: a smaller cap drops blocks after every large message and
+    /// the next one pays for fresh pages (a page fault and a kernel page clear every 4 KiB).
+    /// </summary>
+    public const int DefaultMaxRetainedBlocks = 96 * 1024 * 1024 / DefaultBlockSize;
 
     private readonly ConcurrentBag<Block> _free = [];
     private int _retained;
