@@ -84,6 +84,7 @@ public static class RpcBenchmark
             await DownloadAsync(client, warm.Data.Length, rounds, timeout);
             await UploadAsync(client, warm, rounds, timeout);
         }
+        await SettleAsync(cpu);
         foreach (var sizeMiB in options.SizesMiB)
         {
             var size = sizeMiB * 1024 * 1024;
@@ -114,6 +115,25 @@ public static class RpcBenchmark
                 (cpu() - uploadCpu).TotalSeconds / (sent / 1e9)));
         }
         return results;
+    }
+
+    /// <summary>
+    /// Waits until both processes sit idle, i.e. the tiered JIT has finished recompiling what the warm-up made hot
+    /// (on a loaded machine that takes many seconds); otherwise the timed calls would pay for it and run slower code.
+    /// </summary>
+    private static async Task SettleAsync(Func<TimeSpan> cpu)
+    {
+        var probe = TimeSpan.FromMilliseconds(250);
+        var giveUp = Stopwatch.StartNew();
+        var before = cpu();
+        while (giveUp.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(probe);
+            var now = cpu();
+            // Idle processes still tick (timers, the GC's and the runtime's own threads) a few milliseconds per probe.
+            if (now - before < probe / 25) return;
+            before = now;
+        }
     }
 
     private static async Task<long> DownloadAsync(GrpcClient client, int size, int count, TimeSpan timeout)
