@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using ParallelNet.Actors;
 using ParallelNet.Cluster;
 using ParallelNet.Data;
 using ParallelNet.NN;
@@ -38,8 +39,10 @@ public static class TrainingSerializers
                     w.WriteFloats(sparse.Values);
                 }
                 w.WriteBytes(MemoryMarshal.AsBytes(m.ShardLosses.AsSpan()).ToArray());
-            }, r => new GradientsComputed(Text(r), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), ReadBlock(r), r.ReadFloats(), ReadSparse(r), ReadDoubles(r)),
-                m => 4L * (m.GradientSum.Length + m.SparseRows.Sum(x => x.Values.Length + x.Rows.Length)) + 8L * m.ShardLosses.Length + 64)
+            }, r => new GradientsComputed(Text(r), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), ReadBlock(r), r.ReadPooledFloats(), ReadSparse(r), ReadDoubles(r)),
+                m => 4L * (m.GradientSum.Length + m.SparseRows.Sum(x => x.Values.Length + x.Rows.Length)) + 8L * m.ShardLosses.Length + 64,
+                // The gradient went out without a copy: once written, the worker may fill that buffer again.
+                (m, worker) => worker.Tell(new GradientBufferReleased(m.JobId, m.GradientSum), ActorRefs.NoSender))
             .Counted<BlockCompleted>(traffic, "train.BlockCompleted", (w, m) =>
             {
                 w.WriteString(m.JobId); w.WriteInt64(m.Step); WriteBlock(w, m.Block); w.WriteInt32(m.Samples); w.WriteDouble(m.Seconds);
@@ -48,7 +51,9 @@ public static class TrainingSerializers
             .Counted<WeightsPublished>(traffic, "train.WeightsPublished", (w, m) =>
             {
                 w.WriteString(m.JobId); w.WriteInt64(m.Version); w.WriteFloats(m.Weights);
-            }, r => new WeightsPublished(Text(r), r.ReadInt64(), r.ReadFloats()), m => 4L * m.Weights.Length + 32)
+            }, r => new WeightsPublished(Text(r), r.ReadInt64(), r.ReadPooledFloats()), m => 4L * m.Weights.Length + 32,
+                // Written without a copy: the parameter server counts this copy as handed back, as a local subscriber would.
+                (m, server) => server.Tell(new WeightsBufferReleased(m.JobId, m.Weights), ActorRefs.NoSender))
             .RegisterSingleton("train.RequestJobContext", new RequestJobContext())
             .Counted<JobContext>(traffic, "train.JobContext", (w, m) =>
             {
@@ -62,22 +67,19 @@ public static class TrainingSerializers
                 r => new WorkerRegistered(Text(r), r.ReadInt32()))
             .Counted<WorkerRefused>(traffic, "train.WorkerRefused", (w, m) => { w.WriteString(m.JobId); w.WriteString(m.Reason); },
                 r => new WorkerRefused(Text(r), Text(r)));
-        foreach (var localOnly in new[] { typeof(GradientBufferReleased), typeof(WeightsBufferReleased) })
-        {
-            if (serializers.IsRegistered(localOnly)) continue;
-            if (localOnly == typeof(GradientBufferReleased)) serializers.RegisterLocalOnly<GradientBufferReleased>();
-            else serializers.RegisterLocalOnly<WeightsBufferReleased>();
-        }
+        // A release addressed to a remote actor hands back a tensor this node decoded from that actor's message: the node reuses it.
+        if (!serializers.IsRegistered(typeof(GradientBufferReleased))) serializers.RegisterLocalOnly<GradientBufferReleased>(m => m.Buffer);
+        if (!serializers.IsRegistered(typeof(WeightsBufferReleased))) serializers.RegisterLocalOnly<WeightsBufferReleased>(m => m.Buffer);
         return serializers;
     }
 
     private static MessageSerializers Counted<T>(this MessageSerializers serializers, TrainingTraffic? traffic, string typeId,
-        Action<PayloadWriter, T> write, Func<PayloadReader, T> read, Func<T, long>? size = null) where T : class
+        Action<PayloadWriter, T> write, Func<PayloadReader, T> read, Func<T, long>? size = null, Action<T, IActorRef>? sent = null) where T : class
     {
-        if (traffic is null) return serializers.Register(typeId, write, read);
+        if (traffic is null) return serializers.Register(typeId, write, read, sent);
         return serializers.Register<T>(typeId,
             (w, m) => { traffic.AddEncoded(size?.Invoke(m) ?? 48); write(w, m); },
-            r => { traffic.AddDecoded(r.Remaining); return read(r); });
+            r => { traffic.AddDecoded(r.Remaining); return read(r); }, sent);
     }
 
     private static void WriteBlock(PayloadWriter w, ShardBlock block)

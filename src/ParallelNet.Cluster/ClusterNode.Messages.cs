@@ -21,12 +21,20 @@ public sealed partial class ClusterNode
                 "Register one on ClusterNodeOptions.Serializers (Register, RegisterProtobuf or RegisterLocalOnly) on every node.");
             return;
         }
-        if (codec.IsLocalOnly) return; // meaningful only inside this process, by design
+        if (codec.IsLocalOnly)
+        {
+            // Meaningful only inside this process, by design. A buffer handed back to a remote sender is one this node decoded.
+            if (codec.HandsBack?.Invoke(message) is { } received) receiveBuffers.Return(received);
+            return;
+        }
+        // Called exactly once, whether the message goes out or is dropped below, so that a lent tensor always comes back.
+        Action? sent = codec.Sent is { } hook && sender is not null ? () => hook(message, sender) : null;
         string senderPath = sender is null ? "" : WirePathOf(sender).ToString();
         string recipientPath = recipient.Path.ToString();
         if (recipientPath.Length > MaxPathLength || senderPath.Length > MaxPathLength)
         {
             dropLog.Warn("long-path", () => $"Dropped a {codec.TypeId} for {recipientPath[..Math.Min(80, recipientPath.Length)]}...: an actor path is longer than {MaxPathLength} characters.");
+            sent?.Invoke();
             return;
         }
         List<ReadOnlyMemory<byte>> payload;
@@ -39,12 +47,14 @@ public sealed partial class ClusterNode
         catch (Exception ex)
         {
             dropLog.Warn($"encode {codec.TypeId}", () => $"Dropped a {codec.TypeId} for {recipient.Path}: its codec failed to encode it: {ex.Message}");
+            sent?.Invoke();
             return;
         }
-        var outbound = OutboundMessage.ForMessage(recipientPath, senderPath, codec.TypeId!, payload);
+        var outbound = OutboundMessage.ForMessage(recipientPath, senderPath, codec.TypeId!, payload, sent);
         if (outbound.PayloadLength > options.MaxMessageSize)
         {
             dropLog.Warn($"oversized-send {codec.TypeId}", () => $"Dropped a {codec.TypeId} of {outbound.PayloadLength} bytes for {recipient.Path}: over MaxMessageSize ({options.MaxMessageSize}).");
+            outbound.Complete();
             return;
         }
         Enqueue(recipient.Path.Address, outbound, codec.TypeId!);
@@ -82,7 +92,11 @@ public sealed partial class ClusterNode
 
     private void Enqueue(Address node, OutboundMessage message, string description)
     {
-        if (stopping.IsCancellationRequested) return;
+        if (stopping.IsCancellationRequested)
+        {
+            message.Complete();
+            return;
+        }
         AssociationFor(node).TryEnqueue(message, description);
     }
 
@@ -98,7 +112,7 @@ public sealed partial class ClusterNode
         object message;
         try
         {
-            message = codec.Read(new PayloadReader(this, payload));
+            message = codec.Read(new PayloadReader(this, payload, receiveBuffers));
         }
         catch (Exception ex)
         {

@@ -40,6 +40,7 @@ public sealed partial class ClusterNode : IAsyncDisposable, IWireReferences
     private readonly ConcurrentDictionary<string, RemoteActorRef> remoteRefs = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Link, byte> links = new();
     private readonly RemoteWatches remoteWatches = new();
+    private readonly ReceiveBufferPool receiveBuffers = new();
     private readonly Lock membershipGate = new();
     private readonly Membership membership;
     private readonly IReadOnlyList<Endpoint> seeds;
@@ -75,6 +76,9 @@ public sealed partial class ClusterNode : IAsyncDisposable, IWireReferences
 
     /// <summary>This node's incarnation: random per start, so a restarted node is a new member.</summary>
     public ulong Uid { get; }
+
+    /// <summary>Received tensors waiting to be reused (tests).</summary>
+    internal int PooledReceiveBuffers => receiveBuffers.FreeCount;
 
     /// <summary>The bound TCP port.</summary>
     public int Port => SelfAddress.Port ?? 0;

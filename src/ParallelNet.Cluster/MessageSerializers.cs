@@ -43,10 +43,21 @@ public sealed class MessageSerializers
     /// reads them back in the same order.
     /// </summary>
     public MessageSerializers Register<T>(string typeId, Action<PayloadWriter, T> write, Func<PayloadReader, T> read) where T : class
+        => Register(typeId, write, read, sent: null);
+
+    /// <summary>
+    /// As <see cref="Register{T}(string, Action{PayloadWriter, T}, Func{PayloadReader, T})"/>, and <paramref name="sent"/> is called
+    /// once a message has left this node (its bytes are on the wire, or it was dropped) with the local actor that sent it: memory the
+    /// payload referenced without copying (a tensor) is free again, and the codec may hand it back to that sender.
+    /// </summary>
+    public MessageSerializers Register<T>(string typeId, Action<PayloadWriter, T> write, Func<PayloadReader, T> read, Action<T, IActorRef>? sent) where T : class
     {
         ArgumentNullException.ThrowIfNull(write);
         ArgumentNullException.ThrowIfNull(read);
-        return Add(new MessageCodec(typeof(T), typeId, (w, m) => write(w, (T)m), r => read(r)));
+        return Add(new MessageCodec(typeof(T), typeId, (w, m) => write(w, (T)m), r => read(r))
+        {
+            Sent = sent is null ? null : (m, sender) => sent((T)m, sender),
+        });
     }
 
     /// <summary>Registers <typeparamref name="T"/> as a protobuf message <typeparamref name="TProto"/>.</summary>
@@ -67,9 +78,16 @@ public sealed class MessageSerializers
     }
 
     /// <summary>Marks <typeparamref name="T"/> as meaningful only inside this process: sending it to another node drops it silently.</summary>
-    public MessageSerializers RegisterLocalOnly<T>() where T : class
+    public MessageSerializers RegisterLocalOnly<T>() where T : class => RegisterLocalOnly<T>(handsBack: null);
+
+    /// <summary>
+    /// As <see cref="RegisterLocalOnly{T}()"/> for a message that hands a buffer back to the actor it came from. When that actor is
+    /// on another node, the buffer is one this node decoded with <see cref="PayloadReader.ReadPooledFloats"/>: instead of crossing
+    /// the wire, <paramref name="handsBack"/> names it and the node reuses it for a later message.
+    /// </summary>
+    public MessageSerializers RegisterLocalOnly<T>(Func<T, float[]?>? handsBack) where T : class
     {
-        var codec = new MessageCodec(typeof(T), null, null, null);
+        var codec = new MessageCodec(typeof(T), null, null, null) { HandsBack = handsBack is null ? null : m => handsBack((T)m) };
         if (!byType.TryAdd(typeof(T), codec))
             throw new ArgumentException($"{typeof(T).FullName} is already registered.", nameof(T));
         return this;

@@ -15,12 +15,14 @@ public sealed class PayloadReader
 {
     private readonly IWireReferences references;
     private readonly ReadOnlyMemory<byte> data;
+    private readonly ReceiveBufferPool? pool;
     private int position;
 
-    internal PayloadReader(IWireReferences references, ReadOnlyMemory<byte> data)
+    internal PayloadReader(IWireReferences references, ReadOnlyMemory<byte> data, ReceiveBufferPool? pool = null)
     {
         this.references = references;
         this.data = data;
+        this.pool = pool;
     }
 
     /// <summary>Bytes not read yet.</summary>
@@ -57,6 +59,19 @@ public sealed class PayloadReader
     public float[] ReadFloats()
     {
         return TensorBytes.ToFloats(Take(CheckCount(ReadInt32(), sizeof(float), "floats")).Span);
+    }
+
+    /// <summary>
+    /// As <see cref="ReadFloats()"/>, in an array that may come from the node's receive pool. Give it back when done with a
+    /// local-only message registered with <see cref="MessageSerializers.RegisterLocalOnly{T}(Func{T, float[]})"/>, sent to the
+    /// remote actor the tensor came from; one never given back is simply collected.
+    /// </summary>
+    public float[] ReadPooledFloats()
+    {
+        int bytes = CheckCount(ReadInt32(), sizeof(float), "floats");
+        float[] values = pool?.Rent(bytes / sizeof(float)) ?? GC.AllocateUninitializedArray<float>(bytes / sizeof(float));
+        TensorBytes.CopyTo(Take(bytes).Span, values);
+        return values;
     }
 
     /// <summary>A float32 tensor read straight into <paramref name="destination"/>, whose length must match the one written.</summary>

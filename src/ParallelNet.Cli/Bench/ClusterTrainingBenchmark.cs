@@ -56,7 +56,17 @@ internal static class ClusterTrainingBenchmark
         output.WriteLine($"a cluster step: {stepSeconds * 1e3:0.0} ms = compute {cluster.ComputeSecondsPerStep * 1e3:0.0} ms (mean worker block)" +
             $" + serialization {2 * decode * 1e3:0.0} ms (decoding weights on a worker and a gradient on the server; encoding wraps without copying)" +
             $" + transport, parameter server and waiting {Math.Max(0, stepSeconds - cluster.ComputeSecondsPerStep - 2 * decode) * 1e3:0.0} ms");
+        output.WriteLine(CpuLine(cluster.Window.CpuSeconds, o.Steps, stepSeconds));
         return ExitCodes.Success;
+    }
+
+    /// <summary>CPU per step of each process against what the machine's cores offer in a step: on few cores, every CPU-ms outside compute slows the step.</summary>
+    private static string CpuLine(double?[] cpuSeconds, int steps, double stepSeconds)
+    {
+        if (cpuSeconds.Length == 0 || cpuSeconds.Any(c => c is null)) return "CPU per step: not measured (needs /proc)";
+        var parts = cpuSeconds.Select((c, i) => $"{(i == 0 ? "coordinator" : $"worker {i}")} {c!.Value / steps * 1e3:0.0}");
+        double total = cpuSeconds.Sum(c => c!.Value) / steps;
+        return $"CPU per step (ms, user + system, all threads): {string.Join(", ", parts)}; total {total * 1e3:0.0} of the {Environment.ProcessorCount} x {stepSeconds * 1e3:0.0} the cores offer";
     }
 
     private sealed record ClusterResult(StepWindow Window, double BytesPerStep, double ComputeSecondsPerStep);
@@ -73,7 +83,8 @@ internal static class ClusterTrainingBenchmark
         try
         {
             for (int i = 0; i < o.Workers; i++) workers.Add(StartWorker(port, mnist));
-            var window = new StepWindow(o.WarmupSteps, o.WarmupSteps + o.Steps, traffic);
+            int[] pids = [Environment.ProcessId, .. workers.Select(w => w.Id)];
+            var window = new StepWindow(o.WarmupSteps, o.WarmupSteps + o.Steps, traffic, pids);
             var runner = new ClusterJobRunner(() => node, new ClusterJobSettings { MinWorkers = o.Workers, WorkerWaitTimeout = TimeSpan.FromMinutes(2) });
             await runner.RunAsync(new JobRun("bench", options, "mnist", data, 0, window), CancellationToken.None);
             return new ClusterResult(window, window.SocketBytes / (double)o.Steps, window.ComputeSeconds / o.Steps / o.Workers);
@@ -105,9 +116,10 @@ internal static class ClusterTrainingBenchmark
     }
 
     /// <summary>Times steps [start, end) and the training-message payload bytes and worker compute time in that window.</summary>
-    private sealed class StepWindow(long startStep, long endStep, TrainingTraffic? traffic = null) : ITrainingObserver
+    private sealed class StepWindow(long startStep, long endStep, TrainingTraffic? traffic = null, int[]? processes = null) : ITrainingObserver
     {
         private readonly Dictionary<string, long> _samplesDone = [];
+        private double?[] _cpuAtStart = [];
         private long _start;
         private long _ioAtStart;
         private bool _measuring;
@@ -115,18 +127,23 @@ internal static class ClusterTrainingBenchmark
         public long SocketBytes { get; private set; }
         public double ComputeSeconds { get; private set; }
 
+        /// <summary>CPU seconds each of the processes used in the window (coordinator first), null where /proc could not tell.</summary>
+        public double?[] CpuSeconds { get; private set; } = [];
+
         public void OnStep(StepCompleted step)
         {
             if (step.Step == startStep)
             {
                 _start = Stopwatch.GetTimestamp();
                 _ioAtStart = WorkerIo();
+                _cpuAtStart = Cpu();
                 _measuring = true;
             }
             if (step.Step == endStep)
             {
                 Seconds = Stopwatch.GetElapsedTime(_start).TotalSeconds;
                 SocketBytes = WorkerIo() - _ioAtStart;
+                CpuSeconds = Cpu().Zip(_cpuAtStart, (end, start) => end - start).ToArray();
                 _measuring = false;
             }
         }
@@ -138,6 +155,8 @@ internal static class ClusterTrainingBenchmark
             if (_measuring && activity.Status == WorkerStatus.Working && activity.SamplesPerSecond > 0)
                 ComputeSeconds += (activity.SamplesDone - before) / activity.SamplesPerSecond;
         }
+
+        private double?[] Cpu() => (processes ?? []).Select(ProcessCpu.Seconds).ToArray();
 
         // Every worker talks only to the coordinator, so the coordinator's traffic in both directions is all there is.
         private long WorkerIo() => traffic is null ? 0 : traffic.EncodedBytes + traffic.DecodedBytes;

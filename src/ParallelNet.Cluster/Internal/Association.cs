@@ -73,13 +73,13 @@ internal sealed class Association : IAsyncDisposable
             Release(message);
             dropLog.Warn($"queue-full {Remote}", () => $"Dropped {description} for {Remote}: its send queue is full ({count - 1} messages, " +
                 $"{bytes - message.PayloadLength} bytes queued); the peer is slow, unreachable or gone.");
-            message.Written?.TrySetResult();
+            message.Complete();
             return false;
         }
         if (stopping.IsCancellationRequested)
         {
             Release(message);
-            message.Written?.TrySetResult();
+            message.Complete();
             return false;
         }
         queue.Enqueue(message);
@@ -159,7 +159,7 @@ internal sealed class Association : IAsyncDisposable
         }
         finally
         {
-            message.Written?.TrySetResult();
+            message.Complete();
         }
     }
 
@@ -228,6 +228,7 @@ internal sealed class Association : IAsyncDisposable
     private async Task WriteBatchAsync(Link link, OutboundMessage first)
     {
         var batch = new MessageBatch();
+        List<OutboundMessage>? successors = null;
         long size = 0;
         OutboundMessage? message = first;
         while (message is not null)
@@ -236,9 +237,18 @@ internal sealed class Association : IAsyncDisposable
             size += message.PayloadLength + message.Start!.CalculateSize();
             message = size < chunkSize - BatchableSize - 8 * 1024 && batch.Messages.Count < MaxBatchCount
                 && queue.TryPeek(out OutboundMessage? next) && IsBatchable(next) && queue.TryDequeue(out next) ? next : null;
-            if (message is not null) Release(message);
+            if (message is null) continue;
+            Release(message);
+            (successors ??= []).Add(message);
         }
-        await link.WriteAsync(new ClusterFrame { Batch = batch }).ConfigureAwait(false);
+        try
+        {
+            await link.WriteAsync(new ClusterFrame { Batch = batch }).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (OutboundMessage written in successors ?? []) written.Complete(); // the first is completed by its caller
+        }
     }
 
     private static ByteString SingleFrameData(OutboundMessage message)
@@ -278,7 +288,7 @@ internal sealed class Association : IAsyncDisposable
         int dropped = 0;
         while (queue.TryDequeue(out OutboundMessage? message))
         {
-            message.Written?.TrySetResult();
+            message.Complete();
             dropped++;
         }
         if (dropped > 0) logger.LogInformation("Dropped {Count} messages still queued for {Remote}.", dropped, Remote);

@@ -10,6 +10,12 @@ internal sealed class MessageCodec(Type type, string? typeId, Action<PayloadWrit
 
     public bool IsLocalOnly => TypeId is null;
 
+    /// <summary>Called once a message of this type has left the node (on the wire or dropped), with its local sender: the sender's memory is free again.</summary>
+    public Action<object, ParallelNet.Actors.IActorRef>? Sent { get; init; }
+
+    /// <summary>For a local-only type: the received tensor a message hands back to its remote sender, which this node may reuse.</summary>
+    public Func<object, float[]?>? HandsBack { get; init; }
+
     public void Write(PayloadWriter writer, object message) => write!(writer, message);
 
     public object Read(PayloadReader reader) => read!(reader);

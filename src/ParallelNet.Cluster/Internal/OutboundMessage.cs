@@ -8,12 +8,15 @@ namespace ParallelNet.Cluster.Internal;
 /// </summary>
 internal sealed class OutboundMessage
 {
-    private OutboundMessage(ClusterFrame? frame, MessageStart? start, List<ReadOnlyMemory<byte>>? payload, long payloadLength)
+    private Action? sent;
+
+    private OutboundMessage(ClusterFrame? frame, MessageStart? start, List<ReadOnlyMemory<byte>>? payload, long payloadLength, Action? sent)
     {
         Frame = frame;
         Start = start;
         Payload = payload;
         PayloadLength = payloadLength;
+        this.sent = sent;
     }
 
     public ClusterFrame? Frame { get; }
@@ -28,14 +31,22 @@ internal sealed class OutboundMessage
     /// <summary>Completed once the item is on the wire (or could not be), for those who wait for a flush.</summary>
     public TaskCompletionSource? Written { get; init; }
 
-    public static OutboundMessage ForFrame(ClusterFrame frame, TaskCompletionSource? written = null) =>
-        new(frame, null, null, frame.CalculateSize()) { Written = written };
+    /// <summary>The item is on the wire or will never be: tells the waiter, and lets the sender reuse the memory the payload referenced. Once only.</summary>
+    public void Complete()
+    {
+        Written?.TrySetResult();
+        Interlocked.Exchange(ref sent, null)?.Invoke();
+    }
 
-    public static OutboundMessage ForMessage(string recipient, string sender, string typeId, List<ReadOnlyMemory<byte>> payload)
+    public static OutboundMessage ForFrame(ClusterFrame frame, TaskCompletionSource? written = null) =>
+        new(frame, null, null, frame.CalculateSize(), null) { Written = written };
+
+    /// <param name="sent">Called by <see cref="Complete"/>: the payload's segments are no longer referenced.</param>
+    public static OutboundMessage ForMessage(string recipient, string sender, string typeId, List<ReadOnlyMemory<byte>> payload, Action? sent = null)
     {
         long length = 0;
         foreach (ReadOnlyMemory<byte> segment in payload) length += segment.Length;
         var start = new MessageStart { Recipient = recipient, Sender = sender, TypeId = typeId, TotalLength = (ulong)length };
-        return new OutboundMessage(null, start, payload, length);
+        return new OutboundMessage(null, start, payload, length, sent);
     }
 }
