@@ -12,13 +12,42 @@ public static class GradientTree
     /// <summary>Reduces buffers[first .. first+count) into buffers[first]; count must be a power of two.</summary>
     public static void Reduce(ICompute compute, IReadOnlyList<Tensor> buffers, int first, int count)
     {
-        if (count <= 0 || (count & (count - 1)) != 0) throw new ArgumentException($"A reduction block must hold a power-of-two number of shards, got {count}.");
-        for (int width = 1; width < count; width *= 2)
+        RequirePowerOfTwo(count);
+        ReduceLevels(compute, buffers, first, count, count);
+    }
+
+    /// <summary>
+    /// The same sum, but the root goes to <paramref name="destination"/> instead of buffers[first]
+    /// (a block of one shard is copied), which saves a pass over the gradients when the sum is needed
+    /// elsewhere. The last leaf is only ever read, so it may be a buffer the caller reuses, such as
+    /// the model's own gradients.
+    /// </summary>
+    public static void ReduceInto(ICompute compute, IReadOnlyList<Tensor> buffers, int first, int count, Tensor destination)
+    {
+        RequirePowerOfTwo(count);
+        if (count == 1)
+        {
+            compute.Copy(buffers[first], destination);
+            return;
+        }
+        ReduceLevels(compute, buffers, first, count, count / 2);
+        compute.Add(buffers[first], buffers[first + count / 2], destination);
+    }
+
+    /// <summary>Runs the levels whose pair distance is below <paramref name="widthLimit"/>.</summary>
+    private static void ReduceLevels(ICompute compute, IReadOnlyList<Tensor> buffers, int first, int count, int widthLimit)
+    {
+        for (int width = 1; width < widthLimit; width *= 2)
         {
             for (int left = first; left < first + count; left += 2 * width)
             {
                 compute.Add(buffers[left], buffers[left + width], buffers[left]);
             }
         }
+    }
+
+    private static void RequirePowerOfTwo(int count)
+    {
+        if (count <= 0 || (count & (count - 1)) != 0) throw new ArgumentException($"A reduction block must hold a power-of-two number of shards, got {count}.");
     }
 }

@@ -78,6 +78,43 @@ public sealed class ReductionTreeTests
     }
 
     [Fact]
+    public void Combining_read_only_block_sums_into_a_total_gives_the_in_place_bits_and_leaves_the_sums_untouched()
+    {
+        var random = new Random(11);
+        var leaves = RandomLeaves(random, 8, 41);
+        var full = FullTree(leaves);
+        var scratch = new float[]?[8]; // kept across calls, as the parameter server keeps it across steps
+        foreach (var tiling in AllTilings(0, 8))
+        {
+            var blockSums = tiling.Select(b =>
+            {
+                var mine = Copy(leaves.Skip(b.FirstShard).Take(b.ShardCount));
+                ReductionTree.SumInPlace(mine);
+                return mine[0].ToArray();
+            }).ToArray();
+            var before = blockSums.Select(b => b.ToArray()).ToArray();
+            var total = new float[41];
+
+            ReductionTree.CombineBlocks(8, tiling, blockSums.Select(b => (ReadOnlyMemory<float>)b).ToArray(), total, scratch);
+
+            Assert.True(full.AsSpan().SequenceEqual(total), string.Join(" ", tiling));
+            for (int k = 0; k < blockSums.Length; k++) Assert.Equal(before[k], blockSums[k]);
+        }
+    }
+
+    [Fact]
+    public void Combining_into_a_total_refuses_what_the_in_place_combination_refuses_and_mismatched_lengths()
+    {
+        ReadOnlyMemory<float>[] sums = [new float[] { 1f }, new float[] { 2f }];
+        var total = new float[1];
+        var scratch = new float[]?[2];
+        Assert.Throws<ArgumentException>(() => ReductionTree.CombineBlocks(4, [new(0, 2), new(3, 1)], sums, total, scratch));
+        Assert.Throws<ArgumentException>(() => ReductionTree.CombineBlocks(4, [new(0, 2), new(2, 1)], sums, total, scratch));
+        Assert.Throws<ArgumentException>(() => ReductionTree.CombineBlocks(2, [new(0, 1), new(1, 1)], sums, new float[2], scratch));
+        Assert.Throws<ArgumentException>(() => ReductionTree.CombineBlocks(2, [new(0, 1), new(1, 1)], sums, total, new float[]?[1]));
+    }
+
+    [Fact]
     public void Float_array_overload_matches()
     {
         var leaves = RandomLeaves(new Random(3), 4, 9);

@@ -31,7 +31,7 @@ internal sealed partial class ActorCell : IActorContext
         this.parent = parent;
         this.props = props;
         self = new LocalActorRef(this, path);
-        mailbox = new Mailbox(this);
+        mailbox = new Mailbox(this, props.Dispatcher);
         timers = new TimerScheduler(self, system.TimeProvider);
     }
 

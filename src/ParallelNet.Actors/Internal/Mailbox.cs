@@ -3,11 +3,11 @@ using System.Threading.Channels;
 namespace ParallelNet.Actors.Internal;
 
 /// <summary>
-/// An actor's two queues and its turn on the thread pool. User messages go through a
+/// An actor's two queues and its turn on its dispatcher (by default the thread pool). User messages go through a
 /// Channel&lt;Envelope&gt;; system messages through a small locked queue that is always drained
 /// first. At most one thread runs the mailbox at a time (the status flag), which is what makes an
-/// actor process one message at a time; the mailbox itself is the thread-pool work item, so
-/// scheduling allocates nothing.
+/// actor process one message at a time; the mailbox itself is the work item, so scheduling
+/// allocates nothing.
 /// </summary>
 internal sealed class Mailbox : IThreadPoolWorkItem
 {
@@ -16,6 +16,7 @@ internal sealed class Mailbox : IThreadPoolWorkItem
     private const int Idle = 0, Scheduled = 1, Closed = 2;
 
     private readonly ActorCell cell;
+    private readonly Dispatcher dispatcher;
     /// <summary>Many writers, one reader (the mailbox's turn); the reader must support TryPeek, which the idle check relies on.</summary>
     internal static readonly UnboundedChannelOptions UserQueueOptions = new() { SingleReader = true, SingleWriter = false, AllowSynchronousContinuations = false };
 
@@ -28,10 +29,11 @@ internal sealed class Mailbox : IThreadPoolWorkItem
     private int status;
     private Task? runningHandler;
 
-    public Mailbox(ActorCell cell)
+    public Mailbox(ActorCell cell, Dispatcher dispatcher)
     {
         this.cell = cell;
-        resumeAfterAsyncHandler = () => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+        this.dispatcher = dispatcher;
+        resumeAfterAsyncHandler = () => dispatcher.Schedule(this);
     }
 
     /// <summary>False once the mailbox is closed: the caller turns the message into a dead letter.</summary>
@@ -57,7 +59,7 @@ internal sealed class Mailbox : IThreadPoolWorkItem
     private void ScheduleIfIdle()
     {
         if (Interlocked.CompareExchange(ref status, Scheduled, Idle) == Idle)
-            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            dispatcher.Schedule(this);
     }
 
     void IThreadPoolWorkItem.Execute()

@@ -43,24 +43,9 @@ public static class ReductionTree
     /// </summary>
     public static void CombineBlocksInPlace(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums)
     {
-        ArgumentNullException.ThrowIfNull(blocks);
         ArgumentNullException.ThrowIfNull(blockSums);
-        if (blocks.Count != blockSums.Count)
-            throw new ArgumentException($"Got {blocks.Count} blocks but {blockSums.Count} block sums; give one sum per block.", nameof(blockSums));
-        if (blocks.Count == 0)
-            throw new ArgumentException("There are no blocks to combine.", nameof(blocks));
+        ValidateTiling(shardCount, blocks, blockSums.Count);
         int length = CheckLengths(blockSums);
-        int next = 0;
-        foreach (var block in blocks)
-        {
-            ShardPlan.ValidateBlock(block, shardCount);
-            if (block.FirstShard != next)
-                throw new ArgumentException($"Blocks must tile the shards in order without gaps or overlaps: expected a block starting at shard {next}, got [{block.FirstShard}, {block.EndShard}).", nameof(blocks));
-            next = block.EndShard;
-        }
-        if (next != shardCount)
-            throw new ArgumentException($"The blocks cover shards 0..{next - 1} but the tree has {shardCount}; every shard must belong to a block.", nameof(blocks));
-
         // A left-to-right pass with a stack of complete subtrees: whenever the top two are siblings
         // (same size, the lower one aligned to twice that size) they merge into their parent.
         Span<(int First, int Size, int Buffer)> stack = stackalloc (int, int, int)[BitOperations.Log2((uint)shardCount) + 2];
@@ -78,6 +63,79 @@ public static class ReductionTree
                 depth--;
             }
         }
+    }
+
+    /// <summary>
+    /// The same sum as <see cref="CombineBlocksInPlace"/>, written into <paramref name="total"/>, with the
+    /// block sums only read: the inner nodes below the root go to <paramref name="scratch"/> (one slot per
+    /// block, filled on first use and kept by the caller for the next call), and the root is written
+    /// straight into <paramref name="total"/>. So received buffers are neither copied nor modified: k
+    /// blocks cost k - 1 additions (one block, a copy).
+    /// </summary>
+    public static void CombineBlocks(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<ReadOnlyMemory<float>> blockSums, Span<float> total, float[]?[] scratch)
+    {
+        ArgumentNullException.ThrowIfNull(blockSums);
+        ArgumentNullException.ThrowIfNull(scratch);
+        ValidateTiling(shardCount, blocks, blockSums.Count);
+        int length = total.Length;
+        for (int k = 0; k < blockSums.Count; k++)
+        {
+            if (blockSums[k].Length != length)
+                throw new ArgumentException($"Block sum {k} has {blockSums[k].Length} values but the total has {length}; they must have the same length.", nameof(blockSums));
+        }
+        if (scratch.Length < blocks.Count) throw new ArgumentException($"Need a scratch slot per block ({blocks.Count}), got {scratch.Length}.", nameof(scratch));
+        if (blocks.Count == 1)
+        {
+            blockSums[0].Span.CopyTo(total);
+            return;
+        }
+
+        // As in CombineBlocksInPlace; a stack entry's value is either a block sum (read-only) or its scratch slot.
+        Span<(int First, int Size, int Buffer, bool InScratch)> stack = stackalloc (int, int, int, bool)[BitOperations.Log2((uint)shardCount) + 2];
+        int depth = 0;
+        for (int k = 0; k < blocks.Count; k++)
+        {
+            stack[depth++] = (blocks[k].FirstShard, blocks[k].ShardCount, k, false);
+            while (depth >= 2)
+            {
+                var right = stack[depth - 1];
+                var left = stack[depth - 2];
+                if (left.Size != right.Size || left.First % (2 * left.Size) != 0) break;
+                Span<float> parent = 2 * left.Size == shardCount ? total : ScratchSlot(scratch, left.Buffer, length);
+                TensorPrimitives.Add(Value(left), Value(right), parent);
+                stack[depth - 2] = (left.First, 2 * left.Size, left.Buffer, true);
+                depth--;
+            }
+        }
+
+        ReadOnlySpan<float> Value((int First, int Size, int Buffer, bool InScratch) node)
+            => node.InScratch ? scratch[node.Buffer].AsSpan(0, length) : blockSums[node.Buffer].Span;
+    }
+
+    private static Span<float> ScratchSlot(float[]?[] scratch, int slot, int length)
+    {
+        if (scratch[slot] is not { } buffer || buffer.Length < length) scratch[slot] = buffer = new float[length];
+        return buffer.AsSpan(0, length);
+    }
+
+    /// <summary>Throws, saying what is wrong, unless the blocks tile 0..shardCount-1 in order with whole subtrees, one sum each.</summary>
+    private static void ValidateTiling(int shardCount, IReadOnlyList<ShardBlock> blocks, int sumCount)
+    {
+        ArgumentNullException.ThrowIfNull(blocks);
+        if (blocks.Count != sumCount)
+            throw new ArgumentException($"Got {blocks.Count} blocks but {sumCount} block sums; give one sum per block.", "blockSums");
+        if (blocks.Count == 0)
+            throw new ArgumentException("There are no blocks to combine.", nameof(blocks));
+        int next = 0;
+        foreach (var block in blocks)
+        {
+            ShardPlan.ValidateBlock(block, shardCount);
+            if (block.FirstShard != next)
+                throw new ArgumentException($"Blocks must tile the shards in order without gaps or overlaps: expected a block starting at shard {next}, got [{block.FirstShard}, {block.EndShard}).", nameof(blocks));
+            next = block.EndShard;
+        }
+        if (next != shardCount)
+            throw new ArgumentException($"The blocks cover shards 0..{next - 1} but the tree has {shardCount}; every shard must belong to a block.", nameof(blocks));
     }
 
     // IEEE addition is correctly rounded elementwise, so SIMD and scalar lanes give the same bits.

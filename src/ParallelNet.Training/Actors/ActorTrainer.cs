@@ -64,8 +64,12 @@ public sealed class ActorTrainer
     /// </summary>
     public async Task<TrainingSummary> RunAsync(CancellationToken cancellation = default, CheckpointPolicy? checkpoints = null)
     {
+        // Disposed after the actor system (declared first): by then every actor has stopped.
+        using var ownDispatcher = _settings.Dispatcher is null ? new DedicatedThreadDispatcher("trainer", _settings.InProcessActorThreads) : null;
+        Dispatcher dispatcher = _settings.Dispatcher ?? ownDispatcher!;
         await using var system = ActorSystem.Create("trainer", _time);
-        var coordinator = system.ActorOf(Coordinator.Props(_options, _data, _settings, _observer, _resumeFrom, checkpoints), "coordinator");
+        var props = Coordinator.Props(_options, _data, _settings with { Dispatcher = dispatcher }, _observer, _resumeFrom, checkpoints).WithDispatcher(dispatcher);
+        var coordinator = system.ActorOf(props, "coordinator");
         lock (_gate) _coordinator = coordinator;
         try
         {

@@ -1,3 +1,4 @@
+using ParallelNet.Actors;
 using ParallelNet.Tensors;
 using ParallelNet.Tensors.Cpu;
 using ParallelNet.Training.Actors.Internal;
@@ -47,6 +48,22 @@ public sealed record ActorTrainerSettings
     public TimeSpan StepTimeout { get; init; } = TimeSpan.FromMinutes(2);
 
     public string JobId { get; init; } = "local";
+
+    /// <summary>
+    /// Where the job's actors (coordinator, parameter server, workers) take their turns; null: the .NET
+    /// thread pool. <see cref="ActorTrainer"/> runs them on a <see cref="DedicatedThreadDispatcher"/> of
+    /// <see cref="InProcessActorThreads"/> threads that it owns.
+    /// </summary>
+    public Dispatcher? Dispatcher { get; init; }
+
+    /// <summary>
+    /// Threads for in-process actors: as many workers as the cores can run at once with their kernel
+    /// threads, at least one. The step is synchronous (the parameter server and the coordinator work
+    /// while the workers wait), so more would only make workers contend for the cores; and these
+    /// threads sleep when idle instead of spinning like the thread pool's, which on hyper-thread
+    /// siblings slowed the computing thread.
+    /// </summary>
+    public int InProcessActorThreads => Math.Clamp(Environment.ProcessorCount / ResolvedThreadsPerWorker, 1, Math.Max(1, Workers));
 
     /// <summary>Test seam: one worker misbehaves at one step.</summary>
     internal WorkerFault? Fault { get; init; }

@@ -113,16 +113,18 @@ public sealed partial class Coordinator : ReceiveActor
         _trainableParameters = Model.Create(_options.Model, new CpuCompute(1), 1).Layout.TrainableCount;
         // The server works while the workers wait (the step is synchronous), so it may use every core;
         // kernels give the same bits at any thread count.
-        _parameterServer = Context.ActorOf(ParameterServer.Props(_jobId, _options, _data, new CpuCompute(0), _totalSteps, _resumeFrom), "parameter-server");
+        _parameterServer = Context.ActorOf(OnJobDispatcher(ParameterServer.Props(_jobId, _options, _data, new CpuCompute(0), _totalSteps, _resumeFrom)), "parameter-server");
         Context.Watch(_parameterServer);
         for (int i = 0; i < _settings.Workers; i++)
         {
-            var props = Worker.Props(_jobId, i, _options, _data.Train, _settings.CreateWorkerCompute(i), _parameterServer, _settings.Fault);
+            var props = OnJobDispatcher(Worker.Props(_jobId, i, _options, _data.Train, _settings.CreateWorkerCompute(i), _parameterServer, _settings.Fault));
             var slot = new WorkerSlot(i, Context.ActorOf(props, $"worker-{i + 1}"));
             Context.Watch(slot.Actor);
             _workers.Add(slot);
         }
     }
+
+    private Props OnJobDispatcher(Props props) => _settings.Dispatcher is { } dispatcher ? props.WithDispatcher(dispatcher) : props;
 
     private IEnumerable<WorkerSlot> Live => _workers.Where(w => w.Live);
 

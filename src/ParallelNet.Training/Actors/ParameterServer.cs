@@ -128,13 +128,15 @@ public sealed class ParameterServer : ReceiveActor
         foreach (var b in blocks)
             foreach (double loss in b.ShardLosses) lossSum += loss;
 
-        if (blocks.Length == 1 && !_packing.HasSparse)
+        if (!_packing.HasSparse && _gradients.IsHost)
         {
-            _model.Compute.Upload(blocks[0].GradientSum, _gradients);
+            // Straight from the received buffers (only read) into the optimizer's gradient tensor.
+            var sums = blocks.Select(b => (ReadOnlyMemory<float>)b.GradientSum).ToArray();
+            ReductionTree.CombineBlocks(_options.VirtualShards, blocks.Select(b => b.Block).ToArray(), sums, _gradients.Span, _combineScratch);
         }
         else
         {
-            // Combining overwrites its buffers and a received float[] stays untouched, so it runs in
+            // Unpacking overwrites its buffers and a received float[] stays untouched, so it runs in
             // scratch buffers kept across steps (one per block position, no allocation per step).
             var sums = new Memory<float>[blocks.Length];
             for (int k = 0; k < blocks.Length; k++)

@@ -23,7 +23,10 @@ public sealed class Worker : ReceiveActor
     private readonly IActorRef _parameterServer;
     private readonly WorkerFault? _fault;
     private readonly Model _model;
+    // The gradients of a block's shards but the last, which stays in the model's own buffer: the leaves of its tree.
     private readonly List<Tensor> _shardGradients = [];
+    private readonly List<Tensor> _leaves = [];
+    private Tensor? _deviceBlockSum;
     private readonly List<(ComputeGradients Work, IActorRef ReplyTo)> _waitingForWeights = [];
     private readonly GradientPacking _packing;
     // Dense gradient buffers the parameter server handed back (GradientBufferReleased), reused for later blocks.
@@ -115,14 +118,15 @@ public sealed class Worker : ReceiveActor
         var permutation = PermutationOf(work.Epoch);
         if (work.BatchStart < 0 || work.BatchStart + work.BatchCount > permutation.Length)
             throw new TrainingException($"Step {work.Step} asks for rows [{work.BatchStart}, {work.BatchStart + work.BatchCount}) of an epoch of {permutation.Length} samples.");
-        while (_shardGradients.Count < work.Block.ShardCount) _shardGradients.Add(_compute.Allocate(new Shape(_model.Layout.TotalSize)));
+        int blockShards = work.Block.ShardCount;
+        while (_shardGradients.Count < blockShards - 1) _shardGradients.Add(_compute.Allocate(new Shape(_model.Layout.TotalSize)));
 
         int sampleSize = _train.SampleShape.Size, targetSize = _train.TargetSize;
-        var losses = new double[work.Block.ShardCount];
+        var losses = new double[blockShards];
         int samples = 0;
-        for (int i = 0; i < work.Block.ShardCount; i++)
+        for (int i = 0; i < blockShards; i++)
         {
-            if (i == 1 || work.Block.ShardCount == 1) { if (InjectFault(work)) return; }
+            if (i == 1 || blockShards == 1) { if (InjectFault(work)) return; }
             var (first, count) = plan.Shard(work.Block.FirstShard + i);
             _compute.Fill(_model.Gradients, 0f);
             if (count > 0)
@@ -132,25 +136,40 @@ public sealed class Worker : ReceiveActor
                 losses[i] = _model.TrainShard(_inputs.AsSpan(0, count * sampleSize), _targets.AsSpan(0, count * targetSize), count, context).LossSum;
                 samples += count;
             }
-            _compute.Copy(_model.Gradients, _shardGradients[i]);
+            if (i < blockShards - 1) _compute.Copy(_model.Gradients, _shardGradients[i]);
         }
-        GradientTree.Reduce(_compute, _shardGradients, 0, work.Block.ShardCount);
         // Uninitialized: every element is overwritten, and zeroing megabytes per step shows in the overhead.
         var sum = _gradientBuffers.Count > 0 ? _gradientBuffers.Pop() : GC.AllocateUninitializedArray<float>(_packing.DenseLength);
+        ReduceBlock(blockShards, _packing.HasSparse ? _fullGradient : sum);
         SparseGradient[] sparse = [];
         if (_packing.HasSparse)
         {
-            _compute.Download(_shardGradients[0], _fullGradient);
             _packing.PackDense(_fullGradient, sum);
             sparse = _packing.PackSparse(_fullGradient);
-        }
-        else
-        {
-            _compute.Download(_shardGradients[0], sum);
         }
 
         _parameterServer.Tell(new GradientsComputed(_jobId, work.Step, work.WeightsVersion, work.BatchCount, work.ShardCount, work.Block, sum, sparse, losses), Self);
         replyTo.Tell(new BlockCompleted(_jobId, work.Step, work.Block, samples, Stopwatch.GetElapsedTime(started).TotalSeconds), Self);
+    }
+
+    /// <summary>
+    /// Sums the block's shards along the fixed tree straight into <paramref name="destination"/> (all
+    /// layout slots). On a host backend the root is written into the message buffer itself, so the sum
+    /// costs no copy beyond the plain loop's.
+    /// </summary>
+    private void ReduceBlock(int blockShards, float[] destination)
+    {
+        _leaves.Clear();
+        for (int i = 0; i < blockShards - 1; i++) _leaves.Add(_shardGradients[i]);
+        _leaves.Add(_model.Gradients);
+        if (_model.Gradients.IsHost)
+        {
+            GradientTree.ReduceInto(_compute, _leaves, 0, blockShards, Tensor.FromArray(destination, new Shape(destination.Length)));
+            return;
+        }
+        _deviceBlockSum ??= _compute.Allocate(new Shape(_model.Layout.TotalSize));
+        GradientTree.ReduceInto(_compute, _leaves, 0, blockShards, _deviceBlockSum);
+        _compute.Download(_deviceBlockSum, destination);
     }
 
     /// <summary>Test seam: misbehave mid-block as the injected fault says; true when the block must be abandoned.</summary>
