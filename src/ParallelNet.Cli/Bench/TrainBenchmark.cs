@@ -111,7 +111,8 @@ internal static class TrainBenchmark
             foreach (var a in new[] { script, mnistDirectory, model, $"{threads}", $"{o.BatchSize}", $"{o.WarmupSteps}", $"{o.Steps}" }) start.ArgumentList.Add(a);
             // OpenBLAS's fastest kernels for this CPU; set for the peer process only (see the reference recipes).
             start.Environment.Remove("OPENBLAS_L2_SIZE");
-            start.Environment["OPENBLAS_CORETYPE"] = "SkylakeX";
+            start.Environment.Remove("OPENBLAS_CORETYPE");
+            if (OpenBlas.PreferredCoreType is { } coreType) start.Environment["OPENBLAS_CORETYPE"] = coreType;
             start.Environment["OPENBLAS_NUM_THREADS"] = "1";
             try
             {
