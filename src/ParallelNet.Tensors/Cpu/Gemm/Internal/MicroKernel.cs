@@ -14,7 +14,7 @@ internal enum MicroKernelKind
     Vector256,
     /// <summary>Portable scalar 4 x 4.</summary>
     Scalar,
-    /// <summary>AVX-512 row dot products without packing, for a @ b^T at most 16 columns wide (see <see cref="DotProductRows"/>).</summary>
+    /// <summary>AVX-512 or AVX2 row dot products without packing, for a @ b^T at most 16 columns wide (see <see cref="DotProductRows"/>).</summary>
     DotProduct,
 }
 
@@ -45,8 +45,8 @@ internal sealed unsafe class MicroKernel
     public static readonly MicroKernel Vector512NarrowKernel = new(MicroKernelKind.Vector512Narrow, MicroKernel512x8x16.Rows, MicroKernel512x8x16.Columns, &MicroKernel512x8x16.Run);
     public static readonly MicroKernel Vector256Kernel = new(MicroKernelKind.Vector256, MicroKernel256.Rows, MicroKernel256.Columns, &MicroKernel256.Run);
     public static readonly MicroKernel ScalarKernel = new(MicroKernelKind.Scalar, MicroKernelScalar.Rows, MicroKernelScalar.Columns, &MicroKernelScalar.Run);
-    // Rows and Columns only steer the tiling: row tiles in multiples of four rows, one column tile.
-    public static readonly MicroKernel DotProductKernel = new(MicroKernelKind.DotProduct, DotProductBlock4x5.Rows, DotProductRows.MaxColumns, null);
+    // Rows and Columns only steer the tiling: row tiles in multiples of a dot-product block's rows, one column tile.
+    public static readonly MicroKernel DotProductKernel = new(MicroKernelKind.DotProduct, DotProductRows.BlockRows, DotProductRows.MaxColumns, null);
 
     /// <summary>The largest register tile of any kernel (the edge-tile scratch size).</summary>
     public const int MaxTileFloats = 8 * 32;
