@@ -13,12 +13,6 @@ public static class GradientTree
     public static void Reduce(ICompute compute, IReadOnlyList<Tensor> buffers, int first, int count)
     {
         if (count <= 0 || (count & (count - 1)) != 0) throw new ArgumentException($"A reduction block must hold a power-of-two number of shards, got {count}.");
-        for (int width = 1; width < count; width *= 2)
-        {
-            for (int left = first; left < first + count; left += 2 * width)
-            {
-                compute.Add(buffers[left], buffers[left + width], buffers[left]);
-            }
-        }
+        compute.AddTree(buffers, first, count);
     }
 }
