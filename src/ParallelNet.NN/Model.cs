@@ -25,6 +25,8 @@ public sealed class Model
     private readonly ReshapeCache _stepOutputs = new(), _stepTargets = new(), _stepGradients = new();
     private readonly float[] _hostStepOutputs;
     private readonly WeightViews _l2Parameters, _l2Gradients;
+    private readonly Tensor _ownGradients;
+    private readonly Dictionary<Tensor, Tensor[]> _gradientViews = new(ReferenceEqualityComparer.Instance);
 
     private Model(ModelSpec spec, ICompute compute, int maxBatch)
     {
@@ -39,7 +41,8 @@ public sealed class Model
         // A model without parameters (possible in a spec) still gets a one-element buffer, so views and checksums work.
         var flat = new Shape(Math.Max(1, Layout.TotalSize));
         Parameters = compute.Allocate(flat);
-        Gradients = compute.Allocate(flat);
+        _ownGradients = compute.Allocate(flat);
+        Gradients = _ownGradients;
         foreach (var slot in _slots) slot.Bind(Parameters, Gradients);
         _network.Bind(compute, maxBatch);
 
@@ -79,8 +82,37 @@ public sealed class Model
     /// <summary>All parameters and batch-norm statistics, flat, on <see cref="Compute"/>.</summary>
     public Tensor Parameters { get; }
 
-    /// <summary>Gradients in the same layout; <see cref="TrainShard"/> adds into it, the caller zeroes it.</summary>
-    public Tensor Gradients { get; }
+    /// <summary>
+    /// Gradients in the same layout; <see cref="TrainShard"/> adds into it, the caller zeroes it. The model's own
+    /// buffer unless <see cref="AccumulateInto"/> pointed the layers at another.
+    /// </summary>
+    public Tensor Gradients { get; private set; }
+
+    /// <summary>
+    /// Makes <see cref="TrainShard"/> add into <paramref name="gradients"/> (a flat buffer of this layout on
+    /// <see cref="Compute"/>, e.g. a virtual shard's own), so the caller needs no copy afterwards; null returns to the
+    /// model's own buffer. The views of a buffer are made once, so switching among a few buffers allocates nothing.
+    /// </summary>
+    public void AccumulateInto(Tensor? gradients)
+    {
+        gradients ??= _ownGradients;
+        if (ReferenceEquals(gradients, Gradients)) return;
+        CheckFlat(gradients, nameof(gradients));
+        if (ReferenceEquals(gradients.Storage, Parameters.Storage))
+            throw new ArgumentException("The gradient buffer shares storage with the parameters; it needs a buffer of its own.", nameof(gradients));
+        if (!_gradientViews.TryGetValue(gradients, out var views))
+        {
+            // Buffers of earlier runs are dropped rather than kept forever.
+            if (_gradientViews.Count >= MaxCachedGradientBuffers) _gradientViews.Clear();
+            views = new Tensor[_slots.Count];
+            for (int i = 0; i < views.Length; i++) views[i] = gradients.View(_slots[i].Info.Offset, _slots[i].Info.Shape);
+            _gradientViews[gradients] = views;
+        }
+        for (int i = 0; i < views.Length; i++) _slots[i].UseGradient(views[i]);
+        Gradients = gradients;
+    }
+
+    private const int MaxCachedGradientBuffers = 64;
 
     /// <summary>Per-sample input shape.</summary>
     public Shape InputShape { get; }

@@ -64,6 +64,19 @@ public interface ICompute
     // ---- elementwise (same length unless stated) --------------------------------------------
     /// <summary>y = a + b.</summary>
     void Add(Tensor a, Tensor b, Tensor y);
+    /// <summary>
+    /// The fixed binary tree sum of buffers[first .. first+count), count a power of two: level by level,
+    /// buffers[left] += buffers[left + width], so the sum lands in buffers[first] and the other left buffers hold
+    /// partial sums. A backend may run the levels chunk by chunk (each element sees the same adds in the same order).
+    /// </summary>
+    void AddTree(IReadOnlyList<Tensor> buffers, int first, int count)
+    {
+        for (int width = 1; width < count; width *= 2)
+        {
+            for (int left = first; left < first + count; left += 2 * width)
+                Add(buffers[left], buffers[left + width], buffers[left]);
+        }
+    }
     /// <summary>y += alpha * x.</summary>
     void Axpy(float alpha, Tensor x, Tensor y);
     /// <summary>x *= alpha.</summary>
@@ -72,7 +85,7 @@ public interface ICompute
     void Multiply(Tensor a, Tensor b, Tensor y);
     /// <summary>x = clamp(x, min, max).</summary>
     void Clamp(Tensor x, float min, float max);
-    /// <summary>Sum of squares, accumulated in double in index order.</summary>
+    /// <summary>Sum of squares, accumulated in double in a fixed order that depends on the length alone.</summary>
     double SumOfSquares(Tensor x);
     /// <summary>True if any element is NaN or infinite.</summary>
     bool HasNonFinite(Tensor x);

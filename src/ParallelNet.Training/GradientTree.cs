@@ -13,7 +13,7 @@ public static class GradientTree
     public static void Reduce(ICompute compute, IReadOnlyList<Tensor> buffers, int first, int count)
     {
         RequirePowerOfTwo(count);
-        ReduceLevels(compute, buffers, first, count, count);
+        compute.AddTree(buffers, first, count);
     }
 
     /// <summary>
@@ -30,20 +30,10 @@ public static class GradientTree
             compute.Copy(buffers[first], destination);
             return;
         }
-        ReduceLevels(compute, buffers, first, count, count / 2);
+        // Both halves as subtrees, then their sum straight into the destination: the same adds as Reduce.
+        compute.AddTree(buffers, first, count / 2);
+        compute.AddTree(buffers, first + count / 2, count / 2);
         compute.Add(buffers[first], buffers[first + count / 2], destination);
-    }
-
-    /// <summary>Runs the levels whose pair distance is below <paramref name="widthLimit"/>.</summary>
-    private static void ReduceLevels(ICompute compute, IReadOnlyList<Tensor> buffers, int first, int count, int widthLimit)
-    {
-        for (int width = 1; width < widthLimit; width *= 2)
-        {
-            for (int left = first; left < first + count; left += 2 * width)
-            {
-                compute.Add(buffers[left], buffers[left + width], buffers[left]);
-            }
-        }
     }
 
     private static void RequirePowerOfTwo(int count)

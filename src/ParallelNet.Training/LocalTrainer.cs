@@ -95,14 +95,20 @@ public sealed class LocalTrainer
                 for (int s = 0; s < shards; s++)
                 {
                     var (first, count) = plan.Shard(s);
-                    _compute.Fill(Model.Gradients, 0f);
-                    if (count > 0)
+                    // Each shard adds into its own buffer: no copy of the model's gradients per shard.
+                    _compute.Fill(shardGradients[s], 0f);
+                    if (count == 0) continue;
+                    train.CopyBatch(batch.Slice(first, count), inputs.AsSpan(0, count * sampleSize), targets.AsSpan(0, count * train.TargetSize));
+                    var context = new StepContext(_options.Seed, progress.Epoch, step, first);
+                    Model.AccumulateInto(shardGradients[s]);
+                    try
                     {
-                        train.CopyBatch(batch.Slice(first, count), inputs.AsSpan(0, count * sampleSize), targets.AsSpan(0, count * train.TargetSize));
-                        var context = new StepContext(_options.Seed, progress.Epoch, step, first);
                         lossSum += Model.TrainShard(inputs.AsSpan(0, count * sampleSize), targets.AsSpan(0, count * train.TargetSize), count, context).LossSum;
                     }
-                    _compute.Copy(Model.Gradients, shardGradients[s]);
+                    finally
+                    {
+                        Model.AccumulateInto(null);
+                    }
                 }
                 GradientTree.Reduce(_compute, shardGradients, 0, shards);
                 var outcome = ApplyUpdate(shardGradients[0], batchCount);

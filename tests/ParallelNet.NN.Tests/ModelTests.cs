@@ -166,6 +166,31 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void AccumulateIntoRedirectsTheGradientsBitwiseAndBack()
+    {
+        const string spec = "input: [6]\nloss: cross_entropy\nlayers: [{type: linear, out: 5}, {type: relu}, {type: linear, out: 3}]";
+        var model = Create(spec, 4);
+        var inputs = TestSupport.RandomFloats(24, 5);
+        float[] labels = [0, 2, 1, 1];
+        model.TrainShard(inputs, labels, 4, Step);
+        var own = TestSupport.Download(model.Compute, model.Gradients);
+
+        var elsewhere = model.Compute.Allocate(new Shape(model.Layout.TotalSize));
+        model.AccumulateInto(elsewhere);
+        Assert.Same(elsewhere, model.Gradients);
+        model.TrainShard(inputs, labels, 4, Step);
+        model.AccumulateInto(null);
+        Assert.Equal(own.Select(BitConverter.SingleToInt32Bits), TestSupport.Download(model.Compute, elsewhere).Select(BitConverter.SingleToInt32Bits));
+        // The model's own buffer was not touched while redirected, and is the target again.
+        Assert.Equal(own, TestSupport.Download(model.Compute, model.Gradients));
+        model.TrainShard(inputs, labels, 4, Step);
+        TestSupport.AssertClose(own.Select(v => 2 * v).ToArray(), TestSupport.Download(model.Compute, model.Gradients), 0, 1e-6, "own buffer after a second shard");
+
+        Assert.Contains("flat layout", Assert.Throws<ArgumentException>(() => model.AccumulateInto(Tensor.Zeros(3))).Message);
+        Assert.Contains("storage with the parameters", Assert.Throws<ArgumentException>(() => model.AccumulateInto(model.Parameters)).Message);
+    }
+
+    [Fact]
     public void EvaluateCountsCorrectArgMaxesAndLeavesGradientsAlone()
     {
         var model = Create("input: [4]\nloss: cross_entropy\nlayers: [{type: linear, out: 3}]", 8);

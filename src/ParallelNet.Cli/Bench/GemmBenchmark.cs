@@ -56,9 +56,9 @@ public static class GemmBenchmark
 
         bool haveOpenBlas = OpenBlas.TryLoad(out string coreType, out string failure);
         if (!haveOpenBlas) Warn(failure, options.Json, output);
-        else if (!coreType.Equals(OpenBlas.RequiredCoreType, StringComparison.OrdinalIgnoreCase))
-            Warn($"OpenBLAS runs core type '{coreType}', not {OpenBlas.RequiredCoreType}; re-run as " +
-                $"OPENBLAS_CORETYPE={OpenBlas.RequiredCoreType} parallelnet bench gemm to compare with its AVX-512 kernels.", options.Json, output);
+        else if (OpenBlas.PreferredCoreType is { } preferred && !coreType.Equals(preferred, StringComparison.OrdinalIgnoreCase))
+            Warn($"OpenBLAS runs core type '{coreType}', not {preferred}; re-run as " +
+                $"OPENBLAS_CORETYPE={preferred} parallelnet bench gemm to compare with its AVX-512 kernels.", options.Json, output);
 
         List<GemmShape> shapes = Shapes(options.Batches, options.IncludeSquare);
         var buffers = shapes.ToDictionary(s => s, s => new Operands(s));

@@ -1,16 +1,20 @@
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 
 namespace ParallelNet.Cli.Bench;
 
 /// <summary>
 /// The peer for the GEMM benchmark: OpenBLAS sgemm from Debian's libopenblas0-pthread, loaded into
 /// this process. OpenBLAS picks its kernels when the library loads, from OPENBLAS_CORETYPE, so
-/// <see cref="TryLoad"/> puts that variable into the native environment first.
+/// <see cref="TryLoad"/> puts that variable into the native environment first: SkylakeX where the CPU
+/// has AVX-512, else unset so OpenBLAS detects the core itself (SkylakeX kernels on an AVX2-only CPU,
+/// e.g. AMD Zen 3, die of an illegal instruction).
 /// </summary>
 internal static unsafe partial class OpenBlas
 {
     public const string LibraryName = "libopenblas.so.0";
-    public const string RequiredCoreType = "SkylakeX";
+    /// <summary>The core type the peer should run here: SkylakeX with AVX-512, else null (OpenBLAS's own detection).</summary>
+    public static string? PreferredCoreType => Avx512F.IsSupported ? "SkylakeX" : null;
 
     private const int RowMajor = 101, NoTranspose = 111, Transpose = 112;
 
@@ -19,7 +23,7 @@ internal static unsafe partial class OpenBlas
     private static delegate* unmanaged<nint> coreName;
 
     /// <summary>
-    /// Loads the library with OPENBLAS_CORETYPE=SkylakeX. Returns false with a one-line reason when it is
+    /// Loads the library with OPENBLAS_CORETYPE=<see cref="PreferredCoreType"/>. Returns false with a one-line reason when it is
     /// missing. <paramref name="coreType"/> is the core OpenBLAS reports it runs, to confirm the variable took.
     /// </summary>
     public static bool TryLoad(out string coreType, out string failure)
@@ -30,9 +34,10 @@ internal static unsafe partial class OpenBlas
         {
             // .NET keeps its own copy of the environment on Unix: Environment.SetEnvironmentVariable
             // is invisible to native getenv, so set the variable in libc as well.
-            Environment.SetEnvironmentVariable("OPENBLAS_CORETYPE", RequiredCoreType);
+            string? preferred = PreferredCoreType;
+            Environment.SetEnvironmentVariable("OPENBLAS_CORETYPE", preferred);
             if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())
-                _ = NativeEnvironment.setenv("OPENBLAS_CORETYPE", RequiredCoreType, 1);
+                _ = preferred is null ? NativeEnvironment.unsetenv("OPENBLAS_CORETYPE") : NativeEnvironment.setenv("OPENBLAS_CORETYPE", preferred, 1);
             if (!NativeLibrary.TryLoad(LibraryName, out nint handle))
             {
                 failure = $"OpenBLAS ({LibraryName}) could not be loaded; install libopenblas0-pthread to compare. Showing ours only.";
@@ -70,5 +75,8 @@ internal static unsafe partial class OpenBlas
     {
         [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
         internal static partial int setenv(string name, string value, int overwrite);
+
+        [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+        internal static partial int unsetenv(string name);
     }
 }

@@ -11,7 +11,7 @@ using ParallelNet.Training;
 namespace ParallelNet.Cli.Bench;
 
 internal sealed record TrainBenchmarkOptions(IReadOnlyList<string> Models, IReadOnlyList<int> Threads, IReadOnlyList<int> VirtualShards,
-    int BatchSize, int WarmupSteps, int Steps, string? DataDir, bool Json, string Python = "/usr/bin/python3", int Rounds = 1, string Device = "cpu");
+    int BatchSize, int WarmupSteps, int Steps, string? DataDir, bool Json, string Python = "/usr/bin/python3", int Rounds = 1, string Device = "cpu", bool MeasurePeer = true);
 
 /// <summary>
 /// `parallelnet bench train`: steady-state samples/s of ParallelNet's plain training loop and of
@@ -42,7 +42,7 @@ internal static class TrainBenchmark
             var ours = new Dictionary<(int Threads, int Shards), double>();
             for (int round = 0; round < o.Rounds; round++)
             {
-                var peerRound = MeasurePeer(o, model, mnistDirectory, output);
+                var peerRound = o.MeasurePeer ? MeasurePeer(o, model, mnistDirectory, output) : new PeerResult(0, 0, "PyTorch not measured (--no-peer)");
                 if (peerRound.SamplesPerSecond > peer.SamplesPerSecond || peer.SamplesPerSecond == 0) peer = peerRound;
                 foreach (int threads in o.Threads)
                 {
@@ -77,7 +77,8 @@ internal static class TrainBenchmark
         {
             Model = ModelSpec.Preset(modelName, data.Train.SampleShape, data.Train.Classes > 0 ? data.Train.Classes : null),
             Optimizer = new OptimizerOptions(OptimizerKind.Sgd, 0.05f, 0.9f),
-            Epochs = 1,
+            // Enough epochs for every timed step: an MNIST epoch at batch 128 is only 469 steps.
+            Epochs = (int)Math.Min(1000, ((long)o.WarmupSteps + o.Steps) * o.BatchSize / Math.Max(1, data.Train.Count) + 1),
             BatchSize = o.BatchSize,
             VirtualShards = shards,
             MaxSteps = o.WarmupSteps + o.Steps,
@@ -111,7 +112,8 @@ internal static class TrainBenchmark
             foreach (var a in new[] { script, mnistDirectory, model, $"{threads}", $"{o.BatchSize}", $"{o.WarmupSteps}", $"{o.Steps}" }) start.ArgumentList.Add(a);
             // OpenBLAS's fastest kernels for this CPU; set for the peer process only (see the reference recipes).
             start.Environment.Remove("OPENBLAS_L2_SIZE");
-            start.Environment["OPENBLAS_CORETYPE"] = "SkylakeX";
+            start.Environment.Remove("OPENBLAS_CORETYPE");
+            if (OpenBlas.PreferredCoreType is { } coreType) start.Environment["OPENBLAS_CORETYPE"] = coreType;
             start.Environment["OPENBLAS_NUM_THREADS"] = "1";
             try
             {

@@ -36,9 +36,10 @@ internal static class BenchCommand
         var json = new Option<bool>("--json") { Description = "JSON lines instead of a table." };
         var rounds = new Option<int>("--rounds") { Description = "Interleaved rounds of the peer and ours; each side keeps its best (fairer on a loaded machine).", DefaultValueFactory = _ => 1 };
         var trainDevice = new Option<string>("--device") { Description = "cpu (the CPU rows) or opencl[:N] (an OpenCL row per model beside them).", DefaultValueFactory = _ => "cpu" };
-        var train = new Command("train", "Training samples/s against PyTorch 1.13 on the same model, batch and data.") { models, threads, shards, batch, warmup, steps, dataDir, json, rounds, trainDevice };
+        var noPeer = new Option<bool>("--no-peer") { Description = "Measure ParallelNet only (quicker, for profiling); no PyTorch column." };
+        var train = new Command("train", "Training samples/s against PyTorch 1.13 on the same model, batch and data.") { models, threads, shards, batch, warmup, steps, dataDir, json, rounds, trainDevice, noPeer };
         train.SetAction(parse => TrainBenchmark.Run(new TrainBenchmarkOptions(parse.GetValue(models)!, parse.GetValue(threads)!, parse.GetValue(shards)!,
-            parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(dataDir)?.FullName, parse.GetValue(json), Rounds: parse.GetValue(rounds), Device: parse.GetValue(trainDevice)!),
+            parse.GetValue(batch), parse.GetValue(warmup), parse.GetValue(steps), parse.GetValue(dataDir)?.FullName, parse.GetValue(json), Rounds: parse.GetValue(rounds), Device: parse.GetValue(trainDevice)!, MeasurePeer: !parse.GetValue(noPeer)),
             parse.InvocationConfiguration.Output));
 
         var actors = ActorsCommand();

@@ -16,6 +16,9 @@ internal sealed class ParameterSlot(ParameterInfo info, ParameterInit init)
         Value = parameters.View(Info.Offset, Info.Shape);
         Gradient = gradients.View(Info.Offset, Info.Shape);
     }
+
+    /// <summary>Points the gradient at a view of another flat buffer (see Model.AccumulateInto).</summary>
+    public void UseGradient(Tensor gradient) => Gradient = gradient;
 }
 
 /// <summary>Collects parameter declarations in order and assigns dense offsets (the <see cref="ParameterLayout"/>).</summary>

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using System.Runtime.ExceptionServices;
 using ParallelNet.Tensors.Cpu.Gemm;
 using ParallelNet.Tensors.Cpu.Internal;
@@ -58,6 +59,39 @@ public sealed partial class CpuCompute : ICompute
 
     // ---- elementwise ----
     public void Add(Tensor a, Tensor b, Tensor y) => Elementwise.Add(a.Span, b.Span, y.Span);
+
+    /// <remarks>
+    /// All levels of the tree run on one chunk before the next, so each buffer streams through memory once instead
+    /// of once per level; the adds and their order per element are those of the level-by-level sum.
+    /// </remarks>
+    public void AddTree(IReadOnlyList<Tensor> buffers, int first, int count)
+    {
+        ArgumentNullException.ThrowIfNull(buffers);
+        if (count <= 0 || (count & (count - 1)) != 0 || first < 0 || first + count > buffers.Count)
+            throw new ArgumentException($"AddTree: a power-of-two count of buffers within the list is needed, got first={first} count={count} of {buffers.Count}.");
+        int length = buffers[first].Length;
+        for (int i = first; i < first + count; i++) Host(buffers[i]);
+        for (int i = first + 1; i < first + count; i++)
+            KernelChecks.SameLength("AddTree", length, buffers[i].Length, "buffers[first]", $"buffers[{i}]");
+        ForEachBlock(length, (start, blockLength) =>
+        {
+            for (int offset = start; offset < start + blockLength; offset += TreeChunk)
+            {
+                int chunk = Math.Min(TreeChunk, start + blockLength - offset);
+                for (int width = 1; width < count; width *= 2)
+                {
+                    for (int left = first; left < first + count; left += 2 * width)
+                    {
+                        var sum = buffers[left].Span.Slice(offset, chunk);
+                        TensorPrimitives.Add(sum, buffers[left + width].Span.Slice(offset, chunk), sum);
+                    }
+                }
+            }
+        });
+    }
+
+    // 16 KiB of each buffer: a chunk of every shard stays in L1/L2 across the levels.
+    private const int TreeChunk = 4096;
     public void Axpy(float alpha, Tensor x, Tensor y) => Elementwise.Axpy(alpha, x.Span, y.Span);
     public void Scale(Tensor x, float alpha) => Elementwise.Scale(x.Span, alpha);
     public void Multiply(Tensor a, Tensor b, Tensor y) => Elementwise.Multiply(a.Span, b.Span, y.Span);

@@ -8,6 +8,26 @@ public class ElementwiseAndOptimizerTests
     private readonly CpuCompute _compute = new(2);
 
     [Theory]
+    [InlineData(1, 3)]
+    [InlineData(2, 17)]
+    [InlineData(4, 70_001)]
+    [InlineData(8, 9_000)]
+    public void AddTree_IsTheLevelByLevelSumBitwise(int count, int length)
+    {
+        // Past the 4096-float chunk and the two-thread split, so chunk edges and block edges are crossed.
+        var values = Enumerable.Range(0, count + 1).Select(i => TestData.Uniform(length, 100 + i)).ToArray();
+        var expected = values.Select(v => (float[])v.Clone()).ToArray();
+        for (int width = 1; width < count; width *= 2)
+            for (int left = 1; left < 1 + count; left += 2 * width)
+                for (int e = 0; e < length; e++) expected[left][e] += expected[left + width][e];
+        var tensors = values.Select(v => TestData.Tensor(v, length)).ToArray();
+        _compute.AddTree(tensors, 1, count);
+        for (int i = 0; i <= count; i++) TestData.AssertBitwiseEqual(expected[i], values[i], $"buffer {i} after the tree");
+        Assert.Throws<ArgumentException>(() => _compute.AddTree(tensors, 1, 3));
+        Assert.Throws<ArgumentException>(() => _compute.AddTree([tensors[0], TestData.Tensor(new float[length + 1], length + 1)], 0, 2));
+    }
+
+    [Theory]
     [InlineData(1)]
     [InlineData(15)]
     [InlineData(17)]

@@ -5,7 +5,7 @@ namespace ParallelNet.Tensors.Cpu.Gemm;
 /// <summary>
 /// Single-precision GEMM for the CPU backend: packed panels, cache blocking and an FMA register-tile
 /// kernel (AVX-512 8x32, 5x32 or 8x16 by shape, else AVX2 6x16, else scalar 4x4), parallel over
-/// output tiles only; a @ b^T with at most 16 output columns takes unpacked row dot products instead.
+/// output tiles only; a @ b^T with at most 16 output columns or few rows takes unpacked row dot products instead.
 /// Each output element is accumulated in ascending k within fixed k blocks that depend on k alone,
 /// so the result is bitwise the same for every thread count.
 /// </summary>
@@ -31,8 +31,8 @@ public static class CpuGemm
         ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int threads, MicroKernel kernel)
     {
         GemmChecks.Validate(m, n, k, a.Length, b.Length, c.Length);
-        if (!kernel.Supports(transposeA, transposeB, n))
-            throw new ArgumentException($"The {kernel.Kind} kernel does not handle tA={transposeA} tB={transposeB} n={n}.", nameof(kernel));
+        if (!kernel.Supports(transposeA, transposeB))
+            throw new ArgumentException($"The {kernel.Kind} kernel does not handle tA={transposeA} tB={transposeB}.", nameof(kernel));
         if (m == 0 || n == 0) return;
         Span<float> output = c[..(m * n)];
         if (k == 0 || alpha == 0f)

@@ -37,11 +37,32 @@ public static class Elementwise
         TensorPrimitives.Max(x, min, x);
     }
 
-    /// <summary>Σ x², accumulated in double in index order (so it is the same on every machine and thread count).</summary>
+    /// <summary>
+    /// Σ x² in double: sixteen lane sums in a fixed order that depends on the length alone, then the tail in index
+    /// order. Lane-wise Vector256 arithmetic is exact IEEE on every machine (emulated where not accelerated), so the
+    /// result is the same on every machine and thread count. One serial chain of dependent adds took about a
+    /// millisecond per step on an MLP's 670k gradients.
+    /// </summary>
     public static double SumOfSquares(ReadOnlySpan<float> x)
     {
+        int i = 0;
         double sum = 0;
-        foreach (float v in x) sum += (double)v * v;
+        if (x.Length >= 16)
+        {
+            Vector256<double> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (; i <= x.Length - 16; i += 16)
+            {
+                var (a0, a1) = Vector256.Widen(Vector256.Create(x.Slice(i, 8)));
+                var (b0, b1) = Vector256.Widen(Vector256.Create(x.Slice(i + 8, 8)));
+                s0 = Vector256.FusedMultiplyAdd(a0, a0, s0);
+                s1 = Vector256.FusedMultiplyAdd(a1, a1, s1);
+                s2 = Vector256.FusedMultiplyAdd(b0, b0, s2);
+                s3 = Vector256.FusedMultiplyAdd(b1, b1, s3);
+            }
+            var lanes = (s0 + s1) + (s2 + s3);
+            sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+        }
+        for (; i < x.Length; i++) sum += (double)x[i] * x[i];
         return sum;
     }
 

@@ -4,74 +4,104 @@ using System.Runtime.Intrinsics;
 namespace ParallelNet.Tensors.Cpu.Gemm.Internal;
 
 /// <summary>
-/// The path for c = a @ b^T with a narrow output (at most 16 columns, e.g. a classifier's logits):
-/// both operands are contiguous along k, so each output is a dot product of two rows and nothing
-/// needs packing, which is what dominates such products on the panel path. Each element is summed the
-/// same way wherever it sits: 16-wide FMA partial sums in ascending k, one fixed horizontal sum, then
-/// the k % 16 tail in ascending k. The order differs from the panel kernels, but depends on k alone.
+/// The path for c = a @ b^T with a narrow output (at most 16 columns, e.g. a classifier's logits) or few rows
+/// (a small shard's forward pass): both operands are contiguous along k, so each output is a dot product of two
+/// rows and nothing needs packing, which is what dominates such products on the panel path (there, b^T would be
+/// transposed into panels for every call, for only a few row panels to use). Blocks of rows x columns dot products
+/// share their loads (AVX-512 4 x 5, AVX2 2 x 5); a block of b rows stays in L1 while all rows of the tile pass it.
+/// Each element is summed the same way wherever it sits: vector-wide FMA partial sums in ascending k, one fixed
+/// horizontal sum, then the k % width tail in ascending k. The order differs from the panel kernels, but depends
+/// on k alone.
 /// </summary>
 internal static unsafe class DotProductRows
 {
-    public static bool Supports(bool transposeA, bool transposeB, int n) =>
-        Vector512.IsHardwareAccelerated && !transposeA && transposeB && n <= MaxColumns;
-
+    /// <summary>Outputs at most this wide take the path at any row count.</summary>
     public const int MaxColumns = 16;
 
-    public static void Run(in GemmProblem problem, int row0, int rows)
+    /// <summary>Products with at most this many rows take the path at any width (measured: a 32-row shard's forward).</summary>
+    public const int MaxRowsForWideOutputs = 48;
+
+    private const int MaxBlockFloats = DotProductBlock4x5.Rows * DotProductBlock4x5.Columns;
+
+    // The widest vectors the hardware runs natively; a product never mixes the two widths.
+    private static readonly bool Wide = Vector512.IsHardwareAccelerated;
+
+    public static bool Supports(bool transposeA, bool transposeB) =>
+        (Vector512.IsHardwareAccelerated || Vector256.IsHardwareAccelerated) && !transposeA && transposeB;
+
+    /// <summary>Rows of one block; row tiles are cut in multiples of it.</summary>
+    public static int BlockRows => Wide ? DotProductBlock4x5.Rows : DotProductBlock2x5.Rows;
+
+    private static int BlockColumns => Wide ? DotProductBlock4x5.Columns : DotProductBlock2x5.Columns;
+
+    /// <summary>The output tile [row0, row0 + rows) x [col0, col0 + cols).</summary>
+    public static void Run(in GemmProblem problem, int row0, int rows, int col0, int cols)
     {
-        int k = problem.K, n = problem.N;
-        int rowEnd = row0 + rows;
-        for (int i = row0; i < rowEnd; i += DotProductBlock4x5.Rows)
+        int k = problem.K, n = problem.N, blockRows = BlockRows, blockColumns = BlockColumns;
+        int rowEnd = row0 + rows, colEnd = col0 + cols;
+        if (rows < blockRows || cols < blockColumns)
         {
-            int height = Math.Min(DotProductBlock4x5.Rows, rowEnd - i);
-            for (int j = 0; j < n; j += DotProductBlock4x5.Columns)
+            for (int i = row0; i < rowEnd; i++)
+                for (int j = col0; j < colEnd; j++)
+                    Single(k, problem.A + (nint)i * k, problem.B + (nint)j * k, problem.C + (nint)i * n + j, problem.Alpha, problem.Beta);
+            return;
+        }
+        for (int j = col0; j < colEnd; j += blockColumns)
+        {
+            int left = Math.Min(j, colEnd - blockColumns);
+            for (int i = row0; i < rowEnd; i += blockRows)
             {
-                int width = Math.Min(DotProductBlock4x5.Columns, n - j);
-                float* a = problem.A + (nint)i * k;
-                float* b = problem.B + (nint)j * k;
-                float* c = problem.C + (nint)i * n + j;
-                if (height == DotProductBlock4x5.Rows && width == DotProductBlock4x5.Columns)
-                {
-                    DotProductBlock4x5.Run(k, a, k, b, k, c, n, problem.Alpha, problem.Beta);
-                    continue;
-                }
-                if (height == DotProductBlock4x5.Rows && n >= DotProductBlock4x5.Columns)
-                {
-                    LastColumns(problem, a, i, width);
-                    continue;
-                }
-                for (int r = 0; r < height; r++)
-                    for (int q = 0; q < width; q++)
-                        Single(k, a + (nint)r * k, b + (nint)q * k, c + (nint)r * n + q, problem.Alpha, problem.Beta);
+                int top = Math.Min(i, rowEnd - blockRows);
+                if (top == i && left == j)
+                    RunBlock(k, problem.A + (nint)i * k, problem.B + (nint)j * k, problem.C + (nint)i * n + j, n, problem.Alpha, problem.Beta);
+                else
+                    Overlapping(problem, top, left, i - top, j - left);
             }
         }
     }
 
     /// <summary>
-    /// The last <paramref name="width"/> (&lt; 5) columns of four rows: the full block over the last five columns
-    /// into a scratch tile, of which only the new columns are kept. Every element sees the block's arithmetic,
-    /// which equals <see cref="Single"/>'s, at five accumulator chains instead of one.
+    /// A block that would run past the tile's last row or column, moved back to end there: it recomputes
+    /// elements already written (with the same arithmetic) into a scratch tile, of which only the new ones are kept.
     /// </summary>
-    private static void LastColumns(in GemmProblem problem, float* a, int row, int width)
+    private static void Overlapping(in GemmProblem problem, int top, int left, int firstNewRow, int firstNewColumn)
     {
-        const int rows = DotProductBlock4x5.Rows, columns = DotProductBlock4x5.Columns;
-        int k = problem.K, n = problem.N, first = n - columns;
-        float* tile = stackalloc float[rows * columns];
-        float* c = problem.C + (nint)row * n + first;
-        for (int r = 0; r < rows; r++)
-            for (int q = 0; q < columns; q++) tile[r * columns + q] = c[(nint)r * n + q];
-        DotProductBlock4x5.Run(k, a, k, problem.B + (nint)first * k, k, tile, columns, problem.Alpha, problem.Beta);
-        for (int r = 0; r < rows; r++)
-            for (int q = columns - width; q < columns; q++) c[(nint)r * n + q] = tile[r * columns + q];
+        int k = problem.K, n = problem.N, blockRows = BlockRows, blockColumns = BlockColumns;
+        float* tile = stackalloc float[MaxBlockFloats];
+        float* c = problem.C + (nint)top * n + left;
+        if (problem.Beta != 0f)
+            for (int r = 0; r < blockRows; r++)
+                for (int q = 0; q < blockColumns; q++) tile[r * blockColumns + q] = c[(nint)r * n + q];
+        RunBlock(k, problem.A + (nint)top * k, problem.B + (nint)left * k, tile, blockColumns, problem.Alpha, problem.Beta);
+        for (int r = firstNewRow; r < blockRows; r++)
+            for (int q = firstNewColumn; q < blockColumns; q++) c[(nint)r * n + q] = tile[r * blockColumns + q];
     }
 
+    private static void RunBlock(int k, float* a, float* b, float* c, nint ldc, float alpha, float beta)
+    {
+        if (Wide) DotProductBlock4x5.Run(k, a, k, b, k, c, ldc, alpha, beta);
+        else DotProductBlock2x5.Run(k, a, k, b, k, c, ldc, alpha, beta);
+    }
+
+    /// <summary>One element with a block's arithmetic, for outputs smaller than a block.</summary>
     private static void Single(int k, float* a, float* b, float* c, float alpha, float beta)
     {
-        Vector512<float> sum = default;
-        int vectorEnd = k & ~15;
-        for (int p = 0; p < vectorEnd; p += 16)
-            sum = Vector512.FusedMultiplyAdd(Vector512.Load(a + p), Vector512.Load(b + p), sum);
-        Finish(Vector512.Sum(sum), vectorEnd, k, a, b, c, alpha, beta);
+        if (Wide)
+        {
+            Vector512<float> sum = default;
+            int vectorEnd = k & ~15;
+            for (int p = 0; p < vectorEnd; p += 16)
+                sum = Vector512.FusedMultiplyAdd(Vector512.Load(a + p), Vector512.Load(b + p), sum);
+            Finish(Vector512.Sum(sum), vectorEnd, k, a, b, c, alpha, beta);
+        }
+        else
+        {
+            Vector256<float> sum = default;
+            int vectorEnd = k & ~7;
+            for (int p = 0; p < vectorEnd; p += 8)
+                sum = Vector256.FusedMultiplyAdd(Vector256.Load(a + p), Vector256.Load(b + p), sum);
+            Finish(Vector256.Sum(sum), vectorEnd, k, a, b, c, alpha, beta);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

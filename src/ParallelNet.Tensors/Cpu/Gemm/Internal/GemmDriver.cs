@@ -27,7 +27,7 @@ internal static unsafe class GemmDriver
         (int col0, int cols) = plan.TileColumns(tile % plan.TilesN);
         if (kernel.Kind == MicroKernelKind.DotProduct)
         {
-            DotProductRows.Run(problem, row0, rows);
+            DotProductRows.Run(problem, row0, rows, col0, cols);
             return;
         }
         nint ldc = problem.N;

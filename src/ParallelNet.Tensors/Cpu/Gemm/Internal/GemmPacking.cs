@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -91,6 +92,15 @@ internal static unsafe class GemmPacking
     // source[step * stride + lane] -> panel[step * width + lane], lanes past `valid` zero.
     private static void CopyContiguousSteps(float* source, nint stride, int valid, int kc, int width, float* panel)
     {
+        if (width < 8 && Avx.IsSupported)
+        {
+            // Panels of the AVX2 kernels' 6 or 4 rows: one masked load and store per step instead of two span calls.
+            // The masked load never touches memory past the valid lanes, the masked store nothing past the step.
+            Vector256<float> load = LaneMask(valid), store = LaneMask(width);
+            for (int p = 0; p < kc; p++)
+                Avx.MaskStore(panel + p * width, store, Avx.MaskLoad(source + p * stride, load));
+            return;
+        }
         if (valid == width && width % 16 == 0 && Vector512.IsHardwareAccelerated)
         {
             // A call to a copy routine per 64-byte row costs more than the copy itself.
@@ -117,6 +127,11 @@ internal static unsafe class GemmPacking
     // `scratch` (8 x kc floats) pads a last group of fewer than eight lanes so it can take the fast path too.
     private static void TransposeIntoPanel(float* source, nint stride, int valid, int kc, int width, float* panel, float* scratch)
     {
+        if (Avx.IsSupported && width < 8)
+        {
+            TransposeIntoNarrowPanel(source, stride, valid, kc, width, panel, scratch);
+            return;
+        }
         if (!Avx.IsSupported || width % 8 != 0)
         {
             for (int lane = 0; lane < width; lane++)
@@ -146,6 +161,40 @@ internal static unsafe class GemmPacking
             for (int p = 0; p < kc; p++) new Span<float>(panel + (nint)p * width + packedLanes, width - packedLanes).Clear();
     }
 
+    // A panel of fewer than eight lanes: eight rows go through the 8x8 transpose and each step keeps only the panel's
+    // lanes (masked stores write nothing past the step). Lanes in [valid, width) read a zeroed scratch row; lanes past
+    // the width read any valid row, since they are never stored.
+    private static void TransposeIntoNarrowPanel(float* source, nint stride, int valid, int kc, int width, float* panel, float* scratch)
+    {
+        if (valid < width) new Span<float>(scratch, kc).Clear();
+        float** rows = stackalloc float*[8];
+        for (int lane = 0; lane < 8; lane++)
+            rows[lane] = lane < valid ? source + lane * stride : lane < width ? scratch : source;
+        Vector256<float> mask = LaneMask(width);
+        int fullSteps = kc & ~7;
+        for (int p = 0; p < fullSteps; p += 8)
+        {
+            Transpose8x8(Avx.LoadVector256(rows[0] + p), Avx.LoadVector256(rows[1] + p), Avx.LoadVector256(rows[2] + p), Avx.LoadVector256(rows[3] + p),
+                Avx.LoadVector256(rows[4] + p), Avx.LoadVector256(rows[5] + p), Avx.LoadVector256(rows[6] + p), Avx.LoadVector256(rows[7] + p),
+                out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
+            float* to = panel + (nint)p * width;
+            Avx.MaskStore(to, mask, o0);
+            Avx.MaskStore(to + width, mask, o1);
+            Avx.MaskStore(to + 2 * width, mask, o2);
+            Avx.MaskStore(to + 3 * width, mask, o3);
+            Avx.MaskStore(to + 4 * width, mask, o4);
+            Avx.MaskStore(to + 5 * width, mask, o5);
+            Avx.MaskStore(to + 6 * width, mask, o6);
+            Avx.MaskStore(to + 7 * width, mask, o7);
+        }
+        for (int p = fullSteps; p < kc; p++)
+            for (int lane = 0; lane < width; lane++) panel[(nint)p * width + lane] = rows[lane][p];
+    }
+
+    // All bits set in lanes below `count`.
+    private static Vector256<float> LaneMask(int count) =>
+        Vector256.LessThan(Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7), Vector256.Create(count)).AsSingle();
+
     // Eight source rows of kc floats -> eight lanes of the panel.
     private static void TransposeGroup(float* source, nint stride, int kc, float* panel, int width)
     {
@@ -157,17 +206,29 @@ internal static unsafe class GemmPacking
                 panel[(nint)p * width + lane] = source[lane * stride + p];
     }
 
-    // Eight rows of eight floats become eight columns: the classic unpack/shuffle/permute sequence.
     private static void Transpose8x8(float* source, nint sourceStride, float* destination, nint destinationStride)
     {
-        Vector256<float> r0 = Avx.LoadVector256(source);
-        Vector256<float> r1 = Avx.LoadVector256(source + sourceStride);
-        Vector256<float> r2 = Avx.LoadVector256(source + 2 * sourceStride);
-        Vector256<float> r3 = Avx.LoadVector256(source + 3 * sourceStride);
-        Vector256<float> r4 = Avx.LoadVector256(source + 4 * sourceStride);
-        Vector256<float> r5 = Avx.LoadVector256(source + 5 * sourceStride);
-        Vector256<float> r6 = Avx.LoadVector256(source + 6 * sourceStride);
-        Vector256<float> r7 = Avx.LoadVector256(source + 7 * sourceStride);
+        Transpose8x8(Avx.LoadVector256(source), Avx.LoadVector256(source + sourceStride), Avx.LoadVector256(source + 2 * sourceStride),
+            Avx.LoadVector256(source + 3 * sourceStride), Avx.LoadVector256(source + 4 * sourceStride), Avx.LoadVector256(source + 5 * sourceStride),
+            Avx.LoadVector256(source + 6 * sourceStride), Avx.LoadVector256(source + 7 * sourceStride),
+            out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
+        Avx.Store(destination, o0);
+        Avx.Store(destination + destinationStride, o1);
+        Avx.Store(destination + 2 * destinationStride, o2);
+        Avx.Store(destination + 3 * destinationStride, o3);
+        Avx.Store(destination + 4 * destinationStride, o4);
+        Avx.Store(destination + 5 * destinationStride, o5);
+        Avx.Store(destination + 6 * destinationStride, o6);
+        Avx.Store(destination + 7 * destinationStride, o7);
+    }
+
+    // Eight rows of eight floats become eight columns: the classic unpack/shuffle/permute sequence.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(Vector256<float> r0, Vector256<float> r1, Vector256<float> r2, Vector256<float> r3,
+        Vector256<float> r4, Vector256<float> r5, Vector256<float> r6, Vector256<float> r7,
+        out Vector256<float> o0, out Vector256<float> o1, out Vector256<float> o2, out Vector256<float> o3,
+        out Vector256<float> o4, out Vector256<float> o5, out Vector256<float> o6, out Vector256<float> o7)
+    {
         Vector256<float> t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
         Vector256<float> t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
         Vector256<float> t4 = Avx.UnpackLow(r4, r5), t5 = Avx.UnpackHigh(r4, r5);
@@ -176,13 +237,13 @@ internal static unsafe class GemmPacking
         Vector256<float> s2 = Avx.Shuffle(t1, t3, 0x44), s3 = Avx.Shuffle(t1, t3, 0xEE);
         Vector256<float> s4 = Avx.Shuffle(t4, t6, 0x44), s5 = Avx.Shuffle(t4, t6, 0xEE);
         Vector256<float> s6 = Avx.Shuffle(t5, t7, 0x44), s7 = Avx.Shuffle(t5, t7, 0xEE);
-        Avx.Store(destination, Avx.Permute2x128(s0, s4, 0x20));
-        Avx.Store(destination + destinationStride, Avx.Permute2x128(s1, s5, 0x20));
-        Avx.Store(destination + 2 * destinationStride, Avx.Permute2x128(s2, s6, 0x20));
-        Avx.Store(destination + 3 * destinationStride, Avx.Permute2x128(s3, s7, 0x20));
-        Avx.Store(destination + 4 * destinationStride, Avx.Permute2x128(s0, s4, 0x31));
-        Avx.Store(destination + 5 * destinationStride, Avx.Permute2x128(s1, s5, 0x31));
-        Avx.Store(destination + 6 * destinationStride, Avx.Permute2x128(s2, s6, 0x31));
-        Avx.Store(destination + 7 * destinationStride, Avx.Permute2x128(s3, s7, 0x31));
+        o0 = Avx.Permute2x128(s0, s4, 0x20);
+        o1 = Avx.Permute2x128(s1, s5, 0x20);
+        o2 = Avx.Permute2x128(s2, s6, 0x20);
+        o3 = Avx.Permute2x128(s3, s7, 0x20);
+        o4 = Avx.Permute2x128(s0, s4, 0x31);
+        o5 = Avx.Permute2x128(s1, s5, 0x31);
+        o6 = Avx.Permute2x128(s2, s6, 0x31);
+        o7 = Avx.Permute2x128(s3, s7, 0x31);
     }
 }

@@ -14,7 +14,7 @@ internal enum MicroKernelKind
     Vector256,
     /// <summary>Portable scalar 4 x 4.</summary>
     Scalar,
-    /// <summary>AVX-512 row dot products without packing, for a @ b^T at most 16 columns wide (see <see cref="DotProductRows"/>).</summary>
+    /// <summary>AVX-512 or AVX2 row dot products without packing, for a @ b^T narrow or with few rows (see <see cref="DotProductRows"/>).</summary>
     DotProduct,
 }
 
@@ -45,8 +45,8 @@ internal sealed unsafe class MicroKernel
     public static readonly MicroKernel Vector512NarrowKernel = new(MicroKernelKind.Vector512Narrow, MicroKernel512x8x16.Rows, MicroKernel512x8x16.Columns, &MicroKernel512x8x16.Run);
     public static readonly MicroKernel Vector256Kernel = new(MicroKernelKind.Vector256, MicroKernel256.Rows, MicroKernel256.Columns, &MicroKernel256.Run);
     public static readonly MicroKernel ScalarKernel = new(MicroKernelKind.Scalar, MicroKernelScalar.Rows, MicroKernelScalar.Columns, &MicroKernelScalar.Run);
-    // Rows and Columns only steer the tiling: row tiles in multiples of four rows, one column tile.
-    public static readonly MicroKernel DotProductKernel = new(MicroKernelKind.DotProduct, DotProductBlock4x5.Rows, DotProductRows.MaxColumns, null);
+    // Rows and Columns only steer the tiling: row tiles in multiples of a dot-product block's rows, one column tile.
+    public static readonly MicroKernel DotProductKernel = new(MicroKernelKind.DotProduct, DotProductRows.BlockRows, DotProductRows.MaxColumns, null);
 
     /// <summary>The largest register tile of any kernel (the edge-tile scratch size).</summary>
     public const int MaxTileFloats = 8 * 32;
@@ -62,8 +62,8 @@ internal sealed unsafe class MicroKernel
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown micro-kernel kind."),
     };
 
-    public bool Supports(bool transposeA, bool transposeB, int n) =>
-        Kind != MicroKernelKind.DotProduct || DotProductRows.Supports(transposeA, transposeB, n);
+    public bool Supports(bool transposeA, bool transposeB) =>
+        Kind != MicroKernelKind.DotProduct || DotProductRows.Supports(transposeA, transposeB);
 
     /// <summary>
     /// The widest kernel the hardware runs natively whose tile wastes the least on padding for an m x n
@@ -71,7 +71,8 @@ internal sealed unsafe class MicroKernel
     /// </summary>
     public static MicroKernel For(bool transposeA, bool transposeB, int m, int n, int k)
     {
-        if (k >= 64 && DotProductRows.Supports(transposeA, transposeB, n)) return DotProductKernel;
+        if (k >= 64 && DotProductRows.Supports(transposeA, transposeB) && (n <= DotProductRows.MaxColumns || m <= DotProductRows.MaxRowsForWideOutputs))
+            return DotProductKernel;
         if (Vector512.IsHardwareAccelerated)
         {
             if (n <= 16) return Vector512NarrowKernel;
