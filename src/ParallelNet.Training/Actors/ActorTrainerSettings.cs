@@ -50,9 +50,10 @@ public sealed record ActorTrainerSettings
     public string JobId { get; init; } = "local";
 
     /// <summary>
-    /// Where the job's actors (coordinator, parameter server, workers) take their turns; null: the .NET
-    /// thread pool. <see cref="ActorTrainer"/> runs them on a <see cref="DedicatedThreadDispatcher"/> of
-    /// <see cref="InProcessActorThreads"/> threads that it owns.
+    /// Where the coordinator starts the parameter server and its workers; null: the .NET thread pool
+    /// (as in a cluster node). The caller owns it. When it is null <see cref="ActorTrainer"/> makes its
+    /// own <see cref="DedicatedThreadDispatcher"/> of <see cref="InProcessActorThreads"/> threads for the
+    /// whole job, the coordinator included.
     /// </summary>
     public Dispatcher? Dispatcher { get; init; }
 
