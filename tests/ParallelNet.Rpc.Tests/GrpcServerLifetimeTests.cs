@@ -38,6 +38,37 @@ public sealed class GrpcServerLifetimeTests
     }
 
     [Fact]
+    public async Task A_handler_blocking_its_thread_after_a_read_does_not_stall_other_calls_on_the_connection()
+    {
+        // The socket transport runs Kestrel's frame loop on the socket's own thread; handler code must never run there.
+        using var release = new ManualResetEventSlim();
+        var blockerRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = new GrpcServerOptions();
+        options.Services.Add(ServerServiceDefinition.CreateBuilder(TestServiceReflection.Descriptor.Services[0])
+            .AddMethod(TestService.ClientStream, async (IAsyncStreamReader<EchoRequest> requests, ServerCallContext context) =>
+            {
+                await requests.MoveNext(context.CancellationToken);
+                blockerRead.SetResult();
+                release.Wait(Waits.Long * 2);
+                return new EchoResponse { Text = "released" };
+            })
+            .AddMethod(TestService.Echo, (EchoRequest request, ServerCallContext _) => Task.FromResult(new EchoResponse { Text = request.Text }))
+            .Build());
+        await using var server = await GrpcServer.StartAsync(options);
+        using var client = new GrpcClient(server.LoopbackAddress);
+
+        using var blocker = client.AsyncClientStreamingCall(TestService.ClientStream, CallOptions.WithTimeout(Waits.Long * 3));
+        await blocker.RequestStream.WriteAsync(new EchoRequest { Text = "block" });
+        await blockerRead.Task.WaitAsync(Waits.Long);
+        var echo = await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "through" }, CallOptions.WithTimeout(Waits.Long));
+        release.Set();
+        await blocker.RequestStream.CompleteAsync();
+
+        Assert.Equal("through", echo.Text);
+        Assert.Equal("released", (await blocker).Text);
+    }
+
+    [Fact]
     public async Task RunAsync_serves_until_the_owner_cancels_then_stops()
     {
         await using var server = await StartAsync();
