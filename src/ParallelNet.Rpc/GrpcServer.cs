@@ -120,10 +120,8 @@ public sealed class GrpcServer : IAsyncDisposable
         sockets.WaitForDataBeforeAllocatingBuffer = false;
         // The default 64 KiB makes the frame writer stop and wait for the socket four times per 256 KiB sent.
         sockets.MaxWriteBufferSize = SocketWriteBufferSize;
-        // Kestrel's own HTTP/2 frame loop runs on the socket's I/O thread instead of hopping to the thread pool for
-        // every receive; handlers still run on the thread pool (Kestrel dispatches each stream there), so a handler
-        // that blocks cannot stall the socket.
-        sockets.UnsafePreferInlineScheduling = true;
+        // UnsafePreferInlineScheduling stays off: it saves a thread hop per receive, but continuations of handler
+        // writes could then run on the socket thread, and a cluster node's heartbeats must never wait behind a handler.
     }
 
     /// <summary>How much response data may wait for the socket before the HTTP/2 frame writer pauses.</summary>

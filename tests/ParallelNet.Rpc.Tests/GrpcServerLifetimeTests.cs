@@ -26,15 +26,46 @@ public sealed class GrpcServerLifetimeTests
     }
 
     [Fact]
-    public async Task The_socket_transport_reads_and_writes_in_large_buffers_without_thread_hops()
+    public async Task The_socket_transport_reads_and_writes_in_large_buffers_and_keeps_handlers_off_its_threads()
     {
         await using var server = await StartAsync();
         var sockets = server.HostServices.GetRequiredService<IOptions<SocketTransportOptions>>().Value;
         Assert.False(sockets.WaitForDataBeforeAllocatingBuffer);
         Assert.Equal(GrpcServer.SocketWriteBufferSize, sockets.MaxWriteBufferSize);
-        Assert.True(sockets.UnsafePreferInlineScheduling);
+        Assert.False(sockets.UnsafePreferInlineScheduling);
         using var client = new GrpcClient(server.LoopbackAddress);
         Assert.Equal("wired", (await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "wired" }, CallOptions.WithTimeout(Waits.Long))).Text);
+    }
+
+    [Fact]
+    public async Task A_handler_blocking_its_thread_after_a_read_does_not_stall_other_calls_on_the_connection()
+    {
+        // Handler code must never run where Kestrel's frame loop runs, or one busy handler would silence the connection.
+        using var release = new ManualResetEventSlim();
+        var blockerRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = new GrpcServerOptions();
+        options.Services.Add(ServerServiceDefinition.CreateBuilder(TestServiceReflection.Descriptor.Services[0])
+            .AddMethod(TestService.ClientStream, async (IAsyncStreamReader<EchoRequest> requests, ServerCallContext context) =>
+            {
+                await requests.MoveNext(context.CancellationToken);
+                blockerRead.SetResult();
+                release.Wait(Waits.Long * 2);
+                return new EchoResponse { Text = "released" };
+            })
+            .AddMethod(TestService.Echo, (EchoRequest request, ServerCallContext _) => Task.FromResult(new EchoResponse { Text = request.Text }))
+            .Build());
+        await using var server = await GrpcServer.StartAsync(options);
+        using var client = new GrpcClient(server.LoopbackAddress);
+
+        using var blocker = client.AsyncClientStreamingCall(TestService.ClientStream, CallOptions.WithTimeout(Waits.Long * 3));
+        await blocker.RequestStream.WriteAsync(new EchoRequest { Text = "block" });
+        await blockerRead.Task.WaitAsync(Waits.Long);
+        var echo = await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "through" }, CallOptions.WithTimeout(Waits.Long));
+        release.Set();
+        await blocker.RequestStream.CompleteAsync();
+
+        Assert.Equal("through", echo.Text);
+        Assert.Equal("released", (await blocker).Text);
     }
 
     [Fact]
