@@ -113,13 +113,9 @@ public sealed class Optimizer
         var grads = _gradientViews.Over(gradients);
 
         _compute.Scale(gradients, 1f / batchSize);
-        for (int i = 0; i < weights.Count; i++)
-        {
-            if (_layout.Parameters[i].Role != ParameterRole.BatchCount && _compute.HasNonFinite(grads[i]))
-                return new StepOutcome(false, double.NaN, DescribeNonFinite(_layout.Parameters[i], grads[i]));
-        }
+        if (!CheckFinite(grads, out double sumOfSquares, out var rejection)) return rejection;
 
-        double norm = ClipGradients(grads);
+        double norm = ClipGradients(grads, sumOfSquares);
         for (int i = 0; i < weights.Count; i++)
         {
             var p = _layout.Parameters[i];
@@ -182,7 +178,41 @@ public sealed class Optimizer
     }
 
     /// <summary>Value clipping, then global-norm clipping, over trainable slots only; returns the norm before the latter.</summary>
-    private double ClipGradients(IReadOnlyList<Tensor> grads)
+    /// <summary>
+    /// Rejects the step at the first slot (in layout order) holding NaN or ±Inf; batch counters are not checked.
+    /// Without value clipping one pass per trainable slot both checks and measures: a finite sum of squares proves
+    /// every value of the slot finite, and the sums, added in slot order, are the norm's. With value clipping the norm
+    /// is taken after clamping, so the sum is left at 0 for <see cref="ClipGradients"/>.
+    /// </summary>
+    private bool CheckFinite(IReadOnlyList<Tensor> grads, out double sumOfSquares, out StepOutcome rejection)
+    {
+        var parameters = _layout.Parameters;
+        bool measure = !(_options.ClipValue > 0f);
+        sumOfSquares = 0;
+        rejection = default;
+        for (int i = 0; i < grads.Count; i++)
+        {
+            var p = parameters[i];
+            bool finite;
+            if (measure && p.IsTrainable)
+            {
+                double sum = _compute.SumOfSquares(grads[i]);
+                sumOfSquares += sum;
+                // An infinite sum may still come from huge finite values (a backend summing in float): then look.
+                finite = double.IsFinite(sum) || !_compute.HasNonFinite(grads[i]);
+            }
+            else
+            {
+                finite = p.Role == ParameterRole.BatchCount || !_compute.HasNonFinite(grads[i]);
+            }
+            if (finite) continue;
+            rejection = new StepOutcome(false, double.NaN, DescribeNonFinite(p, grads[i]));
+            return false;
+        }
+        return true;
+    }
+
+    private double ClipGradients(IReadOnlyList<Tensor> grads, double sumOfSquares)
     {
         var parameters = _layout.Parameters;
         float bound = _options.ClipValue;
@@ -190,11 +220,9 @@ public sealed class Optimizer
         {
             for (int i = 0; i < grads.Count; i++)
                 if (parameters[i].IsTrainable) _compute.Clamp(grads[i], -bound, bound);
+            for (int i = 0; i < grads.Count; i++)
+                if (parameters[i].IsTrainable) sumOfSquares += _compute.SumOfSquares(grads[i]);
         }
-
-        double sumOfSquares = 0;
-        for (int i = 0; i < grads.Count; i++)
-            if (parameters[i].IsTrainable) sumOfSquares += _compute.SumOfSquares(grads[i]);
         double norm = Math.Sqrt(sumOfSquares);
 
         if (_options.ClipGlobalNorm > 0f)
