@@ -128,15 +128,23 @@ public sealed class Worker : ReceiveActor
         {
             if (i == 1 || blockShards == 1) { if (InjectFault(work)) return; }
             var (first, count) = plan.Shard(work.Block.FirstShard + i);
-            _compute.Fill(_model.Gradients, 0f);
-            if (count > 0)
+            // Every shard but the last adds into its own leaf of the tree; the last one into the model's buffer.
+            _model.AccumulateInto(i < blockShards - 1 ? _shardGradients[i] : null);
+            try
             {
-                _train.CopyBatch(permutation.AsSpan(work.BatchStart + first, count), _inputs.AsSpan(0, count * sampleSize), _targets.AsSpan(0, count * targetSize));
-                var context = new StepContext(_options.Seed, work.Epoch, work.Step, first);
-                losses[i] = _model.TrainShard(_inputs.AsSpan(0, count * sampleSize), _targets.AsSpan(0, count * targetSize), count, context).LossSum;
-                samples += count;
+                _compute.Fill(_model.Gradients, 0f);
+                if (count > 0)
+                {
+                    _train.CopyBatch(permutation.AsSpan(work.BatchStart + first, count), _inputs.AsSpan(0, count * sampleSize), _targets.AsSpan(0, count * targetSize));
+                    var context = new StepContext(_options.Seed, work.Epoch, work.Step, first);
+                    losses[i] = _model.TrainShard(_inputs.AsSpan(0, count * sampleSize), _targets.AsSpan(0, count * targetSize), count, context).LossSum;
+                    samples += count;
+                }
             }
-            if (i < blockShards - 1) _compute.Copy(_model.Gradients, _shardGradients[i]);
+            finally
+            {
+                _model.AccumulateInto(null);
+            }
         }
         // Uninitialized: every element is overwritten, and zeroing megabytes per step shows in the overhead.
         var sum = _gradientBuffers.Count > 0 ? _gradientBuffers.Pop() : GC.AllocateUninitializedArray<float>(_packing.DenseLength);
