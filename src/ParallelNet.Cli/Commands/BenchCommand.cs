@@ -75,7 +75,7 @@ internal static class BenchCommand
             parse.InvocationConfiguration.Output));
 
         var workers = new Option<int>("--workers") { Description = "Worker processes.", DefaultValueFactory = _ => 2 };
-        var warmup = new Option<int>("--warmup-steps") { DefaultValueFactory = _ => 20 };
+        var warmup = new Option<int>("--warmup-steps") { Description = "Untimed steps first, so fresh worker processes finish tiered JIT compilation.", DefaultValueFactory = _ => 100 };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 100 };
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Directory with the MNIST IDX files." };
         var python = new Option<string>("--python") { Description = "Python with torch for the DDP peer.", DefaultValueFactory = _ => "/usr/bin/python3" };
@@ -96,7 +96,7 @@ internal static class BenchCommand
         var shardModels = new Option<string[]>("--shard-models") { Description = "Models of the S-cost table.", DefaultValueFactory = _ => ["mlp", "cnn"], AllowMultipleArgumentsPerToken = true };
         var shardCounts = new Option<int[]>("--shard-counts") { Description = "S values of the S-cost table.", DefaultValueFactory = _ => [1, 2, 4, 8], AllowMultipleArgumentsPerToken = true };
         var batch = new Option<int>("--batch-size") { DefaultValueFactory = _ => 128 };
-        var warmup = new Option<int>("--warmup-steps") { DefaultValueFactory = _ => 20 };
+        var warmup = new Option<int>("--warmup-steps") { Description = "Untimed steps first, so tiered JIT compilation is done before timing.", DefaultValueFactory = _ => 60 };
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 60 };
         var repeats = new Option<int>("--repeats") { Description = "Runs per figure; the best counts.", DefaultValueFactory = _ => 2 };
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Directory with the MNIST IDX files." };
