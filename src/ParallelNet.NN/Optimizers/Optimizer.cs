@@ -177,7 +177,6 @@ public sealed class Optimizer
             throw new ArgumentException($"The {what} buffer has {buffer.Length} elements but the layout has {_layout.TotalSize}; pass the model's whole flat {what} buffer.", argument);
     }
 
-    /// <summary>Value clipping, then global-norm clipping, over trainable slots only; returns the norm before the latter.</summary>
     /// <summary>
     /// Rejects the step at the first slot (in layout order) holding NaN or ±Inf; batch counters are not checked.
     /// Without value clipping one pass per trainable slot both checks and measures: a finite sum of squares proves
@@ -212,6 +211,10 @@ public sealed class Optimizer
         return true;
     }
 
+    /// <summary>
+    /// Value clipping, then global-norm clipping, over trainable slots only; returns the norm before the latter.
+    /// <paramref name="sumOfSquares"/> is the sum <see cref="CheckFinite"/> measured (0 when value clipping is on).
+    /// </summary>
     private double ClipGradients(IReadOnlyList<Tensor> grads, double sumOfSquares)
     {
         var parameters = _layout.Parameters;
