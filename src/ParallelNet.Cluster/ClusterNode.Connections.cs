@@ -258,7 +258,7 @@ public sealed partial class ClusterNode
                 return true;
             case ClusterFrame.KindOneofCase.Message:
             case ClusterFrame.KindOneofCase.Continuation:
-                if (reassembly.Accept(frame, out MessageStart? complete, out ReadOnlyMemory<byte> payload, out string? problem))
+                if (reassembly.Accept(frame, out MessageStart? complete, out System.Buffers.ReadOnlySequence<byte> payload, out string? problem))
                 {
                     if (complete is not null) Deliver(link.Remote, complete, payload);
                     return true;
@@ -273,7 +273,7 @@ public sealed partial class ClusterNode
                         logger.LogWarning("Closing the stream {Link}: a batched message holds {Length} of its {Total} bytes.", link, start.Data.Length, start.TotalLength);
                         return false;
                     }
-                    Deliver(link.Remote, start, start.Data.Memory);
+                    Deliver(link.Remote, start, new System.Buffers.ReadOnlySequence<byte>(start.Data.Memory));
                 }
                 return true;
             case ClusterFrame.KindOneofCase.System:

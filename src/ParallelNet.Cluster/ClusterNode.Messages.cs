@@ -101,7 +101,7 @@ public sealed partial class ClusterNode
     }
 
     /// <summary>A complete actor message from <paramref name="from"/>: decode it and tell its recipient here.</summary>
-    private void Deliver(Member from, MessageStart start, ReadOnlyMemory<byte> payload)
+    private void Deliver(Member from, MessageStart start, System.Buffers.ReadOnlySequence<byte> payload)
     {
         if (!Serializers.TryGetById(start.TypeId, out MessageCodec? codec) || codec.IsLocalOnly)
         {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.Text;
 using Google.Protobuf;
@@ -9,24 +10,30 @@ namespace ParallelNet.Cluster;
 /// <summary>
 /// Reads a payload written by <see cref="PayloadWriter"/>, in the same order. Every read checks the bytes
 /// left: a truncated or malformed payload throws <see cref="FormatException"/>, and the node drops the
-/// message with a log line.
+/// message with a log line. The payload may arrive in several pieces (one per frame); a value that lies
+/// within one piece is read in place, one that straddles pieces is gathered.
 /// </summary>
 public sealed class PayloadReader
 {
     private readonly IWireReferences references;
-    private readonly ReadOnlyMemory<byte> data;
     private readonly ReceiveBufferPool? pool;
-    private int position;
+    private ReadOnlySequence<byte> rest;
+    private long position;
 
     internal PayloadReader(IWireReferences references, ReadOnlyMemory<byte> data, ReceiveBufferPool? pool = null)
+        : this(references, new ReadOnlySequence<byte>(data), pool)
+    {
+    }
+
+    internal PayloadReader(IWireReferences references, ReadOnlySequence<byte> data, ReceiveBufferPool? pool = null)
     {
         this.references = references;
-        this.data = data;
         this.pool = pool;
+        rest = data;
     }
 
     /// <summary>Bytes not read yet.</summary>
-    public int Remaining => data.Length - position;
+    public int Remaining => (int)Math.Min(rest.Length, int.MaxValue);
 
     public int ReadInt32() => BinaryPrimitives.ReadInt32LittleEndian(Take(sizeof(int)).Span);
 
@@ -58,7 +65,10 @@ public sealed class PayloadReader
     /// <summary>A float32 tensor written by <see cref="PayloadWriter.WriteFloats"/>, in a new array.</summary>
     public float[] ReadFloats()
     {
-        return TensorBytes.ToFloats(Take(CheckCount(ReadInt32(), sizeof(float), "floats")).Span);
+        int bytes = CheckCount(ReadInt32(), sizeof(float), "floats");
+        var values = GC.AllocateUninitializedArray<float>(bytes / sizeof(float));
+        TensorBytes.CopyTo(TakeSequence(bytes), values);
+        return values;
     }
 
     /// <summary>
@@ -70,7 +80,7 @@ public sealed class PayloadReader
     {
         int bytes = CheckCount(ReadInt32(), sizeof(float), "floats");
         float[] values = pool?.Rent(bytes / sizeof(float)) ?? GC.AllocateUninitializedArray<float>(bytes / sizeof(float));
-        TensorBytes.CopyTo(Take(bytes).Span, values);
+        TensorBytes.CopyTo(TakeSequence(bytes), values);
         return values;
     }
 
@@ -82,7 +92,7 @@ public sealed class PayloadReader
             throw new FormatException($"The payload holds {count} floats where {destination.Length} were expected.");
         if ((long)count * sizeof(float) > Remaining)
             throw new FormatException($"The payload announces {count} floats but has {Remaining} bytes left.");
-        TensorBytes.CopyTo(Take(count * sizeof(float)).Span, destination);
+        TensorBytes.CopyTo(TakeSequence(count * sizeof(float)), destination);
     }
 
     /// <summary>An int32 array written by <see cref="PayloadWriter.WriteInt32s"/>.</summary>
@@ -138,12 +148,29 @@ public sealed class PayloadReader
         return length;
     }
 
+    /// <summary>The next <paramref name="length"/> bytes in one piece: a view when they lie in one frame's data, else a copy.</summary>
     private ReadOnlyMemory<byte> Take(int length)
+    {
+        ReadOnlySequence<byte> taken = TakeSequence(length);
+        return taken.IsSingleSegment ? taken.First : taken.ToArray();
+    }
+
+    private ReadOnlySequence<byte> TakeSequence(int length)
     {
         if (length > Remaining)
             throw new FormatException($"The payload ends early: {length} more bytes needed at byte {position}, {Remaining} left.");
-        ReadOnlyMemory<byte> slice = data.Slice(position, length);
+        ReadOnlySequence<byte> taken;
+        if (rest.First.Length >= length)
+        {
+            // Most reads stay within the current piece: slicing its memory is cheaper than slicing the sequence.
+            taken = new ReadOnlySequence<byte>(rest.First[..length]);
+        }
+        else
+        {
+            taken = rest.Slice(0, length);
+        }
+        rest = rest.Slice(length);
         position += length;
-        return slice;
+        return taken;
     }
 }

@@ -37,11 +37,28 @@ public static class TensorBytes
         if (bytes.Length != destination.Length * sizeof(float))
             throw new FormatException($"{bytes.Length} bytes do not hold exactly {destination.Length} float32 values.");
         bytes.CopyTo(MemoryMarshal.AsBytes(destination));
-        if (!BitConverter.IsLittleEndian)
+        ToNativeOrder(destination);
+    }
+
+    /// <summary>As <see cref="CopyTo(ReadOnlySpan{byte}, Span{float})"/>, from bytes that may arrive in several pieces.</summary>
+    public static void CopyTo(in ReadOnlySequence<byte> bytes, Span<float> destination)
+    {
+        if (bytes.IsSingleSegment)
         {
-            Span<int> bits = MemoryMarshal.Cast<float, int>(destination);
-            System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(bits, bits);
+            CopyTo(bytes.FirstSpan, destination);
+            return;
         }
+        if (bytes.Length != (long)destination.Length * sizeof(float))
+            throw new FormatException($"{bytes.Length} bytes do not hold exactly {destination.Length} float32 values.");
+        bytes.CopyTo(MemoryMarshal.AsBytes(destination));
+        ToNativeOrder(destination);
+    }
+
+    private static void ToNativeOrder(Span<float> values)
+    {
+        if (BitConverter.IsLittleEndian) return;
+        Span<int> bits = MemoryMarshal.Cast<float, int>(values);
+        System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(bits, bits);
     }
 
     private static byte[] ToLittleEndianCopy(ReadOnlySpan<float> values)

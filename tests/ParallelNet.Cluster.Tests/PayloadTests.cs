@@ -20,8 +20,7 @@ public sealed class PayloadTests
         return all.ToArray();
     }
 
-    [Fact]
-    public void Every_field_kind_reads_back_as_written()
+    private static (List<ReadOnlyMemory<byte>> Segments, float[] Big) WriteEveryFieldKind()
     {
         var writer = new PayloadWriter(new NoReferences());
         float[] big = [.. Enumerable.Range(0, 5000).Select(i => i * 0.5f)];
@@ -38,12 +37,11 @@ public sealed class PayloadTests
         writer.WriteBytes(new byte[] { 9, 8 });
         writer.WriteInt32s([int.MinValue, 0, 7]);
         writer.WriteDoubles([double.Epsilon, -1.25]);
-        List<ReadOnlyMemory<byte>> segments = writer.Finish();
+        return (writer.Finish(), big);
+    }
 
-        // The large tensor is sent from the caller's array, not from a copy.
-        Assert.Contains(segments, s => MemoryMarshal.TryGetMemoryManager(s, out MemoryManager<byte>? _) && s.Length == big.Length * 4);
-
-        var reader = new PayloadReader(new NoReferences(), Join(segments));
+    private static void AssertEveryFieldKind(PayloadReader reader, float[] big)
+    {
         Assert.Equal(-3, reader.ReadInt32());
         Assert.Equal(long.MinValue, reader.ReadInt64());
         Assert.Equal(ulong.MaxValue, reader.ReadUInt64());
@@ -62,6 +60,40 @@ public sealed class PayloadTests
         Assert.Equal(0, reader.Remaining);
     }
 
+    /// <summary>The bytes as a sequence of pieces of <paramref name="pieceSize"/> (the last shorter), as frames deliver them.</summary>
+    private static ReadOnlySequence<byte> InPieces(byte[] bytes, int pieceSize)
+    {
+        PayloadSegment? first = null, last = null;
+        for (int offset = 0; offset < bytes.Length; offset += pieceSize)
+        {
+            last = new PayloadSegment(bytes.AsMemory(offset, Math.Min(pieceSize, bytes.Length - offset)), last);
+            first ??= last;
+        }
+        return PayloadSegment.Sequence(first, last);
+    }
+
+    [Fact]
+    public void Every_field_kind_reads_back_as_written()
+    {
+        var (segments, big) = WriteEveryFieldKind();
+
+        // The large tensor is sent from the caller's array, not from a copy.
+        Assert.Contains(segments, s => MemoryMarshal.TryGetMemoryManager(s, out MemoryManager<byte>? _) && s.Length == big.Length * 4);
+
+        AssertEveryFieldKind(new PayloadReader(new NoReferences(), Join(segments)), big);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(7)]
+    [InlineData(4096)]
+    public void A_payload_split_into_pieces_anywhere_reads_back_as_written(int pieceSize)
+    {
+        var (segments, big) = WriteEveryFieldKind();
+        AssertEveryFieldKind(new PayloadReader(new NoReferences(), InPieces(Join(segments).ToArray(), pieceSize)), big);
+    }
+
     [Fact]
     public void A_truncated_or_lying_payload_throws_FormatException()
     {
@@ -74,6 +106,7 @@ public sealed class PayloadTests
         Assert.Throws<FormatException>(() => new PayloadReader(new NoReferences(), bytes).ReadFloats());
         Assert.Throws<FormatException>(() => new PayloadReader(new NoReferences(), new byte[] { 2 }).ReadBoolean());
         Assert.Throws<FormatException>(() => new PayloadReader(new NoReferences(), new byte[] { 1, 0 }).ReadInt32());
+        Assert.Throws<FormatException>(() => new PayloadReader(new NoReferences(), InPieces(new byte[] { 3, 0, 0, 0, 1, 2, 3, 4, 5 }, 2)).ReadFloats());
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using ParallelNet.Cluster.Internal;
 using ParallelNet.Cluster.Protocol;
@@ -19,13 +21,30 @@ public sealed class ReassemblyTests
         Assert.Null(complete);
         Assert.True(reassembly.Accept(More(3, 4), out complete, out _, out _));
         Assert.Null(complete);
-        Assert.True(reassembly.Accept(More(5), out complete, out ReadOnlyMemory<byte> payload, out _));
+        Assert.True(reassembly.Accept(More(5), out complete, out ReadOnlySequence<byte> payload, out _));
         Assert.NotNull(complete);
         Assert.Equal([1, 2, 3, 4, 5], payload.ToArray());
 
         Assert.True(reassembly.Accept(Start(2, 7, 8), out complete, out payload, out _));
         Assert.NotNull(complete);
         Assert.Equal([7, 8], payload.ToArray());
+    }
+
+    [Fact]
+    public void A_frame_of_a_longer_message_is_used_in_place_not_copied()
+    {
+        ClusterFrame tensor = More(3, 4, 5, 6);
+        var reassembly = new Reassembly(100, _ => throw new InvalidOperationException("not oversized"));
+        Assert.True(reassembly.Accept(Start(6, 1, 2), out _, out _, out _));
+        Assert.True(reassembly.Accept(tensor, out MessageStart? complete, out ReadOnlySequence<byte> payload, out _));
+        Assert.NotNull(complete);
+        Assert.Equal([1, 2, 3, 4, 5, 6], payload.ToArray());
+
+        ReadOnlySequence<byte> tail = payload.Slice(2);
+        Assert.True(tail.IsSingleSegment);
+        Assert.True(MemoryMarshal.TryGetArray(tail.First, out ArraySegment<byte> used));
+        Assert.True(MemoryMarshal.TryGetArray(tensor.Continuation.Data.Memory, out ArraySegment<byte> received));
+        Assert.Same(received.Array, used.Array);
     }
 
     [Fact]
@@ -48,7 +67,7 @@ public sealed class ReassemblyTests
         Assert.NotNull(skipped);
         Assert.True(limited.Accept(More(4, 5, 6), out complete, out _, out _));
         Assert.Null(complete);
-        Assert.True(limited.Accept(Start(1, 9), out complete, out ReadOnlyMemory<byte> payload, out _));
+        Assert.True(limited.Accept(Start(1, 9), out complete, out ReadOnlySequence<byte> payload, out _));
         Assert.Equal([9], payload.ToArray());
     }
 }

@@ -197,13 +197,14 @@ internal sealed class Association : IAsyncDisposable
         }
         MessageStart start = message.Start!;
         List<ReadOnlyMemory<byte>> payload = message.Payload!;
-        if (message.PayloadLength <= chunkSize)
+        if (message.PayloadLength <= chunkSize && (payload.Count <= 1 || message.PayloadLength <= BatchableSize))
         {
-            // One frame: small payloads are usually one segment already; several are joined (cheap at this size).
+            // One frame: a single segment as it is; several small ones joined (cheap at this size).
             await link.WriteAsync(new ClusterFrame { Message = new MessageStart(start) { Data = SingleFrameData(message) } }).ConfigureAwait(false);
             return;
         }
-        // Large payloads go out as frames of at most chunkSize, each a view of the caller's memory.
+        // Larger payloads go out as frames of at most chunkSize, each a view of the caller's memory, and a new frame
+        // at every segment: no copy joins a tensor to its header, and the receiver finds the tensor in one piece.
         bool first = true;
         foreach (ReadOnlyMemory<byte> segment in payload)
         {

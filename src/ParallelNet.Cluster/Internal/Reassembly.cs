@@ -1,16 +1,20 @@
+using System.Buffers;
 using ParallelNet.Cluster.Protocol;
 
 namespace ParallelNet.Cluster.Internal;
 
 /// <summary>
 /// Puts an actor message back together from its frames on one stream: a MessageStart, then
-/// MessageContinuation frames until total_length bytes have arrived. A message over the size limit is
-/// skipped (its frames are read and dropped); frames that contradict each other close the stream.
+/// MessageContinuation frames until total_length bytes have arrived. The frames' data is chained, not
+/// copied: each parsed frame owns its bytes, and a sender that writes a large tensor as a frame of its own
+/// lets the decoder read it in one piece. A message over the size limit is skipped (its frames are read
+/// and dropped); frames that contradict each other close the stream.
 /// </summary>
 internal sealed class Reassembly(long maxMessageSize, Action<MessageStart> oversized)
 {
     private MessageStart? pending;
-    private byte[]? buffer;
+    private PayloadSegment? first;
+    private PayloadSegment? last;
     private long expected;
     private long received;
     private bool skipping;
@@ -19,7 +23,7 @@ internal sealed class Reassembly(long maxMessageSize, Action<MessageStart> overs
     /// Takes one frame. Returns false with <paramref name="problem"/> when the stream is corrupt; otherwise
     /// <paramref name="complete"/> is the message header once its last byte arrived (else null).
     /// </summary>
-    public bool Accept(ClusterFrame frame, out MessageStart? complete, out ReadOnlyMemory<byte> payload, out string? problem)
+    public bool Accept(ClusterFrame frame, out MessageStart? complete, out ReadOnlySequence<byte> payload, out string? problem)
     {
         complete = null;
         payload = default;
@@ -40,18 +44,17 @@ internal sealed class Reassembly(long maxMessageSize, Action<MessageStart> overs
             }
             if ((ulong)data.Length == start.TotalLength)
             {
-                // The common case: the whole message in one frame, used without copying.
+                // The common case: the whole message in one frame.
                 complete = start;
-                payload = data;
+                payload = new ReadOnlySequence<byte>(data);
                 return true;
             }
             pending = start;
             expected = (long)Math.Min(start.TotalLength, long.MaxValue);
             skipping = start.TotalLength > (ulong)maxMessageSize;
             if (skipping) oversized(start);
-            buffer = skipping ? null : GC.AllocateUninitializedArray<byte>((int)expected);
             received = 0;
-            Append(data.Span);
+            Append(data);
             return true;
         }
 
@@ -60,7 +63,7 @@ internal sealed class Reassembly(long maxMessageSize, Action<MessageStart> overs
             problem = "a continuation frame arrived without a message to continue";
             return false;
         }
-        ReadOnlySpan<byte> more = frame.Continuation.Data.Span;
+        ReadOnlyMemory<byte> more = frame.Continuation.Data.Memory;
         if (more.Length > expected - received)
         {
             problem = $"a continuation frame carries {more.Length} bytes where {expected - received} were due";
@@ -68,27 +71,28 @@ internal sealed class Reassembly(long maxMessageSize, Action<MessageStart> overs
         }
         Append(more);
         if (received < expected) return true;
-        if (skipping)
+        if (!skipping)
         {
-            Reset();
-            return true;
+            complete = pending;
+            payload = PayloadSegment.Sequence(first, last);
         }
-        complete = pending;
-        payload = buffer;
         Reset();
         return true;
     }
 
-    private void Append(ReadOnlySpan<byte> data)
+    private void Append(ReadOnlyMemory<byte> data)
     {
-        if (!skipping) data.CopyTo(buffer.AsSpan((int)received));
         received += data.Length;
+        if (skipping || data.IsEmpty) return;
+        var segment = new PayloadSegment(data, last);
+        first ??= segment;
+        last = segment;
     }
 
     private void Reset()
     {
         pending = null;
-        buffer = null;
+        first = last = null;
         expected = received = 0;
         skipping = false;
     }
