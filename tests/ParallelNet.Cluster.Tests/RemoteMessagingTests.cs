@@ -41,6 +41,33 @@ public sealed class RemoteMessagingTests
         }
     }
 
+    private sealed record Labelled(string Label, float[] Values, long Tail);
+
+    [Fact]
+    public async Task A_message_of_many_frames_with_fields_around_its_tensor_arrives_whole()
+    {
+        ClusterNode[] nodes = await Nodes.StartClusterAsync(2, "pieces", configure: o => o.Serializers.Register<Labelled>("test.Labelled",
+            (w, m) => { w.WriteString(m.Label); w.WriteFloats(m.Values); w.WriteInt64(m.Tail); },
+            r => new Labelled(r.ReadString()!, r.ReadPooledFloats(), r.ReadInt64())));
+        try
+        {
+            var (_, received) = Inbox.Create(nodes[1].System, "inbox");
+            IActorRef remote = nodes[0].ActorRefFor(nodes[1].SelfAddress, "/user/inbox");
+            // Megabytes: many frames, the tensor spread over them and the fields before and after it in frames of their own.
+            float[] values = [.. Enumerable.Range(0, 700_001).Select(i => i * 0.125f - 3f)];
+
+            remote.Tell(new Labelled("weights", values, long.MinValue + 5), ActorRefs.NoSender);
+            var arrived = Assert.IsType<Labelled>((await received.NextAsync()).Message);
+            Assert.Equal("weights", arrived.Label);
+            Assert.Equal(values, arrived.Values);
+            Assert.Equal(long.MinValue + 5, arrived.Tail);
+        }
+        finally
+        {
+            await Nodes.DisposeAllAsync(nodes);
+        }
+    }
+
     [Fact]
     public async Task A_message_for_a_node_that_is_not_up_yet_waits_and_is_delivered_once_it_is()
     {

@@ -18,6 +18,14 @@ internal sealed class Association : IAsyncDisposable
 
     private const int MaxBatchCount = 4096;
 
+    /// <summary>
+    /// Large payloads travel in frames of at most this size (64 KiB). Below the large-object threshold, the
+    /// receiver's protobuf parser allocates each frame's bytes in the young generation, whose memory is reused,
+    /// instead of faulting in fresh pages for a multi-megabyte array per message; and the gRPC layer parses a
+    /// frame of this size from the bytes it already holds instead of gathering it into one buffer first.
+    /// </summary>
+    private const int PieceSize = 64 * 1024;
+
     private readonly ConcurrentQueue<OutboundMessage> queue = new();
     private readonly CancellationTokenSource stopping = new();
     private readonly ClusterNodeOptions options;
@@ -26,6 +34,7 @@ internal sealed class Association : IAsyncDisposable
     private readonly Action<Association> needsLink;
     private readonly Lock gate = new();
     private readonly int chunkSize;
+    private readonly int pieceSize;
     private Task writer = Task.CompletedTask;
     private int writing;
     private bool waitingForLink;
@@ -43,6 +52,7 @@ internal sealed class Association : IAsyncDisposable
         this.needsLink = needsLink;
         // Room for the frame's own fields (paths, type id) next to the data.
         chunkSize = options.MaxFrameSize - 16 * 1024;
+        pieceSize = Math.Min(chunkSize, PieceSize);
     }
 
     public Address Remote { get; }
@@ -197,20 +207,20 @@ internal sealed class Association : IAsyncDisposable
         }
         MessageStart start = message.Start!;
         List<ReadOnlyMemory<byte>> payload = message.Payload!;
-        if (message.PayloadLength <= chunkSize && (payload.Count <= 1 || message.PayloadLength <= BatchableSize))
+        if (message.PayloadLength <= pieceSize)
         {
             // One frame: a single segment as it is; several small ones joined (cheap at this size).
             await link.WriteAsync(new ClusterFrame { Message = new MessageStart(start) { Data = SingleFrameData(message) } }).ConfigureAwait(false);
             return;
         }
-        // Larger payloads go out as frames of at most chunkSize, each a view of the caller's memory, and a new frame
-        // at every segment: no copy joins a tensor to its header, and the receiver finds the tensor in one piece.
+        // Larger payloads go out as frames of at most pieceSize, each a view of the caller's memory, and a new frame
+        // at every segment: no copy joins a tensor to its header. The receiver chains the frames without copying.
         bool first = true;
         foreach (ReadOnlyMemory<byte> segment in payload)
         {
-            for (int offset = 0; offset < segment.Length; offset += chunkSize)
+            for (int offset = 0; offset < segment.Length; offset += pieceSize)
             {
-                ByteString piece = UnsafeByteOperations.UnsafeWrap(segment.Slice(offset, Math.Min(chunkSize, segment.Length - offset)));
+                ByteString piece = UnsafeByteOperations.UnsafeWrap(segment.Slice(offset, Math.Min(pieceSize, segment.Length - offset)));
                 ClusterFrame next = first
                     ? new ClusterFrame { Message = new MessageStart(start) { Data = piece } }
                     : new ClusterFrame { Continuation = new MessageContinuation { Data = piece } };
