@@ -51,6 +51,15 @@ public sealed class MessageSerializers
     /// payload referenced without copying (a tensor) is free again, and the codec may hand it back to that sender.
     /// </summary>
     public MessageSerializers Register<T>(string typeId, Action<PayloadWriter, T> write, Func<PayloadReader, T> read, Action<T, IActorRef>? sent) where T : class
+        => RegisterReceivedAs<T, T>(typeId, write, read, sent);
+
+    /// <summary>
+    /// As <see cref="Register{T}(string, Action{PayloadWriter, T}, Func{PayloadReader, T}, Action{T, IActorRef}?)"/>, for a message a
+    /// receiver gets in another form, <typeparamref name="TReceived"/>: e.g. with its tensor still in the received bytes
+    /// (<see cref="PayloadReader.ReadFloatsLater"/>), for a recipient that decodes it straight where it needs it.
+    /// </summary>
+    public MessageSerializers RegisterReceivedAs<T, TReceived>(string typeId, Action<PayloadWriter, T> write, Func<PayloadReader, TReceived> read, Action<T, IActorRef>? sent)
+        where T : class where TReceived : class
     {
         ArgumentNullException.ThrowIfNull(write);
         ArgumentNullException.ThrowIfNull(read);

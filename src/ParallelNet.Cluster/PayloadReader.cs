@@ -84,6 +84,9 @@ public sealed class PayloadReader
         return values;
     }
 
+    /// <summary>A float32 tensor written by <see cref="PayloadWriter.WriteFloats"/>, not decoded yet: the recipient copies it where it needs it.</summary>
+    public ReceivedFloats ReadFloatsLater() => new(TakeSequence(CheckCount(ReadInt32(), sizeof(float), "floats")));
+
     /// <summary>A float32 tensor read straight into <paramref name="destination"/>, whose length must match the one written.</summary>
     public void ReadFloats(Span<float> destination)
     {

@@ -95,6 +95,26 @@ public sealed class PayloadTests
     }
 
     [Fact]
+    public void A_tensor_read_later_is_decoded_from_its_pieces_into_the_recipients_memory()
+    {
+        var writer = new PayloadWriter(new NoReferences());
+        float[] values = [.. Enumerable.Range(0, 3000).Select(i => i * -0.75f)];
+        writer.WriteInt64(42);
+        writer.WriteFloats(values);
+        writer.WriteInt32(-1);
+        var reader = new PayloadReader(new NoReferences(), InPieces(Join(writer.Finish()).ToArray(), 1000));
+
+        Assert.Equal(42, reader.ReadInt64());
+        ReceivedFloats later = reader.ReadFloatsLater();
+        Assert.Equal(-1, reader.ReadInt32());
+        Assert.Equal(values.Length, later.Length);
+        var destination = new float[values.Length + 2];
+        later.CopyTo(destination.AsSpan(1, values.Length));
+        Assert.Equal(values, destination[1..^1]);
+        Assert.Throws<FormatException>(() => later.CopyTo(new float[values.Length - 1]));
+    }
+
+    [Fact]
     public void A_truncated_or_lying_payload_throws_FormatException()
     {
         var writer = new PayloadWriter(new NoReferences());

@@ -55,6 +55,7 @@ public sealed class Worker : ReceiveActor
         _fullGradient = _packing.HasSparse ? new float[_model.Parameters.Length] : [];
 
         Receive<WeightsPublished>(OnWeights, w => w.JobId == _jobId);
+        Receive<WeightsArrived>(OnWeights, w => w.JobId == _jobId);
         Receive<GradientBufferReleased>(m => { if (m.Buffer.Length == _packing.DenseLength) _gradientBuffers.Push(m.Buffer); }, m => m.JobId == _jobId);
         Receive<ComputeGradients>(OnWork, w => w.JobId == _jobId);
     }
@@ -79,16 +80,41 @@ public sealed class Worker : ReceiveActor
 
     private void OnWeights(WeightsPublished weights)
     {
-        if (weights.Version <= _version)
-        {
-            Sender.Tell(new WeightsBufferReleased(_jobId, weights.Weights), Self);
-            return;
-        }
-        if (weights.Weights.Length != _model.Layout.TotalSize)
-            throw new TrainingException($"Weights version {weights.Version} has {weights.Weights.Length} values but this worker's model has {_model.Layout.TotalSize}; the parameter server runs another model.");
-        _compute.Upload(weights.Weights, _model.Parameters);
+        bool newer = IsNewer(weights.Version, weights.Weights.Length);
+        if (newer) _compute.Upload(weights.Weights, _model.Parameters);
         Sender.Tell(new WeightsBufferReleased(_jobId, weights.Weights), Self);
-        _version = weights.Version;
+        if (newer) UseWeights(weights.Version);
+    }
+
+    private void OnWeights(WeightsArrived weights)
+    {
+        if (!IsNewer(weights.Version, weights.Length)) return;
+        if (_model.Parameters.IsHost)
+        {
+            weights.DecodeInto(_model.Parameters.Span);
+        }
+        else
+        {
+            var staging = GC.AllocateUninitializedArray<float>(weights.Length);
+            weights.DecodeInto(staging);
+            _compute.Upload(staging, _model.Parameters);
+        }
+        UseWeights(weights.Version);
+    }
+
+    /// <summary>True for weights later than the replica's; throws when they do not fit its model.</summary>
+    private bool IsNewer(long version, int length)
+    {
+        if (version <= _version) return false;
+        if (length != _model.Layout.TotalSize)
+            throw new TrainingException($"Weights version {version} has {length} values but this worker's model has {_model.Layout.TotalSize}; the parameter server runs another model.");
+        return true;
+    }
+
+    /// <summary>The replica holds <paramref name="version"/> now: run the blocks that waited for it.</summary>
+    private void UseWeights(long version)
+    {
+        _version = version;
         for (int i = 0; i < _waitingForWeights.Count;)
         {
             var (work, replyTo) = _waitingForWeights[i];

@@ -44,3 +44,13 @@ public sealed record SubscribeToWeights(string JobId);
 
 /// <summary>The parameter server's weights after version <paramref name="Version"/> steps: every layout slot, running statistics included.</summary>
 public sealed record WeightsPublished(string JobId, long Version, float[] Weights);
+
+/// <summary>Writes a tensor's values into <paramref name="destination"/>, which holds exactly as many.</summary>
+public delegate void FloatsDecoder(Span<float> destination);
+
+/// <summary>
+/// <see cref="WeightsPublished"/> as a transport delivers it with the values still in the received bytes: the worker
+/// decodes them straight into its replica (one copy where a decoded array would take two), and there is no buffer
+/// to hand back. <paramref name="DecodeInto"/> writes exactly <paramref name="Length"/> values.
+/// </summary>
+public sealed record WeightsArrived(string JobId, long Version, int Length, FloatsDecoder DecodeInto);
