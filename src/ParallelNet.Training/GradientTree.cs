@@ -20,14 +20,15 @@ public static class GradientTree
     /// The same sum, but the root goes to <paramref name="destination"/> instead of buffers[first]
     /// (a block of one shard is copied), which saves a pass over the gradients when the sum is needed
     /// elsewhere. The last leaf is only ever read, so it may be a buffer the caller reuses, such as
-    /// the model's own gradients.
+    /// the model's own gradients; or it may be the destination itself (it is read before the last add
+    /// writes there), which spares the copy of a one-shard block.
     /// </summary>
     public static void ReduceInto(ICompute compute, IReadOnlyList<Tensor> buffers, int first, int count, Tensor destination)
     {
         RequirePowerOfTwo(count);
         if (count == 1)
         {
-            compute.Copy(buffers[first], destination);
+            if (!ReferenceEquals(buffers[first], destination)) compute.Copy(buffers[first], destination);
             return;
         }
         // Both halves as subtrees, then their sum straight into the destination: the same adds as Reduce.

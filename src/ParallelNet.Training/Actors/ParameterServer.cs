@@ -28,6 +28,7 @@ public sealed class ParameterServer : ReceiveActor
     private readonly GradientPacking _packing;
     private readonly float[]?[] _combineScratch;
     private readonly WeightsLending _lending = new();
+    private readonly Dictionary<float[], Tensor> _lentGradients = new(ReferenceEqualityComparer.Instance);
     private long _version;
     private int _shardsReceived;
     private float[] _published = [];
@@ -128,7 +129,14 @@ public sealed class ParameterServer : ReceiveActor
         foreach (var b in blocks)
             foreach (double loss in b.ShardLosses) lossSum += loss;
 
-        if (!_packing.HasSparse && _gradients.IsHost)
+        var gradients = _gradients;
+        if (!_packing.HasSparse && _gradients.IsHost && blocks.Length == 1)
+        {
+            // One block is the whole sum already: the optimizer works in the lent buffer itself, which goes back
+            // to its worker below (to be overwritten by a later block) instead of being copied first.
+            gradients = LentGradients(blocks[0].GradientSum);
+        }
+        else if (!_packing.HasSparse && _gradients.IsHost)
         {
             // Straight from the received buffers (only read) into the optimizer's gradient tensor.
             var sums = blocks.Select(b => (ReadOnlyMemory<float>)b.GradientSum).ToArray();
@@ -148,11 +156,11 @@ public sealed class ParameterServer : ReceiveActor
             if (blocks.Length > 1) ReductionTree.CombineBlocksInPlace(_options.VirtualShards, blocks.Select(b => b.Block).ToArray(), sums);
             _model.Compute.Upload(sums[0].Span, _gradients);
         }
-        foreach (var (block, owner) in held) owner.Tell(new GradientBufferReleased(_jobId, block.GradientSum), Self);
 
         // The optimizer divides by the batch size, so the per-step L2 gradient lambda*W enters scaled by it.
-        _model.ApplyL2(_model.Parameters, _gradients, _options.Model.L2 * batchCount);
-        var outcome = _optimizer.Step(_model.Parameters, _gradients, batchCount, _totalSteps);
+        _model.ApplyL2(_model.Parameters, gradients, _options.Model.L2 * batchCount);
+        var outcome = _optimizer.Step(_model.Parameters, gradients, batchCount, _totalSteps);
+        foreach (var (block, owner) in held) owner.Tell(new GradientBufferReleased(_jobId, block.GradientSum), Self);
         if (outcome.Applied || _options.SkipNonFiniteSteps)
         {
             _version = step;
@@ -162,6 +170,17 @@ public sealed class ParameterServer : ReceiveActor
         }
         Context.Parent.Tell(new StepApplied(_jobId, step, _version, outcome.Applied, outcome.Rejection, lossSum, batchCount), Self);
     }
+
+    /// <summary>A worker's gradient buffer as a tensor, the same wrapper each time it comes back, so the optimizer's views of it are reused.</summary>
+    private Tensor LentGradients(float[] buffer)
+    {
+        if (_lentGradients.TryGetValue(buffer, out var tensor)) return tensor;
+        // Buffers of lost workers, or a cluster node's decoded ones that are not reused, are dropped rather than kept.
+        if (_lentGradients.Count >= MaxLentGradients) _lentGradients.Clear();
+        return _lentGradients[buffer] = Tensor.FromArray(buffer, new Shape(buffer.Length));
+    }
+
+    private const int MaxLentGradients = 16;
 
     private void Evaluate()
     {

@@ -32,6 +32,12 @@ public sealed class Worker : ReceiveActor
     // Dense gradient buffers the parameter server handed back (GradientBufferReleased), reused for later blocks.
     private readonly Stack<float[]> _gradientBuffers = new();
     private readonly float[] _fullGradient;
+    // Host float[] buffers as tensors, one wrapper per buffer, so the model's cached views of them are found again.
+    private readonly Dictionary<float[], Tensor> _hostTensors = new(ReferenceEqualityComparer.Instance);
+    // On a host backend the replica reads the published weights in place; these are the buffer it reads and who lent it.
+    private readonly bool _readsWeightsInPlace;
+    private float[]? _weightsInUse;
+    private IActorRef? _weightsLender;
     private readonly float[] _inputs;
     private readonly float[] _targets;
     private long _version = -1;
@@ -53,6 +59,7 @@ public sealed class Worker : ReceiveActor
         _targets = new float[shardCapacity * train.TargetSize];
         _packing = new GradientPacking(_model.Layout);
         _fullGradient = _packing.HasSparse ? new float[_model.Parameters.Length] : [];
+        _readsWeightsInPlace = _model.Parameters.IsHost;
 
         Receive<WeightsPublished>(OnWeights, w => w.JobId == _jobId);
         Receive<GradientBufferReleased>(m => { if (m.Buffer.Length == _packing.DenseLength) _gradientBuffers.Push(m.Buffer); }, m => m.JobId == _jobId);
@@ -77,6 +84,9 @@ public sealed class Worker : ReceiveActor
 
     protected override void PreStart() => _parameterServer.Tell(new SubscribeToWeights(_jobId), Self);
 
+    // The weights go back to the parameter server (in process: so it can reuse the buffer); a cluster node drops the notice.
+    protected override void PostStop() => ReleaseWeightsInUse();
+
     private void OnWeights(WeightsPublished weights)
     {
         if (weights.Version <= _version)
@@ -86,8 +96,18 @@ public sealed class Worker : ReceiveActor
         }
         if (weights.Weights.Length != _model.Layout.TotalSize)
             throw new TrainingException($"Weights version {weights.Version} has {weights.Weights.Length} values but this worker's model has {_model.Layout.TotalSize}; the parameter server runs another model.");
-        _compute.Upload(weights.Weights, _model.Parameters);
-        Sender.Tell(new WeightsBufferReleased(_jobId, weights.Weights), Self);
+        if (_readsWeightsInPlace)
+        {
+            // No copy into the replica: it reads this version's buffer until the next arrives, then hands it back.
+            _model.ReadParametersFrom(HostTensor(weights.Weights));
+            ReleaseWeightsInUse();
+            (_weightsInUse, _weightsLender) = (weights.Weights, Sender);
+        }
+        else
+        {
+            _compute.Upload(weights.Weights, _model.Parameters);
+            Sender.Tell(new WeightsBufferReleased(_jobId, weights.Weights), Self);
+        }
         _version = weights.Version;
         for (int i = 0; i < _waitingForWeights.Count;)
         {
@@ -97,6 +117,26 @@ public sealed class Worker : ReceiveActor
             if (work.WeightsVersion == _version) Compute(work, replyTo);
         }
     }
+
+    private void ReleaseWeightsInUse()
+    {
+        if (_weightsInUse is null) return;
+        _weightsLender?.Tell(new WeightsBufferReleased(_jobId, _weightsInUse), Self);
+        (_weightsInUse, _weightsLender) = (null, null);
+    }
+
+    private Tensor HostTensor(float[] buffer)
+    {
+        if (!_hostTensors.TryGetValue(buffer, out var tensor))
+        {
+            // Buffers that stopped coming back (a cluster node's pool) are dropped rather than kept forever.
+            if (_hostTensors.Count >= MaxHostTensors) _hostTensors.Clear();
+            _hostTensors[buffer] = tensor = Tensor.FromArray(buffer, new Shape(buffer.Length));
+        }
+        return tensor;
+    }
+
+    private const int MaxHostTensors = 32;
 
     private void OnWork(ComputeGradients work)
     {
@@ -121,15 +161,23 @@ public sealed class Worker : ReceiveActor
         int blockShards = work.Block.ShardCount;
         while (_shardGradients.Count < blockShards - 1) _shardGradients.Add(_compute.Allocate(new Shape(_model.Layout.TotalSize)));
 
+        // Uninitialized: every element is overwritten, and zeroing megabytes per step shows in the overhead.
+        var sum = _gradientBuffers.Count > 0 ? _gradientBuffers.Pop() : GC.AllocateUninitializedArray<float>(_packing.DenseLength);
+        // On a host backend the last shard adds straight into the buffer that leaves with the message (the full
+        // layout's when some slots are sparse), which is also the root of the block's tree: no copy of the sum.
+        var root = _model.Gradients.IsHost ? HostTensor(_packing.HasSparse ? _fullGradient : sum) : null;
         int sampleSize = _train.SampleShape.Size, targetSize = _train.TargetSize;
         var losses = new double[blockShards];
         int samples = 0;
         for (int i = 0; i < blockShards; i++)
         {
-            if (i == 1 || blockShards == 1) { if (InjectFault(work)) return; }
+            if (i == 1 || blockShards == 1)
+            {
+                if (InjectFault(work)) { _gradientBuffers.Push(sum); return; }
+            }
             var (first, count) = plan.Shard(work.Block.FirstShard + i);
-            // Every shard but the last adds into its own leaf of the tree; the last one into the model's buffer.
-            _model.AccumulateInto(i < blockShards - 1 ? _shardGradients[i] : null);
+            // Every shard but the last adds into its own leaf of the tree; the last one into the root (or the model's buffer).
+            _model.AccumulateInto(i < blockShards - 1 ? _shardGradients[i] : root);
             try
             {
                 _compute.Fill(_model.Gradients, 0f);
@@ -146,9 +194,7 @@ public sealed class Worker : ReceiveActor
                 _model.AccumulateInto(null);
             }
         }
-        // Uninitialized: every element is overwritten, and zeroing megabytes per step shows in the overhead.
-        var sum = _gradientBuffers.Count > 0 ? _gradientBuffers.Pop() : GC.AllocateUninitializedArray<float>(_packing.DenseLength);
-        ReduceBlock(blockShards, _packing.HasSparse ? _fullGradient : sum);
+        ReduceBlock(blockShards, root, _packing.HasSparse ? _fullGradient : sum);
         SparseGradient[] sparse = [];
         if (_packing.HasSparse)
         {
@@ -161,20 +207,21 @@ public sealed class Worker : ReceiveActor
     }
 
     /// <summary>
-    /// Sums the block's shards along the fixed tree straight into <paramref name="destination"/> (all
-    /// layout slots). On a host backend the root is written into the message buffer itself, so the sum
-    /// costs no copy beyond the plain loop's.
+    /// Sums the block's shards along the fixed tree into <paramref name="destination"/> (all layout slots). On a host
+    /// backend the last shard is already in <paramref name="root"/>, the destination's own tensor, and the tree's last
+    /// add writes there; otherwise the last shard is in the model's buffer and the sum is downloaded.
     /// </summary>
-    private void ReduceBlock(int blockShards, float[] destination)
+    private void ReduceBlock(int blockShards, Tensor? root, float[] destination)
     {
         _leaves.Clear();
         for (int i = 0; i < blockShards - 1; i++) _leaves.Add(_shardGradients[i]);
-        _leaves.Add(_model.Gradients);
-        if (_model.Gradients.IsHost)
+        if (root is not null)
         {
-            GradientTree.ReduceInto(_compute, _leaves, 0, blockShards, Tensor.FromArray(destination, new Shape(destination.Length)));
+            _leaves.Add(root);
+            GradientTree.ReduceInto(_compute, _leaves, 0, blockShards, root);
             return;
         }
+        _leaves.Add(_model.Gradients);
         _deviceBlockSum ??= _compute.Allocate(new Shape(_model.Layout.TotalSize));
         GradientTree.ReduceInto(_compute, _leaves, 0, blockShards, _deviceBlockSum);
         _compute.Download(_deviceBlockSum, destination);

@@ -4,8 +4,10 @@ using ParallelNet.Data;
 namespace ParallelNet.Training.Actors;
 
 // Messages to and from workers. They hold only plain data (ids, counters, host float buffers), so a
-// later transport can carry them over the network unchanged; a received float[] is never modified
-// (in process, buffers go back to their owner with the IInProcessMessage releases below).
+// transport can carry them over the network unchanged. The float[] buffers are lent, not copied: in process
+// they go back to their owner with the IInProcessMessage releases below, and until then the lender leaves
+// them alone. A published weights buffer is never modified (workers read it in place); a gradient buffer
+// passes to the parameter server, which may overwrite it (it averages and clips there) before handing it back.
 
 /// <summary>
 /// Command to a worker: compute the summed gradient of <paramref name="Block"/>'s virtual shards of
@@ -25,14 +27,16 @@ public sealed record GradientsComputed(string JobId, long Step, long WeightsVers
     float[] GradientSum, SparseGradient[] SparseRows, double[] ShardLosses);
 
 /// <summary>
-/// In process only: the parameter server is done with a <see cref="GradientsComputed.GradientSum"/> buffer and hands
-/// it back to the worker that lent it, which reuses it for a later block instead of allocating megabytes per step.
+/// In process only: the parameter server is done with a <see cref="GradientsComputed.GradientSum"/> buffer (its
+/// contents are then undefined: it may have served as the optimizer's gradient) and hands it back to the worker that
+/// lent it, which reuses it for a later block instead of allocating megabytes per step.
 /// </summary>
 public sealed record GradientBufferReleased(string JobId, float[] Buffer) : IInProcessMessage;
 
 /// <summary>
-/// In process only: a worker has copied a <see cref="WeightsPublished.Weights"/> buffer into its replica and hands it
-/// back; once every subscriber has, the parameter server reuses it for a later version.
+/// In process only: a worker no longer reads a <see cref="WeightsPublished.Weights"/> buffer (its replica reads a
+/// host buffer in place until the next version arrives, or copies it onto a device at once) and hands it back; once
+/// every subscriber has, the parameter server reuses it for a later version.
 /// </summary>
 public sealed record WeightsBufferReleased(string JobId, float[] Buffer) : IInProcessMessage;
 
