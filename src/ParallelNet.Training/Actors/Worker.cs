@@ -34,10 +34,12 @@ public sealed class Worker : ReceiveActor
     private readonly float[] _fullGradient;
     // Host float[] buffers as tensors, one wrapper per buffer, so the model's cached views of them are found again.
     private readonly Dictionary<float[], Tensor> _hostTensors = new(ReferenceEqualityComparer.Instance);
-    // On a host backend the replica reads the published weights in place; these are the buffer it reads and who lent it.
+    // On a host backend the replica reads the published weights in place: the buffer it reads, who lent it, whether
+    // the loan is still held, and whether the lender shares this process (then the loan ends with each block, see OnWeights).
     private readonly bool _readsWeightsInPlace;
     private float[]? _weightsInUse;
     private IActorRef? _weightsLender;
+    private bool _holdsWeightsLoan, _weightsLentInProcess;
     private readonly float[] _inputs;
     private readonly float[] _targets;
     private long _version = -1;
@@ -85,7 +87,7 @@ public sealed class Worker : ReceiveActor
     protected override void PreStart() => _parameterServer.Tell(new SubscribeToWeights(_jobId), Self);
 
     // The weights go back to the parameter server (in process: so it can reuse the buffer); a cluster node drops the notice.
-    protected override void PostStop() => ReleaseWeightsInUse();
+    protected override void PostStop() => ReleaseWeightsLoan();
 
     private void OnWeights(WeightsPublished weights)
     {
@@ -98,10 +100,14 @@ public sealed class Worker : ReceiveActor
             throw new TrainingException($"Weights version {weights.Version} has {weights.Weights.Length} values but this worker's model has {_model.Layout.TotalSize}; the parameter server runs another model.");
         if (_readsWeightsInPlace)
         {
-            // No copy into the replica: it reads this version's buffer until the next arrives, then hands it back.
+            // No copy into the replica: it reads this version's buffer in place. A lender in another process (its
+            // node's receive pool) gets it back when the next version arrives. A parameter server of this process
+            // gets it back as soon as the block of the next step is sent: it then updates that very buffer in
+            // place, once every block of the step is in, so no reader needs it any longer (a reissued duplicate
+            // computed meanwhile is of an applied step, which the server drops).
             _model.ReadParametersFrom(HostTensor(weights.Weights));
-            ReleaseWeightsInUse();
-            (_weightsInUse, _weightsLender) = (weights.Weights, Sender);
+            ReleaseWeightsLoan();
+            (_weightsInUse, _weightsLender, _holdsWeightsLoan, _weightsLentInProcess) = (weights.Weights, Sender, true, Sender.IsInProcess());
         }
         else
         {
@@ -118,11 +124,11 @@ public sealed class Worker : ReceiveActor
         }
     }
 
-    private void ReleaseWeightsInUse()
+    private void ReleaseWeightsLoan()
     {
-        if (_weightsInUse is null) return;
+        if (!_holdsWeightsLoan || _weightsInUse is null) return;
         _weightsLender?.Tell(new WeightsBufferReleased(_jobId, _weightsInUse), Self);
-        (_weightsInUse, _weightsLender) = (null, null);
+        _holdsWeightsLoan = false;
     }
 
     private Tensor HostTensor(float[] buffer)
@@ -202,6 +208,8 @@ public sealed class Worker : ReceiveActor
             sparse = _packing.PackSparse(_fullGradient);
         }
 
+        // Before the gradients, so the server has the buffer back by the time the step's last block arrives.
+        if (_weightsLentInProcess) ReleaseWeightsLoan();
         _parameterServer.Tell(new GradientsComputed(_jobId, work.Step, work.WeightsVersion, work.BatchCount, work.ShardCount, work.Block, sum, sparse, losses), Self);
         replyTo.Tell(new BlockCompleted(_jobId, work.Step, work.Block, samples, Stopwatch.GetElapsedTime(started).TotalSeconds), Self);
     }

@@ -6,8 +6,9 @@ namespace ParallelNet.Training.Actors;
 // Messages to and from workers. They hold only plain data (ids, counters, host float buffers), so a
 // transport can carry them over the network unchanged. The float[] buffers are lent, not copied: in process
 // they go back to their owner with the IInProcessMessage releases below, and until then the lender leaves
-// them alone. A published weights buffer is never modified (workers read it in place); a gradient buffer
-// passes to the parameter server, which may overwrite it (it averages and clips there) before handing it back.
+// them alone: a published weights buffer stays unchanged until every subscriber has handed it back (workers read it
+// in place); a gradient buffer passes to the parameter server, which may overwrite it (it averages and clips
+// there) before handing it back.
 
 /// <summary>
 /// Command to a worker: compute the summed gradient of <paramref name="Block"/>'s virtual shards of
@@ -34,9 +35,12 @@ public sealed record GradientsComputed(string JobId, long Step, long WeightsVers
 public sealed record GradientBufferReleased(string JobId, float[] Buffer) : IInProcessMessage;
 
 /// <summary>
-/// In process only: a worker no longer reads a <see cref="WeightsPublished.Weights"/> buffer (its replica reads a
-/// host buffer in place until the next version arrives, or copies it onto a device at once) and hands it back; once
-/// every subscriber has, the parameter server reuses it for a later version.
+/// In process only: a subscriber hands back a <see cref="WeightsPublished.Weights"/> buffer it no longer needs. Once
+/// every subscriber it went to has, the parameter server may update it in place (the current version's buffer is
+/// its master) or reuse it for a later version; while one has not, the buffer stays as published. A worker on the
+/// host reads the buffer in place and hands it back just before it sends its block of the next step (the server
+/// cannot update the buffer before that step's last block is in); a remote worker's node, when the next version
+/// arrives; a device worker, once it has copied it.
 /// </summary>
 public sealed record WeightsBufferReleased(string JobId, float[] Buffer) : IInProcessMessage;
 
