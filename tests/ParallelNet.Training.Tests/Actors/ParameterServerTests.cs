@@ -16,13 +16,8 @@ public sealed class ParameterServerTests
     [Fact]
     public async Task StaleFutureAndDuplicateBlocksAreDropped()
     {
-        var data = Spirals();
-        var options = Options(data, shards: 4);
-        int size = Model.Create(options.Model, new CpuCompute(1), 1).Layout.TotalSize;
         await using var system = ActorSystem.Create("ps-test");
-        var inbox = Channel.CreateUnbounded<object>();
-        var probe = system.ActorOf(Props.Create(() => new Probe(ParameterServer.Props("job", options, data, new CpuCompute(1), totalSteps: 10), inbox.Writer)), "probe");
-        var server = await probe.Ask<IActorRef>("server?", Wait);
+        var (probe, server, inbox, size) = await StartServer(system);
 
         server.Tell(new SubscribeToWeights("job"), probe);
         var initial = Assert.IsType<WeightsPublished>(await inbox.Reader.ReadAsync().AsTask().WaitAsync(Wait));
@@ -49,13 +44,8 @@ public sealed class ParameterServerTests
     [Fact]
     public async Task PublishedWeightsStayAsPublishedWhileLentAndAHandedBackMasterIsUpdatedInPlace()
     {
-        var data = Spirals();
-        var options = Options(data, shards: 4);
-        int size = Model.Create(options.Model, new CpuCompute(1), 1).Layout.TotalSize;
         await using var system = ActorSystem.Create("ps-test");
-        var inbox = Channel.CreateUnbounded<object>();
-        var probe = system.ActorOf(Props.Create(() => new Probe(ParameterServer.Props("job", options, data, new CpuCompute(1), totalSteps: 10), inbox.Writer)), "probe");
-        var server = await probe.Ask<IActorRef>("server?", Wait);
+        var (probe, server, inbox, size) = await StartServer(system);
         async Task<WeightsPublished> NextWeights()
         {
             while (true)
@@ -86,6 +76,17 @@ public sealed class ParameterServerTests
         Assert.Same(first.Weights, second.Weights);
         Assert.NotEqual(firstValues, second.Weights);
         Assert.Equal(initialValues, initial.Weights);
+    }
+
+    /// <summary>A parameter server of a spirals job of 4 shards under a probe; returns the probe, the server, the probe's inbox and the layout size.</summary>
+    private static async Task<(IActorRef Probe, IActorRef Server, Channel<object> Inbox, int Size)> StartServer(ActorSystem system)
+    {
+        var data = Spirals();
+        var options = Options(data, shards: 4);
+        int size = Model.Create(options.Model, new CpuCompute(1), 1).Layout.TotalSize;
+        var inbox = Channel.CreateUnbounded<object>();
+        var probe = system.ActorOf(Props.Create(() => new Probe(ParameterServer.Props("job", options, data, new CpuCompute(1), totalSteps: 10), inbox.Writer)), "probe");
+        return (probe, await probe.Ask<IActorRef>("server?", Wait), inbox, size);
     }
 
     /// <summary>Parent of the parameter server (which reports to its parent); forwards everything it receives to the test.</summary>
