@@ -58,7 +58,7 @@ public sealed class ParameterServer : ReceiveActor
             resumeFrom.ApplyTo(_model, _optimizer);
             _version = resumeFrom.Progress.Version;
         }
-        _publishesMaster = _model.Parameters.IsHost;
+        _publishesMaster = _model.Parameters.IsHost && _model.Layout.TotalSize > 0;
         if (_publishesMaster) MoveMasterTo(_lending.Rent(_model.Layout.TotalSize));
         else Publish();
 

@@ -61,7 +61,8 @@ public sealed class Worker : ReceiveActor
         _targets = new float[shardCapacity * train.TargetSize];
         _packing = new GradientPacking(_model.Layout);
         _fullGradient = _packing.HasSparse ? new float[_model.Parameters.Length] : [];
-        _readsWeightsInPlace = _model.Parameters.IsHost;
+        // A model without parameters keeps a one-element buffer of its own that no published array fits.
+        _readsWeightsInPlace = _model.Parameters.IsHost && _model.Layout.TotalSize > 0;
 
         Receive<WeightsPublished>(OnWeights, w => w.JobId == _jobId);
         Receive<GradientBufferReleased>(m => { if (m.Buffer.Length == _packing.DenseLength) _gradientBuffers.Push(m.Buffer); }, m => m.JobId == _jobId);
