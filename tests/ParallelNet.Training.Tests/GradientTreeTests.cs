@@ -52,6 +52,23 @@ public sealed class GradientTreeTests
         Assert.True(inPlace[0].Span.SequenceEqual(leaves[^1].Span));
     }
 
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(4, 2)]
+    [InlineData(8, 3)]
+    public void Reducing_a_long_block_over_several_threads_into_its_last_leaf_gives_the_in_place_bits(int count, int threads)
+    {
+        // Longer than a chunk and than the per-thread minimum, with a ragged end: every split point and chunk edge is crossed.
+        const int length = 3 * (1 << 16) + 4099;
+        var leaves = RandomLeaves(count, length, seed: 20 + count);
+        var inPlace = Clone(leaves);
+        GradientTree.Reduce(new CpuCompute(1), inPlace, 0, count);
+
+        GradientTree.ReduceInto(new CpuCompute(threads), leaves, 0, count, leaves[^1]);
+
+        Assert.True(inPlace[0].Span.SequenceEqual(leaves[^1].Span));
+    }
+
     [Fact]
     public void A_block_that_is_not_a_power_of_two_is_refused()
     {
