@@ -11,6 +11,17 @@ public static class ActorRefExtensions
         target.Tell(message, ActorRefs.NoSender);
     }
 
+    /// <summary>
+    /// True for a reference to an actor of this process's actor systems: a message told to it is handed over by
+    /// reference, never serialized, so a buffer it carries is shared with the receiver (remote references, temporary
+    /// ask addresses and dead letters: false).
+    /// </summary>
+    public static bool IsInProcess(this IActorRef actor)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        return actor is LocalActorRef;
+    }
+
     /// <summary>Passes a message on, keeping the original sender so the reply skips this actor.</summary>
     public static void Forward(this IActorRef target, object message, IActorContext context)
     {

@@ -25,8 +25,9 @@ public sealed class Model
     private readonly ReshapeCache _stepOutputs = new(), _stepTargets = new(), _stepGradients = new();
     private readonly float[] _hostStepOutputs;
     private readonly WeightViews _l2Parameters, _l2Gradients;
-    private readonly Tensor _ownGradients;
+    private readonly Tensor _ownParameters, _ownGradients;
     private readonly Dictionary<Tensor, Tensor[]> _gradientViews = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<Tensor, Tensor[]> _parameterViews = new(ReferenceEqualityComparer.Instance);
 
     private Model(ModelSpec spec, ICompute compute, int maxBatch)
     {
@@ -40,7 +41,7 @@ public sealed class Model
         _slots = registry.Slots;
         // A model without parameters (possible in a spec) still gets a one-element buffer, so views and checksums work.
         var flat = new Shape(Math.Max(1, Layout.TotalSize));
-        Parameters = compute.Allocate(flat);
+        _ownParameters = Parameters = compute.Allocate(flat);
         _ownGradients = compute.Allocate(flat);
         Gradients = _ownGradients;
         foreach (var slot in _slots) slot.Bind(Parameters, Gradients);
@@ -79,8 +80,11 @@ public sealed class Model
     public ICompute Compute { get; }
     public ParameterLayout Layout { get; }
 
-    /// <summary>All parameters and batch-norm statistics, flat, on <see cref="Compute"/>.</summary>
-    public Tensor Parameters { get; }
+    /// <summary>
+    /// All parameters and batch-norm statistics, flat, on <see cref="Compute"/>. The model's own buffer unless
+    /// <see cref="ReadParametersFrom"/> pointed the layers at another.
+    /// </summary>
+    public Tensor Parameters { get; private set; }
 
     /// <summary>
     /// Gradients in the same layout; <see cref="TrainShard"/> adds into it, the caller zeroes it. The model's own
@@ -100,19 +104,42 @@ public sealed class Model
         CheckFlat(gradients, nameof(gradients));
         if (ReferenceEquals(gradients.Storage, Parameters.Storage))
             throw new ArgumentException("The gradient buffer shares storage with the parameters; it needs a buffer of its own.", nameof(gradients));
-        if (!_gradientViews.TryGetValue(gradients, out var views))
-        {
-            // Buffers of earlier runs are dropped rather than kept forever.
-            if (_gradientViews.Count >= MaxCachedGradientBuffers) _gradientViews.Clear();
-            views = new Tensor[_slots.Count];
-            for (int i = 0; i < views.Length; i++) views[i] = gradients.View(_slots[i].Info.Offset, _slots[i].Info.Shape);
-            _gradientViews[gradients] = views;
-        }
+        var views = ViewsOf(_gradientViews, gradients);
         for (int i = 0; i < views.Length; i++) _slots[i].UseGradient(views[i]);
         Gradients = gradients;
     }
 
-    private const int MaxCachedGradientBuffers = 64;
+    /// <summary>
+    /// Makes the layers read their parameters from <paramref name="parameters"/> (a flat buffer of this layout on
+    /// <see cref="Compute"/>, e.g. weights published by a parameter server) instead of copying them into the model's
+    /// own buffer; null returns to that buffer. Training, evaluation and prediction only read parameters (batch-norm
+    /// statistics go to <see cref="Gradients"/>), so the buffer is never written by them; the caller must keep it
+    /// unchanged while the model reads it. The views of a buffer are made once, as in <see cref="AccumulateInto"/>.
+    /// </summary>
+    public void ReadParametersFrom(Tensor? parameters)
+    {
+        parameters ??= _ownParameters;
+        if (ReferenceEquals(parameters, Parameters)) return;
+        CheckFlat(parameters, nameof(parameters));
+        if (ReferenceEquals(parameters.Storage, Gradients.Storage))
+            throw new ArgumentException("The parameter buffer shares storage with the gradients; it needs a buffer of its own.", nameof(parameters));
+        var views = ViewsOf(_parameterViews, parameters);
+        for (int i = 0; i < views.Length; i++) _slots[i].UseValue(views[i]);
+        Parameters = parameters;
+    }
+
+    private Tensor[] ViewsOf(Dictionary<Tensor, Tensor[]> cache, Tensor flat)
+    {
+        if (cache.TryGetValue(flat, out var views)) return views;
+        // Buffers of earlier runs are dropped rather than kept forever.
+        if (cache.Count >= MaxCachedBuffers) cache.Clear();
+        views = new Tensor[_slots.Count];
+        for (int i = 0; i < views.Length; i++) views[i] = flat.View(_slots[i].Info.Offset, _slots[i].Info.Shape);
+        cache[flat] = views;
+        return views;
+    }
+
+    private const int MaxCachedBuffers = 64;
 
     /// <summary>Per-sample input shape.</summary>
     public Shape InputShape { get; }

@@ -9,6 +9,8 @@ public sealed class AskTests
     private sealed record Squared(int Value);
     private sealed record RefusalRequested(string Reason);
     private sealed record SilenceRequested;
+    private sealed record WhereAreYou;
+    private sealed record InProcess(bool Answer);
 
     private sealed class Calculator : ReceiveActor
     {
@@ -21,6 +23,7 @@ public sealed class AskTests
             Receive<RefusalRequested>(request => Sender.Tell(new Status.Failure(new InvalidOperationException(request.Reason)), Self));
             Receive<SilenceRequested>(_ => { });
             Receive<string>(text => Sender.Tell(text.Length, Self));
+            Receive<WhereAreYou>(_ => Sender.Tell(new InProcess(Sender.IsInProcess()), Self));
         }
     }
 
@@ -31,6 +34,17 @@ public sealed class AskTests
         IActorRef calculator = system.ActorOf(Calculator.Props(), "calculator");
         Squared reply = await calculator.Ask<Squared>(new SquareRequested(12), TestProbe.DefaultWait);
         Assert.Equal(144, reply.Value);
+    }
+
+    [Fact]
+    public async Task Only_references_to_actors_of_this_process_are_in_process()
+    {
+        await using var system = ActorSystem.Create("in-process");
+        IActorRef calculator = system.ActorOf(Calculator.Props(), "calculator");
+        Assert.True(calculator.IsInProcess());
+        Assert.False(system.DeadLetters.IsInProcess());
+        // The temporary reply address of an Ask only completes a task: no actor reads a buffer sent to it.
+        Assert.False((await calculator.Ask<InProcess>(new WhereAreYou(), TestProbe.DefaultWait)).Answer);
     }
 
     [Fact]

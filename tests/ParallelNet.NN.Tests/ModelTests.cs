@@ -191,6 +191,34 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void ReadParametersFromTrainsWithAnotherBufferBitwiseWithoutWritingItAndBack()
+    {
+        // Batch norm too: its running statistics go to the gradients, never into the parameters read.
+        const string spec = "input: [6]\nloss: cross_entropy\nlayers: [{type: linear, out: 5}, {type: batchnorm1d}, {type: relu}, {type: linear, out: 3}]";
+        var model = Create(spec, 4);
+        var inputs = TestSupport.RandomFloats(24, 5);
+        float[] labels = [0, 2, 1, 1];
+        var own = TestSupport.Download(model.Compute, model.Parameters);
+        var other = TestSupport.RandomFloats(model.Layout.TotalSize, 9);
+        var reference = Create(spec, 4);
+        reference.Compute.Upload(other, reference.Parameters);
+        reference.TrainShard(inputs, labels, 4, Step);
+
+        var published = Tensor.FromArray((float[])other.Clone(), new Shape(other.Length));
+        model.ReadParametersFrom(published);
+        Assert.Same(published, model.Parameters);
+        model.TrainShard(inputs, labels, 4, Step);
+        Assert.Equal(TestSupport.Download(reference.Compute, reference.Gradients).Select(BitConverter.SingleToInt32Bits),
+            TestSupport.Download(model.Compute, model.Gradients).Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(other, published.Span.ToArray());
+
+        model.ReadParametersFrom(null);
+        Assert.Equal(own, TestSupport.Download(model.Compute, model.Parameters));
+        Assert.Contains("flat layout", Assert.Throws<ArgumentException>(() => model.ReadParametersFrom(Tensor.Zeros(3))).Message);
+        Assert.Contains("storage with the gradients", Assert.Throws<ArgumentException>(() => model.ReadParametersFrom(model.Gradients)).Message);
+    }
+
+    [Fact]
     public void EvaluateCountsCorrectArgMaxesAndLeavesGradientsAlone()
     {
         var model = Create("input: [4]\nloss: cross_entropy\nlayers: [{type: linear, out: 3}]", 8);

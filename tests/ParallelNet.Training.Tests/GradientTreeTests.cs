@@ -35,6 +35,40 @@ public sealed class GradientTreeTests
         Assert.True(lastLeaf.AsSpan().SequenceEqual(leaves[^1].Span));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void Reducing_into_the_last_leaf_itself_gives_the_in_place_bits(int count)
+    {
+        var compute = new CpuCompute(1);
+        var leaves = RandomLeaves(count, 37, seed: 10 + count);
+        var inPlace = Clone(leaves);
+        GradientTree.Reduce(compute, inPlace, 0, count);
+
+        GradientTree.ReduceInto(compute, leaves, 0, count, leaves[^1]);
+
+        Assert.True(inPlace[0].Span.SequenceEqual(leaves[^1].Span));
+    }
+
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(4, 2)]
+    [InlineData(8, 3)]
+    public void Reducing_a_long_block_over_several_threads_into_its_last_leaf_gives_the_in_place_bits(int count, int threads)
+    {
+        // Longer than a chunk and than the per-thread minimum, with a ragged end: every split point and chunk edge is crossed.
+        const int length = 3 * (1 << 16) + 4099;
+        var leaves = RandomLeaves(count, length, seed: 20 + count);
+        var inPlace = Clone(leaves);
+        GradientTree.Reduce(new CpuCompute(1), inPlace, 0, count);
+
+        GradientTree.ReduceInto(new CpuCompute(threads), leaves, 0, count, leaves[^1]);
+
+        Assert.True(inPlace[0].Span.SequenceEqual(leaves[^1].Span));
+    }
+
     [Fact]
     public void A_block_that_is_not_a_power_of_two_is_refused()
     {

@@ -19,6 +19,9 @@ internal sealed class ParameterSlot(ParameterInfo info, ParameterInit init)
 
     /// <summary>Points the gradient at a view of another flat buffer (see Model.AccumulateInto).</summary>
     public void UseGradient(Tensor gradient) => Gradient = gradient;
+
+    /// <summary>Points the value at a view of another flat buffer (see Model.ReadParametersFrom).</summary>
+    public void UseValue(Tensor value) => Value = value;
 }
 
 /// <summary>Collects parameter declarations in order and assigns dense offsets (the <see cref="ParameterLayout"/>).</summary>

@@ -66,6 +66,16 @@ public sealed record ActorTrainerSettings
     /// </summary>
     public int InProcessActorThreads => Math.Clamp(Environment.ProcessorCount / ResolvedThreadsPerWorker, 1, Math.Max(1, Workers));
 
+    /// <summary>
+    /// CPU threads of the parameter server's kernels. With in-process CPU workers: as many as the workers compute
+    /// with together (at most the cores), so that like the plain loop at that thread count a step never runs more
+    /// compute threads than its workers do, and one worker's job wakes no helper threads; otherwise 0, every core
+    /// (the server works while remote workers wait). Kernels give the same bits at any thread count.
+    /// </summary>
+    public int ParameterServerThreads => Workers == 0 || WorkerCompute is not null
+        ? 0
+        : Math.Min(Environment.ProcessorCount, Workers * ResolvedThreadsPerWorker);
+
     /// <summary>Test seam: one worker misbehaves at one step.</summary>
     internal WorkerFault? Fault { get; init; }
 

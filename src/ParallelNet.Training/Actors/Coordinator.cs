@@ -111,9 +111,7 @@ public sealed partial class Coordinator : ReceiveActor
     protected override void PreStart()
     {
         _trainableParameters = Model.Create(_options.Model, new CpuCompute(1), 1).Layout.TrainableCount;
-        // The server works while the workers wait (the step is synchronous), so it may use every core;
-        // kernels give the same bits at any thread count.
-        _parameterServer = Context.ActorOf(OnJobDispatcher(ParameterServer.Props(_jobId, _options, _data, new CpuCompute(0), _totalSteps, _resumeFrom)), "parameter-server");
+        _parameterServer = Context.ActorOf(OnJobDispatcher(ParameterServer.Props(_jobId, _options, _data, new CpuCompute(_settings.ParameterServerThreads), _totalSteps, _resumeFrom)), "parameter-server");
         Context.Watch(_parameterServer);
         for (int i = 0; i < _settings.Workers; i++)
         {

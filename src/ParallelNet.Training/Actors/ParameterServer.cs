@@ -11,7 +11,9 @@ namespace ParallelNet.Training.Actors;
 /// Holds the master weights and the optimizer state. It collects the gradient blocks of the next
 /// step (version + 1), and once they tile all virtual shards combines them along the fixed tree,
 /// adds the L2 term, lets the optimizer average, check for NaN/Inf and apply, bumps the version and
-/// broadcasts the weights to its subscribers. Blocks of another step or version, and duplicates of a
+/// broadcasts the weights to its subscribers: on a host backend the master buffer itself, lent (see
+/// <see cref="WeightsBufferReleased"/>), so that a step copies the weights nowhere while every reader hands
+/// its loan back before the step's last block arrives, as in-process workers do. Blocks of another step or version, and duplicates of a
 /// block it already holds (a reissued block computed twice), are dropped.
 /// </summary>
 public sealed class ParameterServer : ReceiveActor
@@ -28,9 +30,13 @@ public sealed class ParameterServer : ReceiveActor
     private readonly GradientPacking _packing;
     private readonly float[]?[] _combineScratch;
     private readonly WeightsLending _lending = new();
+    private readonly Dictionary<float[], Tensor> _hostTensors = new(ReferenceEqualityComparer.Instance);
     private long _version;
     private int _shardsReceived;
+    // The weights of the current version as published. On a host backend it is also the master the model reads and
+    // the optimizer updates (in place when no reader holds it any more, see PrepareMasterForUpdate).
     private float[] _published = [];
+    private readonly bool _publishesMaster;
 
     private ParameterServer(string jobId, TrainingOptions options, DataSplit data, ICompute compute, long totalSteps, TrainingCheckpoint? resumeFrom)
     {
@@ -52,7 +58,9 @@ public sealed class ParameterServer : ReceiveActor
             resumeFrom.ApplyTo(_model, _optimizer);
             _version = resumeFrom.Progress.Version;
         }
-        Publish();
+        _publishesMaster = _model.Parameters.IsHost && _model.Layout.TotalSize > 0;
+        if (_publishesMaster) MoveMasterTo(_lending.Rent(_model.Layout.TotalSize));
+        else Publish();
 
         Receive<SubscribeToWeights>(OnSubscribe, m => m.JobId == _jobId);
         Receive<GradientsComputed>(OnGradients, m => m.JobId == _jobId);
@@ -128,7 +136,14 @@ public sealed class ParameterServer : ReceiveActor
         foreach (var b in blocks)
             foreach (double loss in b.ShardLosses) lossSum += loss;
 
-        if (!_packing.HasSparse && _gradients.IsHost)
+        var gradients = _gradients;
+        if (!_packing.HasSparse && _gradients.IsHost && blocks.Length == 1)
+        {
+            // One block is the whole sum already: the optimizer works in the lent buffer itself, which goes back
+            // to its worker below (to be overwritten by a later block) instead of being copied first.
+            gradients = HostTensor(blocks[0].GradientSum);
+        }
+        else if (!_packing.HasSparse && _gradients.IsHost)
         {
             // Straight from the received buffers (only read) into the optimizer's gradient tensor.
             var sums = blocks.Select(b => (ReadOnlyMemory<float>)b.GradientSum).ToArray();
@@ -148,19 +163,55 @@ public sealed class ParameterServer : ReceiveActor
             if (blocks.Length > 1) ReductionTree.CombineBlocksInPlace(_options.VirtualShards, blocks.Select(b => b.Block).ToArray(), sums);
             _model.Compute.Upload(sums[0].Span, _gradients);
         }
-        foreach (var (block, owner) in held) owner.Tell(new GradientBufferReleased(_jobId, block.GradientSum), Self);
 
+        PrepareMasterForUpdate();
         // The optimizer divides by the batch size, so the per-step L2 gradient lambda*W enters scaled by it.
-        _model.ApplyL2(_model.Parameters, _gradients, _options.Model.L2 * batchCount);
-        var outcome = _optimizer.Step(_model.Parameters, _gradients, batchCount, _totalSteps);
+        _model.ApplyL2(_model.Parameters, gradients, _options.Model.L2 * batchCount);
+        var outcome = _optimizer.Step(_model.Parameters, gradients, batchCount, _totalSteps);
+        foreach (var (block, owner) in held) owner.Tell(new GradientBufferReleased(_jobId, block.GradientSum), Self);
         if (outcome.Applied || _options.SkipNonFiniteSteps)
         {
             _version = step;
-            if (outcome.Applied) Publish(); // a skipped step republishes the unchanged weights under the new version
+            // A skipped step republishes the unchanged weights under the new version.
+            if (outcome.Applied && !_publishesMaster) Publish();
             _lending.Lend(_published, _version, _subscribers.Count);
             foreach (var subscriber in _subscribers) subscriber.Tell(new WeightsPublished(_jobId, _version, _published), Self);
         }
         Context.Parent.Tell(new StepApplied(_jobId, step, _version, outcome.Applied, outcome.Rejection, lossSum, batchCount), Self);
+    }
+
+    /// <summary>A host buffer as a tensor, the same wrapper each time it comes back, so the views made of it (optimizer, model) are reused.</summary>
+    private Tensor HostTensor(float[] buffer)
+    {
+        if (_hostTensors.TryGetValue(buffer, out var tensor)) return tensor;
+        // Buffers of lost workers, or a cluster node's decoded ones that are not reused, are dropped rather than kept.
+        if (_hostTensors.Count >= MaxHostTensors) _hostTensors.Clear();
+        return _hostTensors[buffer] = Tensor.FromArray(buffer, new Shape(buffer.Length));
+    }
+
+    private const int MaxHostTensors = 16;
+
+    /// <summary>
+    /// Before the optimizer writes the master: if the published buffer is still lent (a worker without a block in
+    /// this step, a remote send not yet on the wire) the master moves to a free copy, and the readers keep an
+    /// unchanged snapshot; otherwise, as in every plain in-process step, the update happens in place with no copy.
+    /// </summary>
+    private void PrepareMasterForUpdate()
+    {
+        if (!_publishesMaster) return;
+        _lending.Forget(_version);
+        if (!_lending.IsLent(_published)) return;
+        MoveMasterTo(_lending.Rent(_published.Length));
+    }
+
+    /// <summary>Copies the master into <paramref name="buffer"/>, which becomes the master and the published weights.</summary>
+    private void MoveMasterTo(float[] buffer)
+    {
+        _model.Compute.Download(_model.Parameters, buffer);
+        _model.ReadParametersFrom(HostTensor(buffer));
+        var previous = _published;
+        _published = buffer;
+        _lending.Retire(previous, _version);
     }
 
     private void Evaluate()

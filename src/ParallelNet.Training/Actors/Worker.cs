@@ -32,6 +32,14 @@ public sealed class Worker : ReceiveActor
     // Dense gradient buffers the parameter server handed back (GradientBufferReleased), reused for later blocks.
     private readonly Stack<float[]> _gradientBuffers = new();
     private readonly float[] _fullGradient;
+    // Host float[] buffers as tensors, one wrapper per buffer, so the model's cached views of them are found again.
+    private readonly Dictionary<float[], Tensor> _hostTensors = new(ReferenceEqualityComparer.Instance);
+    // On a host backend the replica reads the published weights in place: the buffer it reads, who lent it, whether
+    // the loan is still held, and whether the lender shares this process (then the loan ends with each block, see OnWeights).
+    private readonly bool _readsWeightsInPlace;
+    private float[]? _weightsInUse;
+    private IActorRef? _weightsLender;
+    private bool _holdsWeightsLoan, _weightsLentInProcess;
     private readonly float[] _inputs;
     private readonly float[] _targets;
     private long _version = -1;
@@ -53,6 +61,8 @@ public sealed class Worker : ReceiveActor
         _targets = new float[shardCapacity * train.TargetSize];
         _packing = new GradientPacking(_model.Layout);
         _fullGradient = _packing.HasSparse ? new float[_model.Parameters.Length] : [];
+        // A model without parameters keeps a one-element buffer of its own that no published array fits.
+        _readsWeightsInPlace = _model.Parameters.IsHost && _model.Layout.TotalSize > 0;
 
         Receive<WeightsPublished>(OnWeights, w => w.JobId == _jobId);
         Receive<WeightsArrived>(OnWeights, w => w.JobId == _jobId);
@@ -78,17 +88,41 @@ public sealed class Worker : ReceiveActor
 
     protected override void PreStart() => _parameterServer.Tell(new SubscribeToWeights(_jobId), Self);
 
+    // The weights go back to the parameter server (in process: so it can reuse the buffer); a cluster node drops the notice.
+    protected override void PostStop() => ReleaseWeightsLoan();
+
     private void OnWeights(WeightsPublished weights)
     {
-        bool newer = IsNewer(weights.Version, weights.Weights.Length);
-        if (newer) _compute.Upload(weights.Weights, _model.Parameters);
-        Sender.Tell(new WeightsBufferReleased(_jobId, weights.Weights), Self);
-        if (newer) UseWeights(weights.Version);
+        if (!IsNewer(weights.Version, weights.Weights.Length))
+        {
+            Sender.Tell(new WeightsBufferReleased(_jobId, weights.Weights), Self);
+            return;
+        }
+        if (_readsWeightsInPlace)
+        {
+            // No copy into the replica: it reads this version's buffer in place. A lender in another process (its
+            // node's receive pool) gets it back when the next version arrives. A parameter server of this process
+            // gets it back as soon as the block of the next step is sent: it then updates that very buffer in
+            // place, once every block of the step is in, so no reader needs it any longer (a reissued duplicate
+            // computed meanwhile is of an applied step, which the server drops).
+            _model.ReadParametersFrom(HostTensor(weights.Weights));
+            ReleaseWeightsLoan();
+            (_weightsInUse, _weightsLender, _holdsWeightsLoan, _weightsLentInProcess) = (weights.Weights, Sender, true, Sender.IsInProcess());
+        }
+        else
+        {
+            _compute.Upload(weights.Weights, _model.Parameters);
+            Sender.Tell(new WeightsBufferReleased(_jobId, weights.Weights), Self);
+        }
+        UseWeights(weights.Version);
     }
 
     private void OnWeights(WeightsArrived weights)
     {
         if (!IsNewer(weights.Version, weights.Length)) return;
+        // Weights from another process are decoded into the replica's own buffer, never into a lent one.
+        ReleaseWeightsLoan();
+        _model.ReadParametersFrom(null);
         if (_model.Parameters.IsHost)
         {
             weights.DecodeInto(_model.Parameters.Span);
@@ -124,6 +158,26 @@ public sealed class Worker : ReceiveActor
         }
     }
 
+    private void ReleaseWeightsLoan()
+    {
+        if (!_holdsWeightsLoan || _weightsInUse is null) return;
+        _weightsLender?.Tell(new WeightsBufferReleased(_jobId, _weightsInUse), Self);
+        _holdsWeightsLoan = false;
+    }
+
+    private Tensor HostTensor(float[] buffer)
+    {
+        if (!_hostTensors.TryGetValue(buffer, out var tensor))
+        {
+            // Buffers that stopped coming back (a cluster node's pool) are dropped rather than kept forever.
+            if (_hostTensors.Count >= MaxHostTensors) _hostTensors.Clear();
+            _hostTensors[buffer] = tensor = Tensor.FromArray(buffer, new Shape(buffer.Length));
+        }
+        return tensor;
+    }
+
+    private const int MaxHostTensors = 32;
+
     private void OnWork(ComputeGradients work)
     {
         if (work.WeightsVersion < _version) return; // a step already applied: nobody needs this block any more
@@ -147,15 +201,23 @@ public sealed class Worker : ReceiveActor
         int blockShards = work.Block.ShardCount;
         while (_shardGradients.Count < blockShards - 1) _shardGradients.Add(_compute.Allocate(new Shape(_model.Layout.TotalSize)));
 
+        // Uninitialized: every element is overwritten, and zeroing megabytes per step shows in the overhead.
+        var sum = _gradientBuffers.Count > 0 ? _gradientBuffers.Pop() : GC.AllocateUninitializedArray<float>(_packing.DenseLength);
+        // On a host backend the last shard adds straight into the buffer that leaves with the message (the full
+        // layout's when some slots are sparse), which is also the root of the block's tree: no copy of the sum.
+        var root = _model.Gradients.IsHost ? HostTensor(_packing.HasSparse ? _fullGradient : sum) : null;
         int sampleSize = _train.SampleShape.Size, targetSize = _train.TargetSize;
         var losses = new double[blockShards];
         int samples = 0;
         for (int i = 0; i < blockShards; i++)
         {
-            if (i == 1 || blockShards == 1) { if (InjectFault(work)) return; }
+            if (i == 1 || blockShards == 1)
+            {
+                if (InjectFault(work)) { _gradientBuffers.Push(sum); return; }
+            }
             var (first, count) = plan.Shard(work.Block.FirstShard + i);
-            // Every shard but the last adds into its own leaf of the tree; the last one into the model's buffer.
-            _model.AccumulateInto(i < blockShards - 1 ? _shardGradients[i] : null);
+            // Every shard but the last adds into its own leaf of the tree; the last one into the root (or the model's buffer).
+            _model.AccumulateInto(i < blockShards - 1 ? _shardGradients[i] : root);
             try
             {
                 _compute.Fill(_model.Gradients, 0f);
@@ -172,9 +234,7 @@ public sealed class Worker : ReceiveActor
                 _model.AccumulateInto(null);
             }
         }
-        // Uninitialized: every element is overwritten, and zeroing megabytes per step shows in the overhead.
-        var sum = _gradientBuffers.Count > 0 ? _gradientBuffers.Pop() : GC.AllocateUninitializedArray<float>(_packing.DenseLength);
-        ReduceBlock(blockShards, _packing.HasSparse ? _fullGradient : sum);
+        ReduceBlock(blockShards, root, _packing.HasSparse ? _fullGradient : sum);
         SparseGradient[] sparse = [];
         if (_packing.HasSparse)
         {
@@ -182,25 +242,28 @@ public sealed class Worker : ReceiveActor
             sparse = _packing.PackSparse(_fullGradient);
         }
 
+        // Before the gradients, so the server has the buffer back by the time the step's last block arrives.
+        if (_weightsLentInProcess) ReleaseWeightsLoan();
         _parameterServer.Tell(new GradientsComputed(_jobId, work.Step, work.WeightsVersion, work.BatchCount, work.ShardCount, work.Block, sum, sparse, losses), Self);
         replyTo.Tell(new BlockCompleted(_jobId, work.Step, work.Block, samples, Stopwatch.GetElapsedTime(started).TotalSeconds), Self);
     }
 
     /// <summary>
-    /// Sums the block's shards along the fixed tree straight into <paramref name="destination"/> (all
-    /// layout slots). On a host backend the root is written into the message buffer itself, so the sum
-    /// costs no copy beyond the plain loop's.
+    /// Sums the block's shards along the fixed tree into <paramref name="destination"/> (all layout slots). On a host
+    /// backend the last shard is already in <paramref name="root"/>, the destination's own tensor, and the tree's last
+    /// add writes there; otherwise the last shard is in the model's buffer and the sum is downloaded.
     /// </summary>
-    private void ReduceBlock(int blockShards, float[] destination)
+    private void ReduceBlock(int blockShards, Tensor? root, float[] destination)
     {
         _leaves.Clear();
         for (int i = 0; i < blockShards - 1; i++) _leaves.Add(_shardGradients[i]);
-        _leaves.Add(_model.Gradients);
-        if (_model.Gradients.IsHost)
+        if (root is not null)
         {
-            GradientTree.ReduceInto(_compute, _leaves, 0, blockShards, Tensor.FromArray(destination, new Shape(destination.Length)));
+            _leaves.Add(root);
+            GradientTree.ReduceInto(_compute, _leaves, 0, blockShards, root);
             return;
         }
+        _leaves.Add(_model.Gradients);
         _deviceBlockSum ??= _compute.Allocate(new Shape(_model.Layout.TotalSize));
         GradientTree.ReduceInto(_compute, _leaves, 0, blockShards, _deviceBlockSum);
         _compute.Download(_deviceBlockSum, destination);

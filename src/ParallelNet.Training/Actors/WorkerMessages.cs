@@ -4,8 +4,11 @@ using ParallelNet.Data;
 namespace ParallelNet.Training.Actors;
 
 // Messages to and from workers. They hold only plain data (ids, counters, host float buffers), so a
-// later transport can carry them over the network unchanged; a received float[] is never modified
-// (in process, buffers go back to their owner with the IInProcessMessage releases below).
+// transport can carry them over the network unchanged. The float[] buffers are lent, not copied: in process
+// they go back to their owner with the IInProcessMessage releases below, and until then the lender leaves
+// them alone: a published weights buffer stays unchanged until every subscriber has handed it back (workers read it
+// in place); a gradient buffer passes to the parameter server, which may overwrite it (it averages and clips
+// there) before handing it back.
 
 /// <summary>
 /// Command to a worker: compute the summed gradient of <paramref name="Block"/>'s virtual shards of
@@ -25,14 +28,19 @@ public sealed record GradientsComputed(string JobId, long Step, long WeightsVers
     float[] GradientSum, SparseGradient[] SparseRows, double[] ShardLosses);
 
 /// <summary>
-/// In process only: the parameter server is done with a <see cref="GradientsComputed.GradientSum"/> buffer and hands
-/// it back to the worker that lent it, which reuses it for a later block instead of allocating megabytes per step.
+/// In process only: the parameter server is done with a <see cref="GradientsComputed.GradientSum"/> buffer (its
+/// contents are then undefined: it may have served as the optimizer's gradient) and hands it back to the worker that
+/// lent it, which reuses it for a later block instead of allocating megabytes per step.
 /// </summary>
 public sealed record GradientBufferReleased(string JobId, float[] Buffer) : IInProcessMessage;
 
 /// <summary>
-/// In process only: a worker has copied a <see cref="WeightsPublished.Weights"/> buffer into its replica and hands it
-/// back; once every subscriber has, the parameter server reuses it for a later version.
+/// In process only: a subscriber hands back a <see cref="WeightsPublished.Weights"/> buffer it no longer needs. Once
+/// every subscriber it went to has, the parameter server may update it in place (the current version's buffer is
+/// its master) or reuse it for a later version; while one has not, the buffer stays as published. A worker on the
+/// host reads the buffer in place and hands it back just before it sends its block of the next step (the server
+/// cannot update the buffer before that step's last block is in); a remote worker's node, when the next version
+/// arrives; a device worker, once it has copied it.
 /// </summary>
 public sealed record WeightsBufferReleased(string JobId, float[] Buffer) : IInProcessMessage;
 
