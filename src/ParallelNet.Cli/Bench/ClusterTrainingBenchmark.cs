@@ -31,7 +31,7 @@ internal static class ClusterTrainingBenchmark
         var data = DatasetCatalog.Load("mnist", mnist);
         var options = new Commands.TrainingFlags().BuildOptions(CliApplication.BuildRoot().Parse("train --model mlp --data mnist"), data)
             with { MaxSteps = o.WarmupSteps + o.Steps, BatchSize = BatchSize };
-        output.WriteLine($"mlp on MNIST, global batch {BatchSize}, S = {options.VirtualShards}, {o.WarmupSteps} warm-up + {o.Steps} measured steps; load {LoadAverage()}");
+        output.WriteLine($"mlp on MNIST, global batch {BatchSize}, S = {options.VirtualShards}, {o.WarmupSteps} warm-up + {o.Steps} measured steps; load {LoadAverage.Read()}");
 
         var single = new StepWindow(o.WarmupSteps, o.WarmupSteps + o.Steps);
         new ActorTrainer(options, data, new ActorTrainerSettings { Workers = 1 }, single).Run();
@@ -227,12 +227,6 @@ internal static class ClusterTrainingBenchmark
             Console.Error.WriteLine($"PyTorch DDP ({world} ranks) could not run: {e.Message}");
             return 0;
         }
-    }
-
-    private static string LoadAverage()
-    {
-        try { return string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)); }
-        catch (IOException) { return "unknown"; }
     }
 
     private static int FreePort()
