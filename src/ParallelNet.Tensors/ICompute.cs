@@ -61,6 +61,21 @@ public interface ICompute
     /// <summary>c[m,n] = alpha * op(a) @ op(b) + beta * c; op(a) is [m,k], op(b) is [k,n]; a, b, c row-major.</summary>
     void Gemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c);
 
+    /// <summary>
+    /// c = alpha * a @ op(b) + beta * c where the rows of a and c are consecutive blocks (virtual shards) of
+    /// <paramref name="blockRows"/> rows: bitwise the same as one <see cref="Gemm"/> per block, so a backend may run
+    /// the blocks as one product wherever that leaves every element's arithmetic as it is.
+    /// </summary>
+    void GemmRowBlocks(ReadOnlySpan<int> blockRows, bool transposeB, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c)
+    {
+        int start = 0;
+        foreach (int rows in blockRows)
+        {
+            Gemm(false, transposeB, rows, n, k, alpha, a.View(start * k, new Shape(rows, k)), b, beta, c.View(start * n, new Shape(rows, n)));
+            start += rows;
+        }
+    }
+
     // ---- elementwise (same length unless stated) --------------------------------------------
     /// <summary>y = a + b.</summary>
     void Add(Tensor a, Tensor b, Tensor y);

@@ -28,6 +28,7 @@ internal sealed class Linear : Module
     public int InFeatures { get; }
     public int OutFeatures { get; }
     public override Shape OutputShape => InputShape.Rank == 1 ? new(OutFeatures) : new(InputShape[0], OutFeatures);
+    public override bool RowIndependent => InputShape.Rank == 1;
 
     public override void DeclareParameters(ParameterRegistry registry, string prefix)
     {
@@ -48,7 +49,10 @@ internal sealed class Linear : Module
         int n = x.Length / InFeatures;
         _input = x;
         var y = _output.Rows(x.Shape[0]);
-        _compute.Gemm(false, true, n, OutFeatures, InFeatures, 1f, x, _weight.Value, 0f, y);
+        if (context.Shards is { } shards)
+            _compute.GemmRowBlocks(shards.Rows, true, OutFeatures, InFeatures, 1f, x, _weight.Value, 0f, y);
+        else
+            _compute.Gemm(false, true, n, OutFeatures, InFeatures, 1f, x, _weight.Value, 0f, y);
         if (_bias is not null) _compute.AddRowBias(y, _bias.Value);
         return y;
     }
@@ -62,6 +66,24 @@ internal sealed class Linear : Module
         if (!needInputGradient) return null;
         var dx = _inputGradient.Rows(dy.Shape[0]);
         _compute.Gemm(false, false, n, InFeatures, OutFeatures, 1f, dy, _weight.Value, 0f, dx);
+        return dx;
+    }
+
+    // The same per shard: dweight and dbias of each shard into its own buffer, dx of all shards in one product.
+    public override Tensor? BackwardShards(Tensor dy, bool needInputGradient, ShardSegments shards)
+    {
+        for (int s = 0; s < shards.Count; s++)
+        {
+            int rows = shards.RowsOf(s);
+            if (rows == 0) continue;
+            shards.SelectGradients(s);
+            var shardDy = shards.Slice(dy, s);
+            _compute.Gemm(true, false, OutFeatures, InFeatures, rows, 1f, shardDy, shards.Slice(_input, s), 1f, _weight.Gradient);
+            if (_bias is not null) _compute.AccumulateColumnSums(shardDy, _bias.Gradient);
+        }
+        if (!needInputGradient) return null;
+        var dx = _inputGradient.Rows(dy.Shape[0]);
+        _compute.GemmRowBlocks(shards.Rows, false, InFeatures, OutFeatures, 1f, dy, _weight.Value, 0f, dx);
         return dx;
     }
 }

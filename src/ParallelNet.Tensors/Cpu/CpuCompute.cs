@@ -57,6 +57,9 @@ public sealed partial class CpuCompute : ICompute
     public void Gemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c)
         => CpuGemm.Multiply(transposeA, transposeB, m, n, k, alpha, a.Span, b.Span, beta, c.Span, Threads);
 
+    public void GemmRowBlocks(ReadOnlySpan<int> blockRows, bool transposeB, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c)
+        => CpuGemm.MultiplyRowBlocks(blockRows, transposeB, n, k, alpha, a.Span, b.Span, beta, c.Span, Threads);
+
     // ---- elementwise ----
     public void Add(Tensor a, Tensor b, Tensor y) => Elementwise.Add(a.Span, b.Span, y.Span);
 

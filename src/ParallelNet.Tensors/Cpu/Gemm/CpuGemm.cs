@@ -27,6 +27,43 @@ public static class CpuGemm
         ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int threads)
         => Multiply(transposeA, transposeB, m, n, k, alpha, a, b, beta, c, threads, MicroKernel.For(transposeA, transposeB, m, n, k));
 
+    /// <summary>
+    /// c = alpha * a @ op(b) + beta * c over consecutive row blocks of a and c (virtual shards), bitwise equal to one
+    /// <see cref="Multiply(bool, bool, int, int, int, float, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Span{float}, int)"/>
+    /// per block. Every kernel's per-element arithmetic depends on k alone, never on m, so blocks that would pick the
+    /// same kernel run as one product (B packed once, one pass of the helpers); the kernel is picked by the block's
+    /// rows, not by the total.
+    /// </summary>
+    public static void MultiplyRowBlocks(ReadOnlySpan<int> blockRows, bool transposeB, int n, int k, float alpha,
+        ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int threads)
+    {
+        int totalRows = 0;
+        MicroKernel? shared = null;
+        bool oneKernel = true;
+        foreach (int rows in blockRows)
+        {
+            if (rows < 0) throw new ArgumentOutOfRangeException(nameof(blockRows), $"A row block cannot have {rows} rows.");
+            totalRows += rows;
+            if (rows == 0) continue;
+            MicroKernel kernel = MicroKernel.For(false, transposeB, rows, n, k);
+            oneKernel &= shared is null || ReferenceEquals(shared, kernel);
+            shared = kernel;
+        }
+        if (shared is null) return;
+        if (oneKernel)
+        {
+            Multiply(false, transposeB, totalRows, n, k, alpha, a, b, beta, c, threads, shared);
+            return;
+        }
+        int start = 0;
+        foreach (int rows in blockRows)
+        {
+            GemmChecks.Validate(start + rows, n, k, a.Length, b.Length, c.Length);
+            Multiply(false, transposeB, rows, n, k, alpha, a.Slice(start * k), b, beta, c.Slice(start * n), threads);
+            start += rows;
+        }
+    }
+
     internal static unsafe void Multiply(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int threads, MicroKernel kernel)
     {
