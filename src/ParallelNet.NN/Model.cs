@@ -167,8 +167,74 @@ public sealed class Model
         IReadOnlyList<Tensor> gradients, Span<ShardResult> results)
     {
         ArgumentNullException.ThrowIfNull(gradients);
-        if (gradients.Count != shardCounts.Length || results.Length != shardCounts.Length)
-            throw new ArgumentException($"{shardCounts.Length} shards need as many gradient buffers and results, got {gradients.Count} and {results.Length}.");
+        if (gradients.Count != shardCounts.Length)
+            throw new ArgumentException($"{shardCounts.Length} shards need as many gradient buffers, got {gradients.Count}.");
+        int total = CheckShards(inputs, targets, shardCounts, results.Length, out bool batched);
+        foreach (var buffer in gradients) CheckFlat(buffer, nameof(gradients));
+        try
+        {
+            if (batched)
+            {
+                _segments.Reset(shardCounts, gradients);
+                TrainBatchedShards(inputs, targets, total, shardCounts, context, results);
+            }
+            else
+            {
+                TrainShardByShard(inputs, targets, shardCounts, context, gradients, results);
+            }
+        }
+        finally
+        {
+            AccumulateInto(null);
+        }
+    }
+
+    /// <summary>
+    /// Trains consecutive virtual shards as <see cref="TrainShards"/> does and OVERWRITES <paramref name="summedGradients"/>
+    /// with their gradients summed along the fixed binary tree (level by level, left += right; a power-of-two count of
+    /// shards): bitwise what zeroed per-shard buffers, TrainShards and AddTree give. Where the shards run as one batch,
+    /// the layers write the tree sums directly (no per-shard gradient buffers, no zeroing, no tree pass over them).
+    /// </summary>
+    public void TrainShardsSummed(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<int> shardCounts, StepContext context,
+        Tensor summedGradients, Span<ShardResult> results)
+    {
+        CheckFlat(summedGradients, nameof(summedGradients));
+        if (shardCounts.Length == 0 || (shardCounts.Length & (shardCounts.Length - 1)) != 0)
+            throw new ArgumentException($"A tree sum needs a power-of-two number of shards, got {shardCounts.Length}.", nameof(shardCounts));
+        if (ReferenceEquals(summedGradients.Storage, Parameters.Storage))
+            throw new ArgumentException("The gradient buffer shares storage with the parameters; it needs a buffer of its own.", nameof(summedGradients));
+        int total = CheckShards(inputs, targets, shardCounts, results.Length, out bool batched);
+        if (!batched)
+        {
+            if (_shardGradients.Length != shardCounts.Length)
+                _shardGradients = Enumerable.Range(0, shardCounts.Length).Select(_ => Compute.Allocate(new Shape(Math.Max(1, Layout.TotalSize)))).ToArray();
+            foreach (var buffer in _shardGradients) Compute.Fill(buffer, 0f);
+            TrainShards(inputs, targets, shardCounts, context, _shardGradients, results);
+            Compute.AddTree(_shardGradients, 0, _shardGradients.Length);
+            Compute.Copy(_shardGradients[0], summedGradients);
+            return;
+        }
+        try
+        {
+            // Every layer with parameters overwrites its gradients; a model without parameters still gets zeros.
+            if (_slots.Count == 0) Compute.Fill(summedGradients, 0f);
+            AccumulateInto(summedGradients);
+            _segments.ResetForTreeSum(shardCounts);
+            TrainBatchedShards(inputs, targets, total, shardCounts, context, results);
+        }
+        finally
+        {
+            AccumulateInto(null);
+        }
+    }
+
+    // Per-shard gradient buffers of TrainShardsSummed for models whose shards run one by one.
+    private Tensor[] _shardGradients = [];
+
+    private int CheckShards(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<int> shardCounts, int resultCount, out bool batched)
+    {
+        if (resultCount != shardCounts.Length)
+            throw new ArgumentException($"{shardCounts.Length} shards need as many results, got {resultCount}.");
         int total = 0, shardsWithSamples = 0;
         foreach (int count in shardCounts)
         {
@@ -178,17 +244,8 @@ public sealed class Model
         }
         if (inputs.Length != total * InputShape.Size || targets.Length != total * TargetSize)
             throw new ArgumentException($"{total} samples need {total * InputShape.Size} input and {total * TargetSize} target floats, got {inputs.Length} and {targets.Length}.");
-        foreach (var buffer in gradients) CheckFlat(buffer, nameof(gradients));
-        bool batched = shardsWithSamples > 1 && total <= _maxBatch && _steps == 1 && _network.RowIndependent;
-        try
-        {
-            if (batched) TrainBatchedShards(inputs, targets, shardCounts, context, gradients, results);
-            else TrainShardByShard(inputs, targets, shardCounts, context, gradients, results);
-        }
-        finally
-        {
-            AccumulateInto(null);
-        }
+        batched = shardsWithSamples > 0 && total <= _maxBatch && _steps == 1 && _network.RowIndependent;
+        return total;
     }
 
     private void TrainShardByShard(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<int> shardCounts, StepContext context,
@@ -207,12 +264,11 @@ public sealed class Model
         }
     }
 
-    private void TrainBatchedShards(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<int> shardCounts, StepContext context,
-        IReadOnlyList<Tensor> gradients, Span<ShardResult> results)
+    // The shards as one batch through the network, with _segments set up by the caller.
+    private void TrainBatchedShards(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int total, ReadOnlySpan<int> shardCounts, StepContext context,
+        Span<ShardResult> results)
     {
-        int total = inputs.Length / InputShape.Size;
         if (LossNames.UsesClassLabels(Spec.Loss)) CheckLabels(targets);
-        _segments.Reset(shardCounts, gradients);
         var x = _inputs.Rows(total);
         Compute.Upload(inputs, x);
         var y = _network.Forward(x, new PassContext(true, context, _segments));

@@ -76,6 +76,28 @@ public interface ICompute
         }
     }
 
+    /// <summary>
+    /// c[m,n] = the <see cref="AddTree"/> sum over consecutive row blocks s (a power-of-two count) of a_s^T @ b_s, where
+    /// a [rows, m] and b [rows, n] are cut into blocks of <paramref name="blockRows"/>[s] rows: bitwise the same as one
+    /// Gemm(transposeA: true, beta: 1) per block into a zeroed buffer of its own followed by AddTree over those buffers
+    /// (a layer's weight gradient summed over virtual shards). Overwrites c. This default allocates the per-block
+    /// buffers on every call; a backend should compute it without them.
+    /// </summary>
+    void GemmTransposedBlockTree(ReadOnlySpan<int> blockRows, int m, int n, Tensor a, Tensor b, Tensor c)
+    {
+        var buffers = new Tensor[blockRows.Length];
+        int start = 0;
+        for (int s = 0; s < buffers.Length; s++)
+        {
+            buffers[s] = Allocate(new Shape(m, n));
+            if (blockRows[s] > 0)
+                Gemm(true, false, m, n, blockRows[s], 1f, a.View(start * m, new Shape(blockRows[s], m)), b.View(start * n, new Shape(blockRows[s], n)), 1f, buffers[s]);
+            start += blockRows[s];
+        }
+        AddTree(buffers, 0, buffers.Length);
+        Copy(buffers[0], c.View(0, new Shape(m, n)));
+    }
+
     // ---- elementwise (same length unless stated) --------------------------------------------
     /// <summary>y = a + b.</summary>
     void Add(Tensor a, Tensor b, Tensor y);

@@ -67,8 +67,7 @@ public sealed class LocalTrainer
         var targets = new float[_options.BatchSize * train.TargetSize];
         var shardCounts = new int[shards];
         var shardResults = new ShardResult[shards];
-        var shardGradients = new Tensor[shards];
-        for (int s = 0; s < shards; s++) shardGradients[s] = _compute.Allocate(new Shape(Model.Layout.TotalSize));
+        var summedGradients = _compute.Allocate(new Shape(Model.Layout.TotalSize));
 
         long startTimestamp = _time.GetTimestamp();
         long samplesThisRun = 0;
@@ -93,19 +92,14 @@ public sealed class LocalTrainer
                 long step = progress.Step + 1;
 
                 var plan = new ShardPlan(batchCount, shards);
-                for (int s = 0; s < shards; s++)
-                {
-                    shardCounts[s] = plan.Shard(s).Count;
-                    // Each shard adds into its own buffer: no copy of the model's gradients per shard.
-                    _compute.Fill(shardGradients[s], 0f);
-                }
-                // The shards are consecutive slices of the batch: the model may run them as one batch.
+                for (int s = 0; s < shards; s++) shardCounts[s] = plan.Shard(s).Count;
+                // The shards are consecutive slices of the batch: the model may run them as one batch and write the
+                // tree sum of their gradients directly.
                 train.CopyBatch(batch, inputs.AsSpan(0, batchCount * sampleSize), targets.AsSpan(0, batchCount * train.TargetSize));
-                Model.TrainShards(inputs.AsSpan(0, batchCount * sampleSize), targets.AsSpan(0, batchCount * train.TargetSize), shardCounts,
-                    new StepContext(_options.Seed, progress.Epoch, step, 0), shardGradients, shardResults);
+                Model.TrainShardsSummed(inputs.AsSpan(0, batchCount * sampleSize), targets.AsSpan(0, batchCount * train.TargetSize), shardCounts,
+                    new StepContext(_options.Seed, progress.Epoch, step, 0), summedGradients, shardResults);
                 foreach (var result in shardResults) lossSum += result.LossSum;
-                GradientTree.Reduce(_compute, shardGradients, 0, shards);
-                var outcome = ApplyUpdate(shardGradients[0], batchCount);
+                var outcome = ApplyUpdate(summedGradients, batchCount);
 
                 int epochOfStep = progress.Epoch;
                 int stepInEpoch = progress.StepInEpoch + 1;

@@ -1,3 +1,4 @@
+using System.Numerics;
 using ParallelNet.Tensors;
 using ParallelNet.Tensors.Cpu;
 
@@ -17,6 +18,7 @@ public sealed class TrainShardsTests
         { SmallMlp, [8, 8, 8, 8], 2 },
         { SmallMlp, [0, 6], 1 },
         { SmallMlp, [1], 1 },
+        { SmallMlp, [0, 3], 2 },
         { Regression, [3, 4, 3, 4, 3, 4, 3, 4], 2 },
         { WithBatchNorm, [6, 5, 6, 5], 1 },
     };
@@ -41,6 +43,17 @@ public sealed class TrainShardsTests
     [Fact]
     public void ShardsThatDoNotFitTogetherRunOneByOne() =>
         AssertSameAsShardByShard(ModelSpec.Parse(SmallMlp), [4, 4, 4], threads: 1, maxBatch: 5);
+
+    [Fact]
+    public void TreeSumsNeedAPowerOfTwoShardsAndABufferOfTheirOwn()
+    {
+        var model = Model.Create(ModelSpec.Parse(SmallMlp), new CpuCompute(1), 10);
+        var summed = model.Compute.Allocate(new Shape(model.Layout.TotalSize));
+        Assert.Contains("power-of-two", Assert.Throws<ArgumentException>(() =>
+            model.TrainShardsSummed(new float[108], new float[3], [1, 1, 1], default, summed, new ShardResult[3])).Message);
+        Assert.Contains("storage with the parameters", Assert.Throws<ArgumentException>(() =>
+            model.TrainShardsSummed(new float[72], new float[2], [1, 1], default, model.Parameters, new ShardResult[2])).Message);
+    }
 
     [Fact]
     public void RejectsMismatchedArguments()
@@ -102,6 +115,20 @@ public sealed class TrainShardsTests
         Assert.Contains(TestSupport.Download(batched.Compute, batchedGradients[Array.FindIndex(counts, c => c > 0)]), v => v != 0f);
         // The model's own buffer is the target again, and was not touched.
         Assert.All(batchedGradients, buffer => Assert.NotSame(buffer, batched.Gradients));
+        Assert.All(TestSupport.Download(batched.Compute, batched.Gradients), v => Assert.Equal(0f, v));
+
+        if (!BitOperations.IsPow2(counts.Length)) return;
+        // The tree sum written directly: bitwise the per-shard buffers summed along the tree, over stale contents.
+        single.Compute.AddTree(singleGradients, 0, counts.Length);
+        var summed = batched.Compute.Allocate(new Shape(batched.Layout.TotalSize));
+        batched.Compute.Fill(summed, float.NaN);
+        var summedResults = new ShardResult[counts.Length];
+        batched.TrainShardsSummed(inputs, targets, counts, context, summed, summedResults);
+        Assert.Equal(results, summedResults);
+        var wantSum = TestSupport.Download(single.Compute, singleGradients[0]);
+        var gotSum = TestSupport.Download(batched.Compute, summed);
+        Assert.True(wantSum.Select(BitConverter.SingleToInt32Bits).SequenceEqual(gotSum.Select(BitConverter.SingleToInt32Bits)),
+            $"{string.Join(",", counts)} at {threads} thread(s): tree sums differ");
         Assert.All(TestSupport.Download(batched.Compute, batched.Gradients), v => Assert.Equal(0f, v));
     }
 

@@ -27,7 +27,29 @@ internal sealed class ShardSegments
     /// <summary>The rows of every shard, in order (a shard may have none).</summary>
     public ReadOnlySpan<int> Rows => _rows.AsSpan(0, Count);
 
+    /// <summary>
+    /// True when the parameters' gradients are to be overwritten with their fixed-tree sum over the shards (the model
+    /// pointed them at the sum's buffer), false when each shard adds into its own buffer (<see cref="SelectGradients"/>).
+    /// </summary>
+    public bool SumAlongTree { get; private set; }
+
+    /// <summary>Each shard adds into its own buffer of <paramref name="gradients"/>.</summary>
     public void Reset(ReadOnlySpan<int> rows, IReadOnlyList<Tensor> gradients)
+    {
+        SetRows(rows);
+        _gradients = gradients;
+        SumAlongTree = false;
+    }
+
+    /// <summary>Layers write the tree sum of the shards' gradients (see <see cref="SumAlongTree"/>).</summary>
+    public void ResetForTreeSum(ReadOnlySpan<int> rows)
+    {
+        SetRows(rows);
+        _gradients = [];
+        SumAlongTree = true;
+    }
+
+    private void SetRows(ReadOnlySpan<int> rows)
     {
         if (_rows.Length < rows.Length)
         {
@@ -42,7 +64,6 @@ internal sealed class ShardSegments
             _starts[s] = start;
             start += rows[s];
         }
-        _gradients = gradients;
     }
 
     public int RowsOf(int shard) => _rows[shard];

@@ -49,7 +49,8 @@ internal abstract class Module(Shape inputShape)
 
     /// <summary>
     /// <see cref="Backward"/> of a batch of virtual shards (only for <see cref="RowIndependent"/> layers): each
-    /// shard's parameter gradients go to its own buffer. The default suits layers without parameters.
+    /// shard's parameter gradients go to its own buffer, or, when <see cref="ShardSegments.SumAlongTree"/>, their
+    /// fixed-tree sum overwrites the parameters' gradients. The default suits layers without parameters.
     /// </summary>
     public virtual Tensor? BackwardShards(Tensor dy, bool needInputGradient, ShardSegments shards) => Backward(dy, needInputGradient);
 }

@@ -64,6 +64,40 @@ public static class CpuGemm
         }
     }
 
+    /// <summary>
+    /// c[m,n] = the fixed binary tree sum (level by level, left += right) over consecutive row blocks s of a_s^T @ b_s,
+    /// a [rows, m] and b [rows, n] cut into blocks of <paramref name="blockRows"/>[s] rows, a power-of-two count: bitwise
+    /// the same as one product per block into a zeroed buffer of its own (a block of no rows gives zeros) followed by
+    /// the tree sum of those buffers, without them. Overwrites c.
+    /// </summary>
+    public static unsafe void MultiplyTransposedBlockTree(ReadOnlySpan<int> blockRows, int m, int n,
+        ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int threads)
+    {
+        if (blockRows.Length == 0 || !System.Numerics.BitOperations.IsPow2(blockRows.Length))
+            throw new ArgumentException($"A block tree needs a power-of-two number of row blocks, got {blockRows.Length}.", nameof(blockRows));
+        long totalRows = 0;
+        foreach (int rows in blockRows)
+        {
+            if (rows < 0) throw new ArgumentOutOfRangeException(nameof(blockRows), $"A row block cannot have {rows} rows.");
+            totalRows += rows;
+        }
+        if (totalRows > int.MaxValue) throw new ArgumentException($"The row blocks hold {totalRows} rows in all, too many for one product.", nameof(blockRows));
+        GemmChecks.Validate(m, n, (int)totalRows, a.Length, b.Length, c.Length);
+        if (m == 0 || n == 0) return;
+        Span<float> output = c[..(m * n)];
+        if (totalRows == 0)
+        {
+            output.Clear();
+            return;
+        }
+        if (threads <= 0) threads = Environment.ProcessorCount;
+        long work = (long)m * n * totalRows;
+        if (work < SmallProductThreshold) threads = 1;
+        else threads = (int)Math.Min(threads, Math.Max(1, work / MinimumWorkPerThread));
+        fixed (float* aPointer = a, bPointer = b, cPointer = output)
+            BlockTreeGemm.Run(blockRows, m, n, aPointer, bPointer, cPointer, threads);
+    }
+
     internal static unsafe void Multiply(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int threads, MicroKernel kernel)
     {
