@@ -90,12 +90,8 @@ public static class CpuGemm
             output.Clear();
             return;
         }
-        if (threads <= 0) threads = Environment.ProcessorCount;
-        long work = (long)m * n * totalRows;
-        if (work < SmallProductThreshold) threads = 1;
-        else threads = (int)Math.Min(threads, Math.Max(1, work / MinimumWorkPerThread));
         fixed (float* aPointer = a, bPointer = b, cPointer = output)
-            BlockTreeGemm.Run(blockRows, m, n, aPointer, bPointer, cPointer, threads);
+            BlockTreeGemm.Run(blockRows, m, n, aPointer, bPointer, cPointer, ThreadsFor((long)m * n * totalRows, threads));
     }
 
     internal static unsafe void Multiply(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
@@ -113,11 +109,7 @@ public static class CpuGemm
             else if (beta != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(output, beta, output);
             return;
         }
-        if (threads <= 0) threads = Environment.ProcessorCount;
-        long work = (long)m * n * k;
-        if (work < SmallProductThreshold) threads = 1;
-        else threads = (int)Math.Min(threads, Math.Max(1, work / MinimumWorkPerThread));
-
+        threads = ThreadsFor((long)m * n * k, threads);
         fixed (float* aPointer = a, bPointer = b, cPointer = output)
         {
             var problem = new GemmProblem
@@ -137,5 +129,12 @@ public static class CpuGemm
             };
             TileDispatcher.Run(problem, threads);
         }
+    }
+
+    // Threads worth waking for a product of this many multiply-adds; threads <= 0 means all processors.
+    private static int ThreadsFor(long work, int threads)
+    {
+        if (threads <= 0) threads = Environment.ProcessorCount;
+        return work < SmallProductThreshold ? 1 : (int)Math.Min(threads, Math.Max(1, work / MinimumWorkPerThread));
     }
 }
