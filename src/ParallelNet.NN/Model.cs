@@ -204,7 +204,8 @@ public sealed class Model
         if (ReferenceEquals(summedGradients.Storage, Parameters.Storage))
             throw new ArgumentException("The gradient buffer shares storage with the parameters; it needs a buffer of its own.", nameof(summedGradients));
         int total = CheckShards(inputs, targets, shardCounts, results.Length, out bool batched);
-        if (!batched)
+        // Without a fused tree product the layers would need per-shard buffers anyway: the model's own, kept across steps.
+        if (!batched || !Compute.FusesBlockTreeProducts)
         {
             if (_shardGradients.Length != shardCounts.Length)
                 _shardGradients = Enumerable.Range(0, shardCounts.Length).Select(_ => Compute.Allocate(new Shape(Math.Max(1, Layout.TotalSize)))).ToArray();

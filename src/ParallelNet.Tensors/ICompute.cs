@@ -77,11 +77,17 @@ public interface ICompute
     }
 
     /// <summary>
+    /// True when <see cref="GemmTransposedBlockTree"/> needs no per-block buffers; otherwise a caller that can keep
+    /// per-block buffers of its own across calls is better off with those.
+    /// </summary>
+    bool FusesBlockTreeProducts => false;
+
+    /// <summary>
     /// c[m,n] = the <see cref="AddTree"/> sum over consecutive row blocks s (a power-of-two count) of a_s^T @ b_s, where
     /// a [rows, m] and b [rows, n] are cut into blocks of <paramref name="blockRows"/>[s] rows: bitwise the same as one
     /// Gemm(transposeA: true, beta: 1) per block into a zeroed buffer of its own followed by AddTree over those buffers
     /// (a layer's weight gradient summed over virtual shards). Overwrites c. This default allocates the per-block
-    /// buffers on every call; a backend should compute it without them.
+    /// buffers on every call; a backend that computes it without them says so with <see cref="FusesBlockTreeProducts"/>.
     /// </summary>
     void GemmTransposedBlockTree(ReadOnlySpan<int> blockRows, int m, int n, Tensor a, Tensor b, Tensor c)
     {

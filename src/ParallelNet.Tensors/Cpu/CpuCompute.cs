@@ -60,6 +60,8 @@ public sealed partial class CpuCompute : ICompute
     public void GemmRowBlocks(ReadOnlySpan<int> blockRows, bool transposeB, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c)
         => CpuGemm.MultiplyRowBlocks(blockRows, transposeB, n, k, alpha, a.Span, b.Span, beta, c.Span, Threads);
 
+    public bool FusesBlockTreeProducts => true;
+
     public void GemmTransposedBlockTree(ReadOnlySpan<int> blockRows, int m, int n, Tensor a, Tensor b, Tensor c)
         => CpuGemm.MultiplyTransposedBlockTree(blockRows, m, n, a.Span, b.Span, c.Span, Threads);
 
