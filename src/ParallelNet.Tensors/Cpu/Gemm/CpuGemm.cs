@@ -90,6 +90,13 @@ public static class CpuGemm
             output.Clear();
             return;
         }
+        // One block is a plain product (beta 0 on a fresh product gives the bits of adding it into zeros), with the
+        // large tiles of a plain product.
+        if (blockRows.Length == 1)
+        {
+            Multiply(true, false, m, n, blockRows[0], 1f, a, b, 0f, output, threads);
+            return;
+        }
         fixed (float* aPointer = a, bPointer = b, cPointer = output)
             BlockTreeGemm.Run(blockRows, m, n, aPointer, bPointer, cPointer, ThreadsFor((long)m * n * totalRows, threads));
     }
