@@ -28,6 +28,7 @@ public sealed class Model
     private readonly Tensor _ownParameters, _ownGradients;
     private readonly Dictionary<Tensor, Tensor[]> _gradientViews = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<Tensor, Tensor[]> _parameterViews = new(ReferenceEqualityComparer.Instance);
+    private readonly ShardSegments _segments;
 
     private Model(ModelSpec spec, ICompute compute, int maxBatch)
     {
@@ -65,6 +66,7 @@ public sealed class Model
         _outputGradient = new BatchBuffer(compute, maxBatch, new Shape(OutputShape.Size));
         _l2Parameters = new WeightViews(Layout);
         _l2Gradients = new WeightViews(Layout);
+        _segments = new ShardSegments(AccumulateInto);
     }
 
     /// <summary>Builds the model with zeroed parameters (call <see cref="Initialize"/> or upload a checkpoint).</summary>
@@ -178,6 +180,147 @@ public sealed class Model
     /// </summary>
     public ShardResult TrainShard(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int count, StepContext context) =>
         RunShard(inputs, targets, count, training: true, context, backward: true);
+
+    /// <summary>
+    /// <see cref="TrainShard"/> for consecutive virtual shards of one step (<paramref name="shardCounts"/> samples each,
+    /// their inputs and targets back to back; <paramref name="context"/> places the first shard's first sample), shard i
+    /// adding into <paramref name="gradients"/>[i] and reporting into <paramref name="results"/>[i]: bitwise the same as
+    /// TrainShard shard by shard into those buffers. Where every layer maps rows independently and the shards fit
+    /// <see cref="MaxBatch"/> together, they run through the network as one batch (one product per layer instead of
+    /// one per shard); parameter gradients and losses are still taken shard by shard. Gradients return to the model's
+    /// own buffer afterwards.
+    /// </summary>
+    public void TrainShards(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<int> shardCounts, StepContext context,
+        IReadOnlyList<Tensor> gradients, Span<ShardResult> results)
+    {
+        ArgumentNullException.ThrowIfNull(gradients);
+        if (gradients.Count != shardCounts.Length)
+            throw new ArgumentException($"{shardCounts.Length} shards need as many gradient buffers, got {gradients.Count}.");
+        int total = CheckShards(inputs, targets, shardCounts, results.Length, out bool batched);
+        foreach (var buffer in gradients) CheckFlat(buffer, nameof(gradients));
+        try
+        {
+            if (batched)
+            {
+                _segments.Reset(shardCounts, gradients);
+                TrainBatchedShards(inputs, targets, total, shardCounts, context, results);
+            }
+            else
+            {
+                TrainShardByShard(inputs, targets, shardCounts, context, gradients, results);
+            }
+        }
+        finally
+        {
+            AccumulateInto(null);
+        }
+    }
+
+    /// <summary>
+    /// Trains consecutive virtual shards as <see cref="TrainShards"/> does and OVERWRITES <paramref name="summedGradients"/>
+    /// with their gradients summed along the fixed binary tree (level by level, left += right; a power-of-two count of
+    /// shards): bitwise what zeroed per-shard buffers, TrainShards and AddTree give. Where the shards run as one batch,
+    /// the layers write the tree sums directly (no per-shard gradient buffers, no zeroing, no tree pass over them).
+    /// </summary>
+    public void TrainShardsSummed(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<int> shardCounts, StepContext context,
+        Tensor summedGradients, Span<ShardResult> results)
+    {
+        CheckFlat(summedGradients, nameof(summedGradients));
+        if (shardCounts.Length == 0 || (shardCounts.Length & (shardCounts.Length - 1)) != 0)
+            throw new ArgumentException($"A tree sum needs a power-of-two number of shards, got {shardCounts.Length}.", nameof(shardCounts));
+        if (ReferenceEquals(summedGradients.Storage, Parameters.Storage))
+            throw new ArgumentException("The gradient buffer shares storage with the parameters; it needs a buffer of its own.", nameof(summedGradients));
+        int total = CheckShards(inputs, targets, shardCounts, results.Length, out bool batched);
+        // Without a fused tree product the layers would need per-shard buffers anyway: the model's own, kept across steps.
+        if (!batched || !Compute.FusesBlockTreeProducts)
+        {
+            if (_shardGradients.Length != shardCounts.Length)
+                _shardGradients = Enumerable.Range(0, shardCounts.Length).Select(_ => Compute.Allocate(new Shape(Math.Max(1, Layout.TotalSize)))).ToArray();
+            foreach (var buffer in _shardGradients) Compute.Fill(buffer, 0f);
+            TrainShards(inputs, targets, shardCounts, context, _shardGradients, results);
+            Compute.AddTree(_shardGradients, 0, _shardGradients.Length);
+            Compute.Copy(_shardGradients[0], summedGradients);
+            return;
+        }
+        try
+        {
+            // Every layer with parameters overwrites its gradients; a model without parameters still gets zeros.
+            if (_slots.Count == 0) Compute.Fill(summedGradients, 0f);
+            AccumulateInto(summedGradients);
+            _segments.ResetForTreeSum(shardCounts);
+            TrainBatchedShards(inputs, targets, total, shardCounts, context, results);
+        }
+        finally
+        {
+            AccumulateInto(null);
+        }
+    }
+
+    // Per-shard gradient buffers of TrainShardsSummed for models whose shards run one by one.
+    private Tensor[] _shardGradients = [];
+
+    private int CheckShards(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<int> shardCounts, int resultCount, out bool batched)
+    {
+        if (resultCount != shardCounts.Length)
+            throw new ArgumentException($"{shardCounts.Length} shards need as many results, got {resultCount}.");
+        int total = 0, shardsWithSamples = 0;
+        foreach (int count in shardCounts)
+        {
+            if (count < 0) throw new ArgumentOutOfRangeException(nameof(shardCounts), $"A shard cannot hold {count} samples.");
+            total += count;
+            if (count > 0) shardsWithSamples++;
+        }
+        if (inputs.Length != total * InputShape.Size || targets.Length != total * TargetSize)
+            throw new ArgumentException($"{total} samples need {total * InputShape.Size} input and {total * TargetSize} target floats, got {inputs.Length} and {targets.Length}.");
+        batched = shardsWithSamples > 0 && total <= _maxBatch && _steps == 1 && _network.RowIndependent;
+        return total;
+    }
+
+    private void TrainShardByShard(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, ReadOnlySpan<int> shardCounts, StepContext context,
+        IReadOnlyList<Tensor> gradients, Span<ShardResult> results)
+    {
+        int first = 0;
+        for (int s = 0; s < shardCounts.Length; s++)
+        {
+            int count = shardCounts[s];
+            results[s] = new ShardResult(0, 0, 0);
+            if (count == 0) continue;
+            AccumulateInto(gradients[s]);
+            results[s] = TrainShard(inputs.Slice(first * InputShape.Size, count * InputShape.Size), targets.Slice(first * TargetSize, count * TargetSize),
+                count, context with { FirstSample = context.FirstSample + first });
+            first += count;
+        }
+    }
+
+    // The shards as one batch through the network, with _segments set up by the caller.
+    private void TrainBatchedShards(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int total, ReadOnlySpan<int> shardCounts, StepContext context,
+        Span<ShardResult> results)
+    {
+        if (LossNames.UsesClassLabels(Spec.Loss)) CheckLabels(targets);
+        var x = _inputs.Rows(total);
+        Compute.Upload(inputs, x);
+        var y = _network.Forward(x, new PassContext(true, context, _segments));
+        var t = _targets.Rows(total);
+        Compute.Upload(targets, t);
+        var dy = _outputGradient.Rows(total);
+        var outputs = y.Shape.Rank == 2 ? y : _flatOutputs.Reshape(y, new Shape(OutputShape.Size));
+        int first = 0;
+        for (int s = 0; s < shardCounts.Length; s++)
+        {
+            int count = shardCounts[s];
+            results[s] = new ShardResult(0, 0, 0);
+            if (count == 0) continue;
+            // Each shard's loss is summed on its own, as in a pass of the shard alone.
+            var shardOutputs = _segments.Slice(outputs, s);
+            var shardTargets = _segments.Slice(t, s);
+            double loss = _loss.Compute(shardOutputs, shardTargets, _segments.Slice(dy, s));
+            int correct = _loss.CountCorrect(shardOutputs, shardTargets, targets.Slice(first * TargetSize, count * TargetSize));
+            results[s] = new ShardResult(loss, correct, count);
+            first += count;
+        }
+        var dyShaped = y.Shape.Rank == 2 ? dy : _shapedOutputGradient.Reshape(dy, OutputShape);
+        _network.BackwardShards(dyShaped, false, _segments);
+    }
 
     /// <summary>Loss sum and correct count in eval mode (dropout off, running batch-norm statistics); gradients untouched.</summary>
     public ShardResult Evaluate(ReadOnlySpan<float> inputs, ReadOnlySpan<float> targets, int count) =>

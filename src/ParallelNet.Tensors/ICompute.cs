@@ -61,6 +61,49 @@ public interface ICompute
     /// <summary>c[m,n] = alpha * op(a) @ op(b) + beta * c; op(a) is [m,k], op(b) is [k,n]; a, b, c row-major.</summary>
     void Gemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c);
 
+    /// <summary>
+    /// c = alpha * a @ op(b) + beta * c where the rows of a and c are consecutive blocks (virtual shards) of
+    /// <paramref name="blockRows"/> rows: bitwise the same as one <see cref="Gemm"/> per block, so a backend may run
+    /// the blocks as one product wherever that leaves every element's arithmetic as it is.
+    /// </summary>
+    void GemmRowBlocks(ReadOnlySpan<int> blockRows, bool transposeB, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c)
+    {
+        int start = 0;
+        foreach (int rows in blockRows)
+        {
+            Gemm(false, transposeB, rows, n, k, alpha, a.View(start * k, new Shape(rows, k)), b, beta, c.View(start * n, new Shape(rows, n)));
+            start += rows;
+        }
+    }
+
+    /// <summary>
+    /// True when <see cref="GemmTransposedBlockTree"/> needs no per-block buffers; otherwise a caller that can keep
+    /// per-block buffers of its own across calls is better off with those.
+    /// </summary>
+    bool FusesBlockTreeProducts => false;
+
+    /// <summary>
+    /// c[m,n] = the <see cref="AddTree"/> sum over consecutive row blocks s (a power-of-two count) of a_s^T @ b_s, where
+    /// a [rows, m] and b [rows, n] are cut into blocks of <paramref name="blockRows"/>[s] rows: bitwise the same as one
+    /// Gemm(transposeA: true, beta: 1) per block into a zeroed buffer of its own followed by AddTree over those buffers
+    /// (a layer's weight gradient summed over virtual shards). Overwrites c. This default allocates the per-block
+    /// buffers on every call; a backend that computes it without them says so with <see cref="FusesBlockTreeProducts"/>.
+    /// </summary>
+    void GemmTransposedBlockTree(ReadOnlySpan<int> blockRows, int m, int n, Tensor a, Tensor b, Tensor c)
+    {
+        var buffers = new Tensor[blockRows.Length];
+        int start = 0;
+        for (int s = 0; s < buffers.Length; s++)
+        {
+            buffers[s] = Allocate(new Shape(m, n));
+            if (blockRows[s] > 0)
+                Gemm(true, false, m, n, blockRows[s], 1f, a.View(start * m, new Shape(blockRows[s], m)), b.View(start * n, new Shape(blockRows[s], n)), 1f, buffers[s]);
+            start += blockRows[s];
+        }
+        AddTree(buffers, 0, buffers.Length);
+        Copy(buffers[0], c.View(0, new Shape(m, n)));
+    }
+
     // ---- elementwise (same length unless stated) --------------------------------------------
     /// <summary>y = a + b.</summary>
     void Add(Tensor a, Tensor b, Tensor y);

@@ -8,7 +8,7 @@ namespace ParallelNet.Training;
 
 /// <summary>
 /// The plain synchronous loop in one thread of control: for every step it runs the S virtual shards
-/// one after the other, reduces their gradients along the fixed tree and applies the optimizer. It is
+/// (as one batch where the model allows, see <see cref="Model.TrainShards"/>), reduces their gradients along the fixed tree and applies the optimizer. It is
 /// the reference the actor-based trainer must match bit for bit, and the baseline of its overhead.
 /// </summary>
 public sealed class LocalTrainer
@@ -63,11 +63,11 @@ public sealed class LocalTrainer
         var train = _data.Train;
         int sampleSize = train.SampleShape.Size;
         int shards = _options.VirtualShards;
-        int shardCapacity = (_options.BatchSize + shards - 1) / shards;
-        var inputs = new float[shardCapacity * sampleSize];
-        var targets = new float[shardCapacity * train.TargetSize];
-        var shardGradients = new Tensor[shards];
-        for (int s = 0; s < shards; s++) shardGradients[s] = _compute.Allocate(new Shape(Model.Layout.TotalSize));
+        var inputs = new float[_options.BatchSize * sampleSize];
+        var targets = new float[_options.BatchSize * train.TargetSize];
+        var shardCounts = new int[shards];
+        var shardResults = new ShardResult[shards];
+        var summedGradients = _compute.Allocate(new Shape(Model.Layout.TotalSize));
 
         long startTimestamp = _time.GetTimestamp();
         long samplesThisRun = 0;
@@ -92,26 +92,14 @@ public sealed class LocalTrainer
                 long step = progress.Step + 1;
 
                 var plan = new ShardPlan(batchCount, shards);
-                for (int s = 0; s < shards; s++)
-                {
-                    var (first, count) = plan.Shard(s);
-                    // Each shard adds into its own buffer: no copy of the model's gradients per shard.
-                    _compute.Fill(shardGradients[s], 0f);
-                    if (count == 0) continue;
-                    train.CopyBatch(batch.Slice(first, count), inputs.AsSpan(0, count * sampleSize), targets.AsSpan(0, count * train.TargetSize));
-                    var context = new StepContext(_options.Seed, progress.Epoch, step, first);
-                    Model.AccumulateInto(shardGradients[s]);
-                    try
-                    {
-                        lossSum += Model.TrainShard(inputs.AsSpan(0, count * sampleSize), targets.AsSpan(0, count * train.TargetSize), count, context).LossSum;
-                    }
-                    finally
-                    {
-                        Model.AccumulateInto(null);
-                    }
-                }
-                GradientTree.Reduce(_compute, shardGradients, 0, shards);
-                var outcome = ApplyUpdate(shardGradients[0], batchCount);
+                for (int s = 0; s < shards; s++) shardCounts[s] = plan.Shard(s).Count;
+                // The shards are consecutive slices of the batch: the model may run them as one batch and write the
+                // tree sum of their gradients directly.
+                train.CopyBatch(batch, inputs.AsSpan(0, batchCount * sampleSize), targets.AsSpan(0, batchCount * train.TargetSize));
+                Model.TrainShardsSummed(inputs.AsSpan(0, batchCount * sampleSize), targets.AsSpan(0, batchCount * train.TargetSize), shardCounts,
+                    new StepContext(_options.Seed, progress.Epoch, step, 0), summedGradients, shardResults);
+                foreach (var result in shardResults) lossSum += result.LossSum;
+                var outcome = ApplyUpdate(summedGradients, batchCount);
 
                 int epochOfStep = progress.Epoch;
                 int stepInEpoch = progress.StepInEpoch + 1;

@@ -20,6 +20,7 @@ internal sealed class Activation : Module
     public ActivationKind Kind { get; }
     public float Alpha { get; }
     public override Shape OutputShape => InputShape;
+    public override bool RowIndependent => true;
 
     public override void Bind(ICompute compute, int maxBatch)
     {

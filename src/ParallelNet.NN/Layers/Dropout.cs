@@ -26,6 +26,7 @@ internal sealed class Dropout : Module
 
     public float Probability { get; }
     public override Shape OutputShape => InputShape;
+    public override bool RowIndependent => true;
 
     public override void Bind(ICompute compute, int maxBatch)
     {

@@ -9,6 +9,7 @@ internal sealed class Flatten(Shape inputShape) : Module(inputShape)
     private readonly ReshapeCache _forward = new(), _backward = new();
 
     public override Shape OutputShape => new(InputShape.Size);
+    public override bool RowIndependent => true;
 
     public override void Bind(ICompute compute, int maxBatch)
     {

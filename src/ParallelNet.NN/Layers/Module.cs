@@ -3,8 +3,11 @@ using ParallelNet.Tensors;
 
 namespace ParallelNet.NN.Layers;
 
-/// <summary>What a pass needs beyond its input: train or eval behaviour, and the step coordinates that key random streams.</summary>
-internal readonly record struct PassContext(bool Training, StepContext Step);
+/// <summary>
+/// What a pass needs beyond its input: train or eval behaviour, the step coordinates that key random streams, and
+/// the virtual shards when several go through the network as one batch (null: the batch is one shard).
+/// </summary>
+internal readonly record struct PassContext(bool Training, StepContext Step, ShardSegments? Shards = null);
 
 /// <summary>
 /// A layer: a forward/backward pair over a batch whose leading axis is the sample. Shapes are per
@@ -36,4 +39,18 @@ internal abstract class Module(Shape inputShape)
     /// returns dx, or null when <paramref name="needInputGradient"/> is false and the layer can skip it.
     /// </summary>
     public abstract Tensor? Backward(Tensor dy, bool needInputGradient);
+
+    /// <summary>
+    /// True when every output row depends only on its own input row and the sample's position in the batch (no
+    /// statistics over samples), so several virtual shards may run through <see cref="Forward"/> as one batch and
+    /// each shard's rows come out as in a pass of the shard alone.
+    /// </summary>
+    public virtual bool RowIndependent => false;
+
+    /// <summary>
+    /// <see cref="Backward"/> of a batch of virtual shards (only for <see cref="RowIndependent"/> layers): each
+    /// shard's parameter gradients go to its own buffer, or, when <see cref="ShardSegments.SumAlongTree"/>, their
+    /// fixed-tree sum overwrites the parameters' gradients. The default suits layers without parameters.
+    /// </summary>
+    public virtual Tensor? BackwardShards(Tensor dy, bool needInputGradient, ShardSegments shards) => Backward(dy, needInputGradient);
 }

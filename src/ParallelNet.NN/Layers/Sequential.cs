@@ -24,6 +24,7 @@ internal sealed class Sequential : Module
 
     public IReadOnlyList<Module> Children => _children;
     public override Shape OutputShape => _children[^1].OutputShape;
+    public override bool RowIndependent => _children.All(child => child.RowIndependent);
 
     public override void DeclareParameters(ParameterRegistry registry, string prefix)
     {
@@ -48,13 +49,20 @@ internal sealed class Sequential : Module
     }
 
     // backward: dy [n, output...] -> dx [n, input...] through every child in reverse
-    public override Tensor? Backward(Tensor dy, bool needInputGradient)
+    public override Tensor? Backward(Tensor dy, bool needInputGradient) => BackwardChildren(dy, needInputGradient, null);
+
+    public override Tensor? BackwardShards(Tensor dy, bool needInputGradient, ShardSegments shards) => BackwardChildren(dy, needInputGradient, shards);
+
+    private Tensor? BackwardChildren(Tensor dy, bool needInputGradient, ShardSegments? shards)
     {
         Tensor? gradient = dy;
         for (int i = _children.Length - 1; i >= 0 && gradient is not null && (needInputGradient || i >= _firstChildWithParameters); i--)
         {
             // e.g. the mlp's first linear layer sits after a flatten: its dx (the largest product) is never used.
-            gradient = _children[i].Backward(gradient, needInputGradient || i > _firstChildWithParameters);
+            bool childNeedsInputGradient = needInputGradient || i > _firstChildWithParameters;
+            gradient = shards is null
+                ? _children[i].Backward(gradient, childNeedsInputGradient)
+                : _children[i].BackwardShards(gradient, childNeedsInputGradient, shards);
         }
         return needInputGradient ? gradient : null;
     }

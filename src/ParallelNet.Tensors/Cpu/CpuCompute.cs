@@ -57,6 +57,14 @@ public sealed partial class CpuCompute : ICompute
     public void Gemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c)
         => CpuGemm.Multiply(transposeA, transposeB, m, n, k, alpha, a.Span, b.Span, beta, c.Span, Threads);
 
+    public void GemmRowBlocks(ReadOnlySpan<int> blockRows, bool transposeB, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c)
+        => CpuGemm.MultiplyRowBlocks(blockRows, transposeB, n, k, alpha, a.Span, b.Span, beta, c.Span, Threads);
+
+    public bool FusesBlockTreeProducts => true;
+
+    public void GemmTransposedBlockTree(ReadOnlySpan<int> blockRows, int m, int n, Tensor a, Tensor b, Tensor c)
+        => CpuGemm.MultiplyTransposedBlockTree(blockRows, m, n, a.Span, b.Span, c.Span, Threads);
+
     // ---- elementwise ----
     public void Add(Tensor a, Tensor b, Tensor y) => Elementwise.Add(a.Span, b.Span, y.Span);
 

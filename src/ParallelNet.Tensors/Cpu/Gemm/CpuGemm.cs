@@ -27,6 +27,80 @@ public static class CpuGemm
         ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int threads)
         => Multiply(transposeA, transposeB, m, n, k, alpha, a, b, beta, c, threads, MicroKernel.For(transposeA, transposeB, m, n, k));
 
+    /// <summary>
+    /// c = alpha * a @ op(b) + beta * c over consecutive row blocks of a and c (virtual shards), bitwise equal to one
+    /// <see cref="Multiply(bool, bool, int, int, int, float, ReadOnlySpan{float}, ReadOnlySpan{float}, float, Span{float}, int)"/>
+    /// per block. Every kernel's per-element arithmetic depends on k alone, never on m, so blocks that would pick the
+    /// same kernel run as one product (B packed once, one pass of the helpers); the kernel is picked by the block's
+    /// rows, not by the total.
+    /// </summary>
+    public static void MultiplyRowBlocks(ReadOnlySpan<int> blockRows, bool transposeB, int n, int k, float alpha,
+        ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int threads)
+    {
+        int totalRows = 0;
+        MicroKernel? shared = null;
+        bool oneKernel = true;
+        foreach (int rows in blockRows)
+        {
+            if (rows < 0) throw new ArgumentOutOfRangeException(nameof(blockRows), $"A row block cannot have {rows} rows.");
+            totalRows += rows;
+            if (rows == 0) continue;
+            MicroKernel kernel = MicroKernel.For(false, transposeB, rows, n, k);
+            oneKernel &= shared is null || ReferenceEquals(shared, kernel);
+            shared = kernel;
+        }
+        if (shared is null) return;
+        if (oneKernel)
+        {
+            Multiply(false, transposeB, totalRows, n, k, alpha, a, b, beta, c, threads, shared);
+            return;
+        }
+        int start = 0;
+        foreach (int rows in blockRows)
+        {
+            GemmChecks.Validate(start + rows, n, k, a.Length, b.Length, c.Length);
+            Multiply(false, transposeB, rows, n, k, alpha, a.Slice(start * k), b, beta, c.Slice(start * n), threads);
+            start += rows;
+        }
+    }
+
+    /// <summary>
+    /// c[m,n] = the fixed binary tree sum (level by level, left += right) over consecutive row blocks s of a_s^T @ b_s,
+    /// a [rows, m] and b [rows, n] cut into blocks of <paramref name="blockRows"/>[s] rows, a power-of-two count: bitwise
+    /// the same as one product per block into a zeroed buffer of its own (a block of no rows gives zeros) followed by
+    /// the tree sum of those buffers, without them. Overwrites c.
+    /// </summary>
+    public static unsafe void MultiplyTransposedBlockTree(ReadOnlySpan<int> blockRows, int m, int n,
+        ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c, int threads)
+    {
+        if (blockRows.Length == 0 || !System.Numerics.BitOperations.IsPow2(blockRows.Length))
+            throw new ArgumentException($"A block tree needs a power-of-two number of row blocks, got {blockRows.Length}.", nameof(blockRows));
+        long totalRows = 0;
+        foreach (int rows in blockRows)
+        {
+            if (rows < 0) throw new ArgumentOutOfRangeException(nameof(blockRows), $"A row block cannot have {rows} rows.");
+            totalRows += rows;
+        }
+        if (totalRows > int.MaxValue) throw new ArgumentException($"The row blocks hold {totalRows} rows in all, too many for one product.", nameof(blockRows));
+        GemmChecks.Validate(m, n, (int)totalRows, a.Length, b.Length, c.Length);
+        if (m == 0 || n == 0) return;
+        Span<float> output = c[..(m * n)];
+        if (totalRows == 0)
+        {
+            output.Clear();
+            return;
+        }
+        // One block is a plain product (beta 0 on a fresh product gives the bits of adding it into zeros), with the
+        // large tiles of a plain product.
+        if (blockRows.Length == 1)
+        {
+            Multiply(true, false, m, n, blockRows[0], 1f, a, b, 0f, output, threads);
+            return;
+        }
+        fixed (float* aPointer = a, bPointer = b, cPointer = output)
+            BlockTreeGemm.Run(blockRows, m, n, aPointer, bPointer, cPointer, ThreadsFor((long)m * n * totalRows, threads));
+    }
+
     internal static unsafe void Multiply(bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, ReadOnlySpan<float> b, float beta, Span<float> c, int threads, MicroKernel kernel)
     {
@@ -42,11 +116,7 @@ public static class CpuGemm
             else if (beta != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(output, beta, output);
             return;
         }
-        if (threads <= 0) threads = Environment.ProcessorCount;
-        long work = (long)m * n * k;
-        if (work < SmallProductThreshold) threads = 1;
-        else threads = (int)Math.Min(threads, Math.Max(1, work / MinimumWorkPerThread));
-
+        threads = ThreadsFor((long)m * n * k, threads);
         fixed (float* aPointer = a, bPointer = b, cPointer = output)
         {
             var problem = new GemmProblem
@@ -66,5 +136,12 @@ public static class CpuGemm
             };
             TileDispatcher.Run(problem, threads);
         }
+    }
+
+    // Threads worth waking for a product of this many multiply-adds; threads <= 0 means all processors.
+    private static int ThreadsFor(long work, int threads)
+    {
+        if (threads <= 0) threads = Environment.ProcessorCount;
+        return work < SmallProductThreshold ? 1 : (int)Math.Min(threads, Math.Max(1, work / MinimumWorkPerThread));
     }
 }

@@ -10,6 +10,8 @@ internal unsafe struct GemmProblem
     public float* A, B, C;
     public MicroKernel Kernel;
     public GemmPlan Plan;
+    /// <summary>Set when the product is a tree sum of row-block products (see <see cref="BlockTreeGemm"/>).</summary>
+    public BlockTreeGemm? Tree;
 }
 
 /// <summary>Computes one output tile over all k blocks, in ascending block order.</summary>
@@ -19,18 +21,32 @@ internal static unsafe class GemmDriver
 
     public static void RunTile(in GemmProblem problem, int tile, GemmWorkspace workspace)
     {
+        if (problem.Tree is { } tree)
+        {
+            tree.RunTile(tile, workspace);
+            return;
+        }
         GemmPlan plan = problem.Plan;
-        MicroKernel kernel = problem.Kernel;
-        int mr = kernel.Rows, nr = kernel.Columns;
-        var kernelFunction = kernel.Function;
         (int row0, int rows) = plan.TileRows(tile / plan.TilesN);
         (int col0, int cols) = plan.TileColumns(tile % plan.TilesN);
-        if (kernel.Kind == MicroKernelKind.DotProduct)
+        if (problem.Kernel.Kind == MicroKernelKind.DotProduct)
         {
             DotProductRows.Run(problem, row0, rows, col0, cols);
             return;
         }
-        nint ldc = problem.N;
+        RunRegion(problem, row0, rows, col0, cols, problem.C + (nint)row0 * problem.N + col0, problem.N, workspace);
+    }
+
+    /// <summary>
+    /// The output rows [row0, row0 + rows) x columns [col0, col0 + cols) of a panel-kernel product over all k blocks,
+    /// written at <paramref name="tileOutput"/> (element (row0, col0)) with row stride <paramref name="ldc"/>.
+    /// </summary>
+    public static void RunRegion(in GemmProblem problem, int row0, int rows, int col0, int cols, float* tileOutput, nint ldc, GemmWorkspace workspace)
+    {
+        GemmPlan plan = problem.Plan;
+        MicroKernel kernel = problem.Kernel;
+        int mr = kernel.Rows, nr = kernel.Columns;
+        var kernelFunction = kernel.Function;
         float* packedA = workspace.PackedA, packedB = workspace.PackedB, edge = workspace.EdgeTile;
 
         // A B panel is reused once per row panel of the tile; with only a row panel or two, packing
@@ -65,7 +81,7 @@ internal static unsafe class GemmDriver
                 {
                     int height = Math.Min(mr, rows - ir);
                     float* aPanel = packedA + (nint)ir * kc;
-                    float* c = problem.C + (row0 + ir) * ldc + col0 + jr;
+                    float* c = tileOutput + ir * ldc + jr;
                     if (height == mr && width == nr)
                     {
                         kernelFunction(kc, aPanel, bPanel, ldb, c, ldc, problem.Alpha, beta);

@@ -12,6 +12,14 @@ internal readonly struct GemmPlan
     // 32 KiB) sits in L1; taller tiles repack B less often.
     public const int MaxBlockDepth = 256;
     public const int MaxTileRows = 384;
+
+    // The dot-product path rereads a tile's rows of a for every block of b rows: a tile's rows of a must stay in L2
+    // beside the stream of b (as in a small shard's product of 32 rows), also when shards are batched into one product.
+    private const int MaxDotProductTileFloats = 32 * 1024;
+
+    private static int TileRowLimit(MicroKernel kernel, int k) => kernel.Kind == MicroKernelKind.DotProduct
+        ? Math.Clamp(MaxDotProductTileFloats / Math.Max(1, k), kernel.Rows, MaxTileRows)
+        : MaxTileRows;
     public const int MaxTileColumns = 512;
 
     public int RowPanels { get; }
@@ -40,12 +48,13 @@ internal readonly struct GemmPlan
 
     public int TileCount => TilesM * TilesN;
 
-    public static GemmPlan Create(int m, int n, int k, MicroKernel kernel, int threads)
+    /// <summary>The plan of a product; smaller tile limits than the defaults may be given (whole panels at least).</summary>
+    public static GemmPlan Create(int m, int n, int k, MicroKernel kernel, int threads, int maxTileRows = MaxTileRows, int maxTileColumns = MaxTileColumns)
     {
         int rowPanels = (m + kernel.Rows - 1) / kernel.Rows;
         int columnPanels = (n + kernel.Columns - 1) / kernel.Columns;
-        int tilesM = Ceiling(rowPanels, MaxTileRows / kernel.Rows);
-        int tilesN = Ceiling(columnPanels, MaxTileColumns / kernel.Columns);
+        int tilesM = Ceiling(rowPanels, Math.Max(1, Math.Min(maxTileRows, TileRowLimit(kernel, k)) / kernel.Rows));
+        int tilesN = Ceiling(columnPanels, Math.Max(1, Math.Min(maxTileColumns, MaxTileColumns) / kernel.Columns));
         // More tiles than the cache sizes ask for, until every thread has work and the tiles divide
         // evenly among the threads (a product of 3 tiles on 2 threads would leave one idle a third of the time).
         while (threads > 1 && (tilesM * tilesN < threads || (tilesM * tilesN % threads != 0 && tilesM * tilesN < 4 * threads)))

@@ -15,6 +15,7 @@ internal sealed unsafe class GemmWorkspace
     [ThreadStatic] private static GemmWorkspace? current;
 
     private readonly float[] storage;
+    private float[]? treeStorage;
 
     public float* PackedA { get; }
     public float* PackedB { get; }
@@ -38,4 +39,11 @@ internal sealed unsafe class GemmWorkspace
     }
 
     public static GemmWorkspace ForCurrentThread() => current ??= new GemmWorkspace();
+
+    /// <summary>At least <paramref name="floats"/> floats for the scratch tiles of a block tree product, kept for later calls.</summary>
+    public float* TreeScratch(int floats)
+    {
+        if (treeStorage is null || treeStorage.Length < floats) treeStorage = GC.AllocateUninitializedArray<float>(floats, pinned: true);
+        fixed (float* pointer = treeStorage) return pointer;
+    }
 }
