@@ -23,9 +23,6 @@ public sealed class Worker : ReceiveActor
     private readonly IActorRef _parameterServer;
     private readonly WorkerFault? _fault;
     private readonly Model _model;
-    // The gradients of a block's shards but the last, which stays in the model's own buffer: the leaves of its tree.
-    private readonly List<Tensor> _shardGradients = [];
-    private readonly List<Tensor> _leaves = [];
     private Tensor? _deviceBlockSum;
     private readonly List<(ComputeGradients Work, IActorRef ReplyTo)> _waitingForWeights = [];
     private readonly GradientPacking _packing;
@@ -55,10 +52,12 @@ public sealed class Worker : ReceiveActor
         _compute = compute;
         _parameterServer = parameterServer;
         _fault = fault;
+        // Room for a whole batch: a worker that holds every shard of a step runs them as one batch where the model allows.
         int shardCapacity = (options.BatchSize + options.VirtualShards - 1) / options.VirtualShards;
-        _model = Model.Create(options.Model, compute, shardCapacity);
-        _inputs = new float[shardCapacity * train.SampleShape.Size];
-        _targets = new float[shardCapacity * train.TargetSize];
+        int blockCapacity = shardCapacity * options.VirtualShards;
+        _model = Model.Create(options.Model, compute, blockCapacity);
+        _inputs = new float[blockCapacity * train.SampleShape.Size];
+        _targets = new float[blockCapacity * train.TargetSize];
         _packing = new GradientPacking(_model.Layout);
         _fullGradient = _packing.HasSparse ? new float[_model.Parameters.Length] : [];
         // A model without parameters keeps a one-element buffer of its own that no published array fits.
@@ -199,42 +198,29 @@ public sealed class Worker : ReceiveActor
         if (work.BatchStart < 0 || work.BatchStart + work.BatchCount > permutation.Length)
             throw new TrainingException($"Step {work.Step} asks for rows [{work.BatchStart}, {work.BatchStart + work.BatchCount}) of an epoch of {permutation.Length} samples.");
         int blockShards = work.Block.ShardCount;
-        while (_shardGradients.Count < blockShards - 1) _shardGradients.Add(_compute.Allocate(new Shape(_model.Layout.TotalSize)));
+        if (InjectFault(work)) return;
 
         // Uninitialized: every element is overwritten, and zeroing megabytes per step shows in the overhead.
         var sum = _gradientBuffers.Count > 0 ? _gradientBuffers.Pop() : GC.AllocateUninitializedArray<float>(_packing.DenseLength);
-        // On a host backend the last shard adds straight into the buffer that leaves with the message (the full
-        // layout's when some slots are sparse), which is also the root of the block's tree: no copy of the sum.
-        var root = _model.Gradients.IsHost ? HostTensor(_packing.HasSparse ? _fullGradient : sum) : null;
-        int sampleSize = _train.SampleShape.Size, targetSize = _train.TargetSize;
-        var losses = new double[blockShards];
+        // The block's shards are consecutive slices of the batch and a subtree of the step's fixed tree: the model
+        // runs them (as one batch where it can) and writes their tree sum, bitwise what shard-by-shard buffers and
+        // the tree adds give. On a host backend the sum lands in the buffer that leaves with the message (the full
+        // layout's when some slots are sparse): no copy.
+        var (blockFirst, _) = plan.Shard(work.Block.FirstShard);
+        Span<int> shardCounts = stackalloc int[blockShards];
         int samples = 0;
-        for (int i = 0; i < blockShards; i++)
-        {
-            if (i == 1 || blockShards == 1)
-            {
-                if (InjectFault(work)) { _gradientBuffers.Push(sum); return; }
-            }
-            var (first, count) = plan.Shard(work.Block.FirstShard + i);
-            // Every shard but the last adds into its own leaf of the tree; the last one into the root (or the model's buffer).
-            _model.AccumulateInto(i < blockShards - 1 ? _shardGradients[i] : root);
-            try
-            {
-                _compute.Fill(_model.Gradients, 0f);
-                if (count > 0)
-                {
-                    _train.CopyBatch(permutation.AsSpan(work.BatchStart + first, count), _inputs.AsSpan(0, count * sampleSize), _targets.AsSpan(0, count * targetSize));
-                    var context = new StepContext(_options.Seed, work.Epoch, work.Step, first);
-                    losses[i] = _model.TrainShard(_inputs.AsSpan(0, count * sampleSize), _targets.AsSpan(0, count * targetSize), count, context).LossSum;
-                    samples += count;
-                }
-            }
-            finally
-            {
-                _model.AccumulateInto(null);
-            }
-        }
-        ReduceBlock(blockShards, root, _packing.HasSparse ? _fullGradient : sum);
+        for (int i = 0; i < blockShards; i++) samples += shardCounts[i] = plan.Shard(work.Block.FirstShard + i).Count;
+        int sampleSize = _train.SampleShape.Size, targetSize = _train.TargetSize;
+        var inputs = _inputs.AsSpan(0, samples * sampleSize);
+        var targets = _targets.AsSpan(0, samples * targetSize);
+        _train.CopyBatch(permutation.AsSpan(work.BatchStart + blockFirst, samples), inputs, targets);
+        var destination = _packing.HasSparse ? _fullGradient : sum;
+        var summed = _model.Gradients.IsHost ? HostTensor(destination) : _deviceBlockSum ??= _compute.Allocate(new Shape(_model.Layout.TotalSize));
+        Span<ShardResult> results = stackalloc ShardResult[blockShards];
+        _model.TrainShardsSummed(inputs, targets, shardCounts, new StepContext(_options.Seed, work.Epoch, work.Step, blockFirst), summed, results);
+        if (!_model.Gradients.IsHost) _compute.Download(summed, destination);
+        var losses = new double[blockShards];
+        for (int i = 0; i < blockShards; i++) losses[i] = results[i].LossSum;
         SparseGradient[] sparse = [];
         if (_packing.HasSparse)
         {
@@ -246,27 +232,6 @@ public sealed class Worker : ReceiveActor
         if (_weightsLentInProcess) ReleaseWeightsLoan();
         _parameterServer.Tell(new GradientsComputed(_jobId, work.Step, work.WeightsVersion, work.BatchCount, work.ShardCount, work.Block, sum, sparse, losses), Self);
         replyTo.Tell(new BlockCompleted(_jobId, work.Step, work.Block, samples, Stopwatch.GetElapsedTime(started).TotalSeconds), Self);
-    }
-
-    /// <summary>
-    /// Sums the block's shards along the fixed tree into <paramref name="destination"/> (all layout slots). On a host
-    /// backend the last shard is already in <paramref name="root"/>, the destination's own tensor, and the tree's last
-    /// add writes there; otherwise the last shard is in the model's buffer and the sum is downloaded.
-    /// </summary>
-    private void ReduceBlock(int blockShards, Tensor? root, float[] destination)
-    {
-        _leaves.Clear();
-        for (int i = 0; i < blockShards - 1; i++) _leaves.Add(_shardGradients[i]);
-        if (root is not null)
-        {
-            _leaves.Add(root);
-            GradientTree.ReduceInto(_compute, _leaves, 0, blockShards, root);
-            return;
-        }
-        _leaves.Add(_model.Gradients);
-        _deviceBlockSum ??= _compute.Allocate(new Shape(_model.Layout.TotalSize));
-        GradientTree.ReduceInto(_compute, _leaves, 0, blockShards, _deviceBlockSum);
-        _compute.Download(_deviceBlockSum, destination);
     }
 
     /// <summary>Test seam: misbehave mid-block as the injected fault says; true when the block must be abandoned.</summary>
