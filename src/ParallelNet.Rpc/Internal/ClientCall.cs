@@ -55,10 +55,10 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
 
     public void StartWithSingleRequest(TRequest request)
     {
-        ArraySegment<byte> framed;
+        FramedMessage framed;
         try
         {
-            framed = StreamMessageFraming.Frame(request, _client.Options.MaxSendMessageSize);
+            framed = FramedMessage.Create(request, _client.Options.MaxSendMessageSize);
         }
         catch (RpcException ex)
         {
@@ -206,16 +206,16 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
         var content = _requestStream ?? throw new InvalidOperationException("This call has no request stream.");
         if (_requestCompleted) throw new InvalidOperationException("The request stream was already completed; no more messages can be written.");
         if (Interlocked.Exchange(ref _writing, 1) != 0) throw new InvalidOperationException("A write is already in progress; await each WriteAsync before the next.");
-        ArraySegment<byte> framed = default;
+        FramedMessage? framed = null;
         try
         {
             if (_status.Task.IsCompleted) throw new RpcException(_status.Task.Result, _trailers);
             var ready = await Task.WhenAny(content.StreamReady, _status.Task).ConfigureAwait(false);
             if (ready != content.StreamReady) throw new RpcException(_status.Task.Result, _trailers);
             var stream = await content.StreamReady.ConfigureAwait(false);
-            framed = StreamMessageFraming.Frame(message, _client.Options.MaxSendMessageSize);
+            framed = FramedMessage.Create(message, _client.Options.MaxSendMessageSize);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callSource.Token);
-            await stream.WriteAsync(framed, linked.Token).ConfigureAwait(false);
+            await StreamMessageFraming.WriteMessageAsync(stream, framed, linked.Token).ConfigureAwait(false);
             await stream.FlushAsync(linked.Token).ConfigureAwait(false);
         }
         catch (RpcException ex)
@@ -233,7 +233,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
         }
         finally
         {
-            if (framed.Array is not null) StreamMessageFraming.ReturnBuffer(framed);
+            framed?.Dispose();
             Volatile.Write(ref _writing, 0);
         }
     }

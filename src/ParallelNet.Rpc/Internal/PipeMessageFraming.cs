@@ -55,6 +55,7 @@ internal static class PipeMessageFraming
         where T : class, IMessage<T>
     {
         var gathered = MessageBufferPool.Shared.Rent(length);
+        var borrowed = false;
         try
         {
             var filled = 0;
@@ -70,11 +71,18 @@ internal static class PipeMessageFraming
                 if (filled < length && result.IsCompleted)
                     throw new RpcException(new Status(StatusCode.Internal, "The request ended in the middle of a message."));
             }
-            return Parse(parser, new ReadOnlySequence<byte>(gathered, 0, length));
+            try
+            {
+                return LargeFieldParser.Parse(parser, gathered, length, out borrowed);
+            }
+            catch (InvalidProtocolBufferException ex)
+            {
+                throw DeserializationFailed(ex);
+            }
         }
         finally
         {
-            MessageBufferPool.Shared.Return(gathered);
+            if (!borrowed) MessageBufferPool.Shared.Return(gathered);
         }
     }
 
@@ -86,9 +94,12 @@ internal static class PipeMessageFraming
         }
         catch (InvalidProtocolBufferException ex)
         {
-            throw new RpcException(new Status(StatusCode.Internal, "Failed to deserialize the request message."), new Metadata(), ex);
+            throw DeserializationFailed(ex);
         }
     }
+
+    private static RpcException DeserializationFailed(InvalidProtocolBufferException ex) =>
+        new(new Status(StatusCode.Internal, "Failed to deserialize the request message."), new Metadata(), ex);
 
     private static int ReadHeader(ReadOnlySequence<byte> buffer, int maxMessageSize)
     {
