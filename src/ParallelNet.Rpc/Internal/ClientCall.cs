@@ -36,6 +36,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
     private Stream? _responseStream;
     private Task<bool> _responseStarted = Task.FromResult(false);
     private RequestStreamContent? _requestStream;
+    private readonly LentReceiveBuffer? _lent;
     private TResponse? _current;
     private int _writing;
     private bool _requestCompleted;
@@ -47,6 +48,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
         _options = options;
         if (options.Deadline is { } deadline && deadline != DateTime.MaxValue)
             _deadlineSource = new CancellationTokenSource();
+        if (method.LendsReceivedBytes) _lent = new LentReceiveBuffer();
     }
 
     public Task<Metadata> ResponseHeadersAsync => _headers.Task;
@@ -156,7 +158,8 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
 
     public async Task<bool> MoveNext(CancellationToken cancellationToken)
     {
-        _current = await ReadNextAsync(cancellationToken).ConfigureAwait(false);
+        _lent?.Release();
+        _current = await ReadNextAsync(cancellationToken, _lent).ConfigureAwait(false);
         return _current is not null;
     }
 
@@ -169,14 +172,14 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
         return response;
     }
 
-    private async Task<TResponse?> ReadNextAsync(CancellationToken cancellationToken)
+    private async Task<TResponse?> ReadNextAsync(CancellationToken cancellationToken, LentReceiveBuffer? lent = null)
     {
         if (!await _responseStarted.ConfigureAwait(false) || _status.Task.IsCompleted) return EndOfStream();
         using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callSource.Token) : null;
         try
         {
             var message = await StreamMessageFraming.ReadMessageAsync(_responseStream!, _method.ResponseParser, _client.Options.MaxReceiveMessageSize,
-                linked?.Token ?? _callSource.Token).ConfigureAwait(false);
+                linked?.Token ?? _callSource.Token, lent).ConfigureAwait(false);
             if (message is not null) return message;
             var trailing = _response!.TrailingHeaders;
             var status = StatusFromHeaders(trailing) ?? new Status(StatusCode.Internal, "No grpc-status found on response.");

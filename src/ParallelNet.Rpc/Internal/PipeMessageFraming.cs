@@ -9,7 +9,8 @@ namespace ParallelNet.Rpc.Internal;
 internal static class PipeMessageFraming
 {
     /// <summary>Reads one message; null at a clean end of stream.</summary>
-    public static async ValueTask<T?> ReadMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int maxMessageSize, CancellationToken cancellationToken)
+    public static async ValueTask<T?> ReadMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int maxMessageSize, CancellationToken cancellationToken,
+        LentReceiveBuffer? lent = null)
         where T : class, IMessage<T>
     {
         while (true)
@@ -38,7 +39,7 @@ internal static class PipeMessageFraming
                     // consuming them at once so Kestrel recycles its blocks and keeps the HTTP/2 window open.
                     var consumedHeader = buffer.Slice(GrpcProtocol.MessageHeaderSize);
                     reader.AdvanceTo(consumedHeader.Start);
-                    return await ReadLargeMessageAsync(reader, parser, length, cancellationToken).ConfigureAwait(false);
+                    return await ReadLargeMessageAsync(reader, parser, length, cancellationToken, lent).ConfigureAwait(false);
                 }
             }
             if (result.IsCompleted)
@@ -51,7 +52,8 @@ internal static class PipeMessageFraming
         }
     }
 
-    private static async ValueTask<T> ReadLargeMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int length, CancellationToken cancellationToken)
+    private static async ValueTask<T> ReadLargeMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int length, CancellationToken cancellationToken,
+        LentReceiveBuffer? lent)
         where T : class, IMessage<T>
     {
         var gathered = MessageBufferPool.Shared.Rent(length);
@@ -83,6 +85,7 @@ internal static class PipeMessageFraming
         finally
         {
             if (!borrowed) MessageBufferPool.Shared.Return(gathered);
+            else lent?.Hold(gathered);
         }
     }
 

@@ -35,7 +35,7 @@ internal sealed class ClientStreamingMethodHandler<TRequest, TResponse>(Method<T
 {
     public override async Task HandleAsync(ServerCall call, ServerCallContext context)
     {
-        var response = await handler(new ServerRequestStream<TRequest>(call, method.RequestParser), context).ConfigureAwait(false)
+        var response = await handler(new ServerRequestStream<TRequest>(call, method.RequestParser, method.LendsReceivedBytes), context).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"The handler of {method.FullName} returned null instead of a response message.");
         await call.WriteMessageAsync(response, context.CancellationToken).ConfigureAwait(false);
     }
@@ -45,20 +45,22 @@ internal sealed class DuplexStreamingMethodHandler<TRequest, TResponse>(Method<T
     where TRequest : class, IMessage<TRequest> where TResponse : class, IMessage<TResponse>
 {
     public override Task HandleAsync(ServerCall call, ServerCallContext context) =>
-        handler(new ServerRequestStream<TRequest>(call, method.RequestParser), new ServerResponseStream<TResponse>(call), context);
+        handler(new ServerRequestStream<TRequest>(call, method.RequestParser, method.LendsReceivedBytes), new ServerResponseStream<TResponse>(call), context);
 }
 
 /// <summary>The request stream a streaming handler reads.</summary>
-internal sealed class ServerRequestStream<T>(ServerCall call, MessageParser<T> parser) : IAsyncStreamReader<T>
+internal sealed class ServerRequestStream<T>(ServerCall call, MessageParser<T> parser, bool lendsReceivedBytes) : IAsyncStreamReader<T>
     where T : class, IMessage<T>
 {
+    private readonly LentReceiveBuffer? _lent = lendsReceivedBytes ? new() : null;
     private T? _current;
 
     public T Current => _current ?? throw new InvalidOperationException("No current message: call MoveNext first and use Current only when it returned true.");
 
     public async Task<bool> MoveNext(CancellationToken cancellationToken)
     {
-        _current = await call.ReadRequestAsync(parser, cancellationToken).ConfigureAwait(false);
+        _lent?.Release();
+        _current = await call.ReadRequestAsync(parser, cancellationToken, _lent).ConfigureAwait(false);
         return _current is not null;
     }
 }

@@ -7,7 +7,8 @@ namespace ParallelNet.Rpc.Internal;
 internal static class StreamMessageFraming
 {
     /// <summary>Reads one message; null at a clean end of stream.</summary>
-    public static async ValueTask<T?> ReadMessageAsync<T>(Stream stream, MessageParser<T> parser, int maxMessageSize, CancellationToken cancellationToken)
+    public static async ValueTask<T?> ReadMessageAsync<T>(Stream stream, MessageParser<T> parser, int maxMessageSize, CancellationToken cancellationToken,
+        LentReceiveBuffer? lent = null)
         where T : class, IMessage<T>
     {
         var header = new byte[GrpcProtocol.MessageHeaderSize];
@@ -39,6 +40,7 @@ internal static class StreamMessageFraming
         finally
         {
             if (!borrowed) MessageBufferPool.Shared.Return(payload);
+            else lent?.Hold(payload);
         }
     }
 
