@@ -33,7 +33,7 @@ public sealed class GrpcClient : IDisposable
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
             KeepAlivePingDelay = Options.KeepAlivePingDelay,
             KeepAlivePingTimeout = Options.KeepAlivePingTimeout,
-            ConnectCallback = WriteBehindSocketStream.ConnectAsync,
+            ConnectCallback = BatchingSocketStream.ConnectAsync,
         };
         if (Options.ServerCertificateValidator is { } validator)
             handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, certificate, chain, errors) => validator(certificate, chain, errors) };

@@ -5,17 +5,19 @@ using System.Net.Sockets;
 namespace ParallelNet.Rpc.Internal;
 
 /// <summary>
-/// The client's connection stream (SocketsHttpHandler.ConnectCallback). SocketsHttpHandler writes one 16 KiB DATA
-/// frame at a time and each write was one send system call running the whole loopback TCP path: 4,096 calls per
-/// 64 MiB on the sender, and as many wake-ups and reads on the receiver. Here a write copies its bytes into a buffer
-/// and returns; one send loop on the thread pool sends everything buffered so far, so the frames written while a send
-/// is in the kernel leave together. Bytes keep their order, nothing waits for more data (a lone frame is sent at
-/// once), writes wait when a few MiB are buffered, and a failed send fails the next write.
+/// The client's connection stream (SocketsHttpHandler.ConnectCallback), batching system calls both ways.
+/// SocketsHttpHandler writes one 16 KiB DATA frame at a time and reads about one frame at a time, and each was one
+/// system call running the loopback TCP path: thousands per 64 MiB message on each side. Here a write copies its
+/// bytes into a buffer and returns; one send loop on the thread pool sends everything buffered so far, so the frames
+/// written while a send is in the kernel leave together. Bytes keep their order, nothing waits for more data (a lone
+/// frame is sent at once), writes wait when a few MiB are buffered, and a failed send fails the next write. A read
+/// takes whatever the socket holds, up to 256 KiB, and serves the handler's small reads from it.
 /// </summary>
-internal sealed class WriteBehindSocketStream : Stream
+internal sealed class BatchingSocketStream : Stream
 {
     private const int InitialBufferSize = 64 * 1024;
     private const int MaxBuffered = 4 * 1024 * 1024;
+    private const int ReadAheadSize = 256 * 1024;
 
     private readonly Socket _socket;
     private readonly NetworkStream _reads;
@@ -26,8 +28,11 @@ internal sealed class WriteBehindSocketStream : Stream
     private bool _sending;
     private Exception? _failure;
     private TaskCompletionSource? _drained;
+    private byte[]? _readAhead;
+    private int _readStart;
+    private int _readEnd;
 
-    private WriteBehindSocketStream(Socket socket)
+    private BatchingSocketStream(Socket socket)
     {
         _socket = socket;
         _reads = new NetworkStream(socket, ownsSocket: true);
@@ -43,7 +48,7 @@ internal sealed class WriteBehindSocketStream : Stream
         try
         {
             await socket.ConnectAsync(endPoint, cancellationToken).ConfigureAwait(false);
-            return new WriteBehindSocketStream(socket);
+            return new BatchingSocketStream(socket);
         }
         catch
         {
@@ -58,11 +63,44 @@ internal sealed class WriteBehindSocketStream : Stream
     public override long Length => throw new NotSupportedException();
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
-    public override int Read(byte[] buffer, int offset, int count) => _reads.Read(buffer, offset, count);
-    public override int Read(Span<byte> buffer) => _reads.Read(buffer);
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (buffer.IsEmpty) return _readEnd > _readStart ? 0 : _reads.Read(buffer);
+        if (_readEnd == _readStart)
+        {
+            if (buffer.Length >= ReadAheadSize) return _reads.Read(buffer);
+            _readAhead ??= new byte[ReadAheadSize];
+            (_readStart, _readEnd) = (0, _reads.Read(_readAhead));
+        }
+        return TakeReadAhead(buffer);
+    }
+
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        _reads.ReadAsync(buffer, offset, count, cancellationToken);
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _reads.ReadAsync(buffer, cancellationToken);
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        // A zero-byte read waits for data without holding a buffer (SocketsHttpHandler uses it while idle).
+        if (buffer.IsEmpty) return _readEnd > _readStart ? 0 : await _reads.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (_readEnd == _readStart)
+        {
+            if (buffer.Length >= ReadAheadSize) return await _reads.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            _readAhead ??= new byte[ReadAheadSize];
+            var read = await _reads.ReadAsync(_readAhead, cancellationToken).ConfigureAwait(false);
+            (_readStart, _readEnd) = (0, read);
+        }
+        return TakeReadAhead(buffer.Span);
+    }
+
+    private int TakeReadAhead(Span<byte> destination)
+    {
+        var count = Math.Min(destination.Length, _readEnd - _readStart);
+        _readAhead.AsSpan(_readStart, count).CopyTo(destination);
+        _readStart += count;
+        return count;
+    }
 
     public override void Write(byte[] buffer, int offset, int count) => WriteAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
