@@ -39,8 +39,9 @@ public sealed class Method<TRequest, TResponse>
 
     /// <summary>
     /// When true, the large bytes fields of a message read from a stream (MoveNext on either side) are views of a
-    /// receive buffer that is reused as soon as the next MoveNext starts: use or copy them before then. Tensor streams
-    /// whose readers consume each message at once save a fresh LOH buffer (page faults, gen-2 GCs) per message.
+    /// receive buffer that is reused as soon as the next MoveNext starts, and those of the request a unary or
+    /// server-streaming handler takes are reused once the handler has finished: use or copy them before then. Readers
+    /// that consume each message at once save a fresh LOH buffer (page faults, gen-2 GCs) per message.
     /// When false (the default) received bytes stay valid for as long as they are referenced.
     /// </summary>
     public bool LendsReceivedBytes { get; init; }

@@ -1,9 +1,9 @@
 namespace ParallelNet.Rpc.Internal;
 
 /// <summary>
-/// The receive buffer that the message last read from a stream borrows its large bytes from, for methods that lend
-/// their received bytes (<see cref="Method{TRequest, TResponse}.LendsReceivedBytes"/>): it goes back to the pool when
-/// the next message is read, so a stream of tensors reuses one buffer instead of faulting in fresh LOH memory each time.
+/// The receive buffer that the message last read borrows its large bytes from, for methods that lend their received
+/// bytes (<see cref="Method{TRequest, TResponse}.LendsReceivedBytes"/>): it goes back to the pool when the next message
+/// is read or the handler is done, so tensor traffic reuses one buffer instead of faulting in fresh LOH memory each time.
 /// </summary>
 internal sealed class LentReceiveBuffer
 {

@@ -21,7 +21,8 @@ internal static class PipeMessageFraming
             if (buffer.Length >= GrpcProtocol.MessageHeaderSize)
             {
                 var length = ReadHeader(buffer, maxMessageSize);
-                if (buffer.Length >= GrpcProtocol.MessageHeaderSize + length)
+                var arrived = buffer.Length >= GrpcProtocol.MessageHeaderSize + length;
+                if (arrived && length < LargeFieldParser.BorrowThreshold)
                 {
                     var payload = buffer.Slice(GrpcProtocol.MessageHeaderSize, length);
                     try
@@ -33,10 +34,11 @@ internal static class PipeMessageFraming
                         reader.AdvanceTo(payload.End);
                     }
                 }
-                if (!result.IsCompleted)
+                if (arrived || !result.IsCompleted)
                 {
-                    // A message larger than what has arrived: gather it into one buffer as the DATA frames come,
-                    // consuming them at once so Kestrel recycles its blocks and keeps the HTTP/2 window open.
+                    // A large message, or one larger than what has arrived: gather it into one buffer (its large fields
+                    // are then borrowed from it, not copied again) as the DATA frames come, consuming them at once so
+                    // Kestrel recycles its blocks and keeps the HTTP/2 window open.
                     var consumedHeader = buffer.Slice(GrpcProtocol.MessageHeaderSize);
                     reader.AdvanceTo(consumedHeader.Start);
                     return await ReadLargeMessageAsync(reader, parser, length, cancellationToken, lent).ConfigureAwait(false);

@@ -94,8 +94,8 @@ internal sealed class ServerCall : IDisposable
         if (_deadlineCompletion is { } pending) await pending.ConfigureAwait(false);
     }
 
-    public async Task<T> ReadSingleRequestAsync<T>(MessageParser<T> parser) where T : class, IMessage<T> =>
-        await ReadRequestAsync(parser, default).ConfigureAwait(false)
+    public async Task<T> ReadSingleRequestAsync<T>(MessageParser<T> parser, LentReceiveBuffer? lent = null) where T : class, IMessage<T> =>
+        await ReadRequestAsync(parser, default, lent).ConfigureAwait(false)
         ?? throw new RpcException(new Status(StatusCode.Internal, "The request ended without a message; this method takes exactly one."));
 
     public async Task<T?> ReadRequestAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken, LentReceiveBuffer? lent = null) where T : class, IMessage<T>

@@ -13,10 +13,19 @@ internal sealed class UnaryMethodHandler<TRequest, TResponse>(Method<TRequest, T
 {
     public override async Task HandleAsync(ServerCall call, ServerCallContext context)
     {
-        var request = await call.ReadSingleRequestAsync(method.RequestParser).ConfigureAwait(false);
-        var response = await handler(request, context).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"The handler of {method.FullName} returned null instead of a response message.");
-        await call.WriteMessageAsync(response, context.CancellationToken).ConfigureAwait(false);
+        // A lent request stays valid until its response is sent (the response may carry the request's bytes).
+        var lent = method.LendsReceivedBytes ? new LentReceiveBuffer() : null;
+        try
+        {
+            var request = await call.ReadSingleRequestAsync(method.RequestParser, lent).ConfigureAwait(false);
+            var response = await handler(request, context).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"The handler of {method.FullName} returned null instead of a response message.");
+            await call.WriteMessageAsync(response, context.CancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lent?.Release();
+        }
     }
 }
 
@@ -25,8 +34,16 @@ internal sealed class ServerStreamingMethodHandler<TRequest, TResponse>(Method<T
 {
     public override async Task HandleAsync(ServerCall call, ServerCallContext context)
     {
-        var request = await call.ReadSingleRequestAsync(method.RequestParser).ConfigureAwait(false);
-        await handler(request, new ServerResponseStream<TResponse>(call), context).ConfigureAwait(false);
+        var lent = method.LendsReceivedBytes ? new LentReceiveBuffer() : null;
+        try
+        {
+            var request = await call.ReadSingleRequestAsync(method.RequestParser, lent).ConfigureAwait(false);
+            await handler(request, new ServerResponseStream<TResponse>(call), context).ConfigureAwait(false);
+        }
+        finally
+        {
+            lent?.Release();
+        }
     }
 }
 

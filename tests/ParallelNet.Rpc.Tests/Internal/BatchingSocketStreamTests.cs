@@ -13,9 +13,7 @@ public sealed class BatchingSocketStreamTests
     [InlineData(3, 700_000)]
     public async Task Bytes_arrive_in_order_whatever_the_write_sizes(int seed, int maxWrite)
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
+        using var listener = Listen();
         var random = new Random(seed);
         var sent = new byte[12 * 1024 * 1024 + 17];
         random.NextBytes(sent);
@@ -50,9 +48,7 @@ public sealed class BatchingSocketStreamTests
     [InlineData(6, 600_000)]
     public async Task Reads_of_any_size_see_every_byte_once_in_order(int seed, int maxRead)
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
+        using var listener = Listen();
         var random = new Random(seed);
         var sent = new byte[6 * 1024 * 1024 + 5];
         random.NextBytes(sent);
@@ -89,9 +85,7 @@ public sealed class BatchingSocketStreamTests
     [Fact]
     public async Task Writes_fail_once_the_peer_is_gone()
     {
-        using var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        listener.Listen();
+        using var listener = Listen();
         await using var stream = await BatchingSocketStream.ConnectAsync(listener.LocalEndPoint!, default);
         using (var peer = await listener.AcceptAsync())
         {
@@ -105,5 +99,13 @@ public sealed class BatchingSocketStreamTests
             for (var i = 0; i < 100_000; i++) await stream.WriteAsync(chunk);
         });
         Assert.NotNull(failed.InnerException);
+    }
+
+    private static Socket Listen()
+    {
+        var listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        listener.Listen();
+        return listener;
     }
 }
