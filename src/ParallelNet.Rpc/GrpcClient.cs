@@ -33,6 +33,7 @@ public sealed class GrpcClient : IDisposable
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
             KeepAlivePingDelay = Options.KeepAlivePingDelay,
             KeepAlivePingTimeout = Options.KeepAlivePingTimeout,
+            ConnectCallback = BatchingSocketStream.ConnectAsync,
         };
         if (Options.ServerCertificateValidator is { } validator)
             handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, certificate, chain, errors) => validator(certificate, chain, errors) };

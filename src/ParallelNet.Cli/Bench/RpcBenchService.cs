@@ -12,9 +12,10 @@ internal static class RpcBenchService
     /// <summary>Large enough for the 64 MiB measurements and a margin for bigger --sizes.</summary>
     public const int MessageLimit = 256 * 1024 * 1024;
 
-    public static readonly Method<Payload, Ack> Unary = Method.Create<Payload, Ack>(MethodType.Unary, Name, "Unary");
-    public static readonly Method<DownloadRequest, Payload> Download = Method.Create<DownloadRequest, Payload>(MethodType.ServerStreaming, Name, "Download");
-    public static readonly Method<Payload, Ack> Upload = Method.Create<Payload, Ack>(MethodType.ClientStreaming, Name, "Upload");
+    // The handlers only count each payload's bytes before reading the next, so their receive buffers can be reused.
+    public static readonly Method<Payload, Ack> Unary = Method.Create<Payload, Ack>(MethodType.Unary, Name, "Unary", lendsReceivedBytes: true);
+    public static readonly Method<DownloadRequest, Payload> Download = Method.Create<DownloadRequest, Payload>(MethodType.ServerStreaming, Name, "Download", lendsReceivedBytes: true);
+    public static readonly Method<Payload, Ack> Upload = Method.Create<Payload, Ack>(MethodType.ClientStreaming, Name, "Upload", lendsReceivedBytes: true);
 
     public static ServerServiceDefinition Definition() =>
         ServerServiceDefinition.CreateBuilder(BenchReflection.Descriptor.Services[0])

@@ -36,6 +36,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
     private Stream? _responseStream;
     private Task<bool> _responseStarted = Task.FromResult(false);
     private RequestStreamContent? _requestStream;
+    private readonly LentReceiveBuffer? _lent;
     private TResponse? _current;
     private int _writing;
     private bool _requestCompleted;
@@ -47,6 +48,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
         _options = options;
         if (options.Deadline is { } deadline && deadline != DateTime.MaxValue)
             _deadlineSource = new CancellationTokenSource();
+        if (method.LendsReceivedBytes) _lent = new LentReceiveBuffer();
     }
 
     public Task<Metadata> ResponseHeadersAsync => _headers.Task;
@@ -55,10 +57,10 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
 
     public void StartWithSingleRequest(TRequest request)
     {
-        ArraySegment<byte> framed;
+        FramedMessage framed;
         try
         {
-            framed = StreamMessageFraming.Frame(request, _client.Options.MaxSendMessageSize);
+            framed = FramedMessage.Create(request, _client.Options.MaxSendMessageSize);
         }
         catch (RpcException ex)
         {
@@ -156,7 +158,8 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
 
     public async Task<bool> MoveNext(CancellationToken cancellationToken)
     {
-        _current = await ReadNextAsync(cancellationToken).ConfigureAwait(false);
+        _lent?.Release();
+        _current = await ReadNextAsync(cancellationToken, _lent).ConfigureAwait(false);
         return _current is not null;
     }
 
@@ -169,14 +172,14 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
         return response;
     }
 
-    private async Task<TResponse?> ReadNextAsync(CancellationToken cancellationToken)
+    private async Task<TResponse?> ReadNextAsync(CancellationToken cancellationToken, LentReceiveBuffer? lent = null)
     {
         if (!await _responseStarted.ConfigureAwait(false) || _status.Task.IsCompleted) return EndOfStream();
         using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callSource.Token) : null;
         try
         {
             var message = await StreamMessageFraming.ReadMessageAsync(_responseStream!, _method.ResponseParser, _client.Options.MaxReceiveMessageSize,
-                linked?.Token ?? _callSource.Token).ConfigureAwait(false);
+                linked?.Token ?? _callSource.Token, lent).ConfigureAwait(false);
             if (message is not null) return message;
             var trailing = _response!.TrailingHeaders;
             var status = StatusFromHeaders(trailing) ?? new Status(StatusCode.Internal, "No grpc-status found on response.");
@@ -206,16 +209,16 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
         var content = _requestStream ?? throw new InvalidOperationException("This call has no request stream.");
         if (_requestCompleted) throw new InvalidOperationException("The request stream was already completed; no more messages can be written.");
         if (Interlocked.Exchange(ref _writing, 1) != 0) throw new InvalidOperationException("A write is already in progress; await each WriteAsync before the next.");
-        ArraySegment<byte> framed = default;
+        FramedMessage? framed = null;
         try
         {
             if (_status.Task.IsCompleted) throw new RpcException(_status.Task.Result, _trailers);
             var ready = await Task.WhenAny(content.StreamReady, _status.Task).ConfigureAwait(false);
             if (ready != content.StreamReady) throw new RpcException(_status.Task.Result, _trailers);
             var stream = await content.StreamReady.ConfigureAwait(false);
-            framed = StreamMessageFraming.Frame(message, _client.Options.MaxSendMessageSize);
+            framed = FramedMessage.Create(message, _client.Options.MaxSendMessageSize);
             using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callSource.Token);
-            await stream.WriteAsync(framed, linked.Token).ConfigureAwait(false);
+            await StreamMessageFraming.WriteMessageAsync(stream, framed, linked.Token).ConfigureAwait(false);
             await stream.FlushAsync(linked.Token).ConfigureAwait(false);
         }
         catch (RpcException ex)
@@ -233,7 +236,7 @@ internal sealed class ClientCall<TRequest, TResponse> : IClientCall, IAsyncStrea
         }
         finally
         {
-            if (framed.Array is not null) StreamMessageFraming.ReturnBuffer(framed);
+            framed?.Dispose();
             Volatile.Write(ref _writing, 0);
         }
     }

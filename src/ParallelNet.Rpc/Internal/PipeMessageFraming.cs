@@ -9,7 +9,8 @@ namespace ParallelNet.Rpc.Internal;
 internal static class PipeMessageFraming
 {
     /// <summary>Reads one message; null at a clean end of stream.</summary>
-    public static async ValueTask<T?> ReadMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int maxMessageSize, CancellationToken cancellationToken)
+    public static async ValueTask<T?> ReadMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int maxMessageSize, CancellationToken cancellationToken,
+        LentReceiveBuffer? lent = null)
         where T : class, IMessage<T>
     {
         while (true)
@@ -20,7 +21,8 @@ internal static class PipeMessageFraming
             if (buffer.Length >= GrpcProtocol.MessageHeaderSize)
             {
                 var length = ReadHeader(buffer, maxMessageSize);
-                if (buffer.Length >= GrpcProtocol.MessageHeaderSize + length)
+                var arrived = buffer.Length >= GrpcProtocol.MessageHeaderSize + length;
+                if (arrived && length < LargeFieldParser.BorrowThreshold)
                 {
                     var payload = buffer.Slice(GrpcProtocol.MessageHeaderSize, length);
                     try
@@ -32,13 +34,14 @@ internal static class PipeMessageFraming
                         reader.AdvanceTo(payload.End);
                     }
                 }
-                if (!result.IsCompleted)
+                if (arrived || !result.IsCompleted)
                 {
-                    // A message larger than what has arrived: gather it into one buffer as the DATA frames come,
-                    // consuming them at once so Kestrel recycles its blocks and keeps the HTTP/2 window open.
+                    // A large message, or one larger than what has arrived: gather it into one buffer (its large fields
+                    // are then borrowed from it, not copied again) as the DATA frames come, consuming them at once so
+                    // Kestrel recycles its blocks and keeps the HTTP/2 window open.
                     var consumedHeader = buffer.Slice(GrpcProtocol.MessageHeaderSize);
                     reader.AdvanceTo(consumedHeader.Start);
-                    return await ReadLargeMessageAsync(reader, parser, length, cancellationToken).ConfigureAwait(false);
+                    return await ReadLargeMessageAsync(reader, parser, length, cancellationToken, lent).ConfigureAwait(false);
                 }
             }
             if (result.IsCompleted)
@@ -51,10 +54,12 @@ internal static class PipeMessageFraming
         }
     }
 
-    private static async ValueTask<T> ReadLargeMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int length, CancellationToken cancellationToken)
+    private static async ValueTask<T> ReadLargeMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int length, CancellationToken cancellationToken,
+        LentReceiveBuffer? lent)
         where T : class, IMessage<T>
     {
         var gathered = MessageBufferPool.Shared.Rent(length);
+        var borrowed = false;
         try
         {
             var filled = 0;
@@ -70,11 +75,19 @@ internal static class PipeMessageFraming
                 if (filled < length && result.IsCompleted)
                     throw new RpcException(new Status(StatusCode.Internal, "The request ended in the middle of a message."));
             }
-            return Parse(parser, new ReadOnlySequence<byte>(gathered, 0, length));
+            try
+            {
+                return LargeFieldParser.Parse(parser, gathered, length, out borrowed);
+            }
+            catch (InvalidProtocolBufferException ex)
+            {
+                throw DeserializationFailed(ex);
+            }
         }
         finally
         {
-            MessageBufferPool.Shared.Return(gathered);
+            if (!borrowed) MessageBufferPool.Shared.Return(gathered);
+            else lent?.Hold(gathered);
         }
     }
 
@@ -86,9 +99,12 @@ internal static class PipeMessageFraming
         }
         catch (InvalidProtocolBufferException ex)
         {
-            throw new RpcException(new Status(StatusCode.Internal, "Failed to deserialize the request message."), new Metadata(), ex);
+            throw DeserializationFailed(ex);
         }
     }
+
+    private static RpcException DeserializationFailed(InvalidProtocolBufferException ex) =>
+        new(new Status(StatusCode.Internal, "Failed to deserialize the request message."), new Metadata(), ex);
 
     private static int ReadHeader(ReadOnlySequence<byte> buffer, int maxMessageSize)
     {

@@ -2,8 +2,8 @@ using System.Net;
 
 namespace ParallelNet.Rpc.Internal;
 
-/// <summary>The body of a unary or server-streaming request: one framed message from a pooled buffer.</summary>
-internal sealed class SingleMessageContent(ArraySegment<byte> framed) : HttpContent
+/// <summary>The body of a unary or server-streaming request: one framed message.</summary>
+internal sealed class SingleMessageContent(FramedMessage framed) : HttpContent
 {
     private const int Idle = 0, Sending = 1, Returned = 2;
     private int _state;
@@ -14,12 +14,12 @@ internal sealed class SingleMessageContent(ArraySegment<byte> framed) : HttpCont
             throw new InvalidOperationException("A gRPC request body can be sent only once.");
         try
         {
-            await stream.WriteAsync(framed, cancellationToken).ConfigureAwait(false);
+            await StreamMessageFraming.WriteMessageAsync(stream, framed, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             Volatile.Write(ref _state, Returned);
-            StreamMessageFraming.ReturnBuffer(framed);
+            framed.Dispose();
         }
     }
 
@@ -34,7 +34,7 @@ internal sealed class SingleMessageContent(ArraySegment<byte> framed) : HttpCont
     protected override void Dispose(bool disposing)
     {
         // A body being sent returns its buffer when the send ends; only an unsent one returns it here.
-        if (disposing && Interlocked.CompareExchange(ref _state, Returned, Idle) == Idle) StreamMessageFraming.ReturnBuffer(framed);
+        if (disposing && Interlocked.CompareExchange(ref _state, Returned, Idle) == Idle) framed.Dispose();
         base.Dispose(disposing);
     }
 }

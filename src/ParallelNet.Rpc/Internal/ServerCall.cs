@@ -94,15 +94,15 @@ internal sealed class ServerCall : IDisposable
         if (_deadlineCompletion is { } pending) await pending.ConfigureAwait(false);
     }
 
-    public async Task<T> ReadSingleRequestAsync<T>(MessageParser<T> parser) where T : class, IMessage<T> =>
-        await ReadRequestAsync(parser, default).ConfigureAwait(false)
+    public async Task<T> ReadSingleRequestAsync<T>(MessageParser<T> parser, LentReceiveBuffer? lent = null) where T : class, IMessage<T> =>
+        await ReadRequestAsync(parser, default, lent).ConfigureAwait(false)
         ?? throw new RpcException(new Status(StatusCode.Internal, "The request ended without a message; this method takes exactly one."));
 
-    public async Task<T?> ReadRequestAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken) where T : class, IMessage<T>
+    public async Task<T?> ReadRequestAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken, LentReceiveBuffer? lent = null) where T : class, IMessage<T>
     {
         using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callSource.Token) : null;
         return await PipeMessageFraming.ReadMessageAsync(_http.Request.BodyReader, parser, _limits.MaxReceive,
-            linked?.Token ?? _callSource.Token).ConfigureAwait(false);
+            linked?.Token ?? _callSource.Token, lent).ConfigureAwait(false);
     }
 
     public async Task WriteResponseHeadersAsync(Metadata headers)

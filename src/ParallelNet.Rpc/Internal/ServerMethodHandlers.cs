@@ -13,10 +13,19 @@ internal sealed class UnaryMethodHandler<TRequest, TResponse>(Method<TRequest, T
 {
     public override async Task HandleAsync(ServerCall call, ServerCallContext context)
     {
-        var request = await call.ReadSingleRequestAsync(method.RequestParser).ConfigureAwait(false);
-        var response = await handler(request, context).ConfigureAwait(false)
-            ?? throw new InvalidOperationException($"The handler of {method.FullName} returned null instead of a response message.");
-        await call.WriteMessageAsync(response, context.CancellationToken).ConfigureAwait(false);
+        // A lent request stays valid until its response is sent (the response may carry the request's bytes).
+        var lent = method.LendsReceivedBytes ? new LentReceiveBuffer() : null;
+        try
+        {
+            var request = await call.ReadSingleRequestAsync(method.RequestParser, lent).ConfigureAwait(false);
+            var response = await handler(request, context).ConfigureAwait(false)
+                ?? throw new InvalidOperationException($"The handler of {method.FullName} returned null instead of a response message.");
+            await call.WriteMessageAsync(response, context.CancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            lent?.Release();
+        }
     }
 }
 
@@ -25,8 +34,16 @@ internal sealed class ServerStreamingMethodHandler<TRequest, TResponse>(Method<T
 {
     public override async Task HandleAsync(ServerCall call, ServerCallContext context)
     {
-        var request = await call.ReadSingleRequestAsync(method.RequestParser).ConfigureAwait(false);
-        await handler(request, new ServerResponseStream<TResponse>(call), context).ConfigureAwait(false);
+        var lent = method.LendsReceivedBytes ? new LentReceiveBuffer() : null;
+        try
+        {
+            var request = await call.ReadSingleRequestAsync(method.RequestParser, lent).ConfigureAwait(false);
+            await handler(request, new ServerResponseStream<TResponse>(call), context).ConfigureAwait(false);
+        }
+        finally
+        {
+            lent?.Release();
+        }
     }
 }
 
@@ -35,7 +52,7 @@ internal sealed class ClientStreamingMethodHandler<TRequest, TResponse>(Method<T
 {
     public override async Task HandleAsync(ServerCall call, ServerCallContext context)
     {
-        var response = await handler(new ServerRequestStream<TRequest>(call, method.RequestParser), context).ConfigureAwait(false)
+        var response = await handler(new ServerRequestStream<TRequest>(call, method.RequestParser, method.LendsReceivedBytes), context).ConfigureAwait(false)
             ?? throw new InvalidOperationException($"The handler of {method.FullName} returned null instead of a response message.");
         await call.WriteMessageAsync(response, context.CancellationToken).ConfigureAwait(false);
     }
@@ -45,20 +62,22 @@ internal sealed class DuplexStreamingMethodHandler<TRequest, TResponse>(Method<T
     where TRequest : class, IMessage<TRequest> where TResponse : class, IMessage<TResponse>
 {
     public override Task HandleAsync(ServerCall call, ServerCallContext context) =>
-        handler(new ServerRequestStream<TRequest>(call, method.RequestParser), new ServerResponseStream<TResponse>(call), context);
+        handler(new ServerRequestStream<TRequest>(call, method.RequestParser, method.LendsReceivedBytes), new ServerResponseStream<TResponse>(call), context);
 }
 
 /// <summary>The request stream a streaming handler reads.</summary>
-internal sealed class ServerRequestStream<T>(ServerCall call, MessageParser<T> parser) : IAsyncStreamReader<T>
+internal sealed class ServerRequestStream<T>(ServerCall call, MessageParser<T> parser, bool lendsReceivedBytes) : IAsyncStreamReader<T>
     where T : class, IMessage<T>
 {
+    private readonly LentReceiveBuffer? _lent = lendsReceivedBytes ? new() : null;
     private T? _current;
 
     public T Current => _current ?? throw new InvalidOperationException("No current message: call MoveNext first and use Current only when it returned true.");
 
     public async Task<bool> MoveNext(CancellationToken cancellationToken)
     {
-        _current = await call.ReadRequestAsync(parser, cancellationToken).ConfigureAwait(false);
+        _lent?.Release();
+        _current = await call.ReadRequestAsync(parser, cancellationToken, _lent).ConfigureAwait(false);
         return _current is not null;
     }
 }

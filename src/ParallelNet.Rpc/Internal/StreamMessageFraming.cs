@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using Google.Protobuf;
 
@@ -8,7 +7,8 @@ namespace ParallelNet.Rpc.Internal;
 internal static class StreamMessageFraming
 {
     /// <summary>Reads one message; null at a clean end of stream.</summary>
-    public static async ValueTask<T?> ReadMessageAsync<T>(Stream stream, MessageParser<T> parser, int maxMessageSize, CancellationToken cancellationToken)
+    public static async ValueTask<T?> ReadMessageAsync<T>(Stream stream, MessageParser<T> parser, int maxMessageSize, CancellationToken cancellationToken,
+        LentReceiveBuffer? lent = null)
         where T : class, IMessage<T>
     {
         var header = new byte[GrpcProtocol.MessageHeaderSize];
@@ -23,13 +23,14 @@ internal static class StreamMessageFraming
         if (length > (uint)maxMessageSize)
             throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Received message of {length} bytes exceeds the limit of {maxMessageSize} bytes."));
         var payload = MessageBufferPool.Shared.Rent((int)length);
+        var borrowed = false;
         try
         {
             read = await stream.ReadAtLeastAsync(payload.AsMemory(0, (int)length), (int)length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
             if (read < length) throw new RpcException(new Status(StatusCode.Internal, "The response ended in the middle of a message."));
             try
             {
-                return parser.ParseFrom(payload.AsSpan(0, (int)length));
+                return LargeFieldParser.Parse(parser, payload, (int)length, out borrowed);
             }
             catch (InvalidProtocolBufferException ex)
             {
@@ -38,22 +39,14 @@ internal static class StreamMessageFraming
         }
         finally
         {
-            MessageBufferPool.Shared.Return(payload);
+            if (!borrowed) MessageBufferPool.Shared.Return(payload);
+            else lent?.Hold(payload);
         }
     }
 
-    /// <summary>Serializes one message with its 5-byte prefix into a pooled buffer; return it with ReturnBuffer.</summary>
-    public static ArraySegment<byte> Frame(IMessage message, int? maxMessageSize)
+    /// <summary>Writes one framed message, its large fields straight from their own memory (one flush at the end).</summary>
+    public static async ValueTask WriteMessageAsync(Stream stream, FramedMessage framed, CancellationToken cancellationToken)
     {
-        var size = message.CalculateSize();
-        if (maxMessageSize is { } max && size > max)
-            throw new RpcException(new Status(StatusCode.ResourceExhausted, $"Sending message of {size} bytes exceeds the limit of {max} bytes."));
-        var buffer = MessageBufferPool.Shared.Rent(GrpcProtocol.MessageHeaderSize + size);
-        buffer[0] = 0;
-        BinaryPrimitives.WriteUInt32BigEndian(buffer.AsSpan(1), (uint)size);
-        message.WriteTo(buffer.AsSpan(GrpcProtocol.MessageHeaderSize, size));
-        return new ArraySegment<byte>(buffer, 0, GrpcProtocol.MessageHeaderSize + size);
+        foreach (var piece in framed.Pieces) await stream.WriteAsync(piece, cancellationToken).ConfigureAwait(false);
     }
-
-    public static void ReturnBuffer(ArraySegment<byte> framed) => MessageBufferPool.Shared.Return(framed.Array!);
 }
