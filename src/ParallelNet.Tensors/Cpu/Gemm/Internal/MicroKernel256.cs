@@ -14,7 +14,101 @@ internal static unsafe class MicroKernel256
     public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
     {
         Vector256<float> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default, c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default;
-        for (int p = 0; p < kc; p++)
+        int p = 0;
+        for (; p + 4 <= kc; p += 4)
+        {
+            {
+                Vector256<float> b0 = Vector256.Load(b + 0);
+                Vector256<float> b1 = Vector256.Load(b + 8);
+                Vector256<float> a0 = Vector256.Create(a[0]);
+                c0_0 = Vector256.FusedMultiplyAdd(a0, b0, c0_0);
+                c0_1 = Vector256.FusedMultiplyAdd(a0, b1, c0_1);
+                Vector256<float> a1 = Vector256.Create(a[1]);
+                c1_0 = Vector256.FusedMultiplyAdd(a1, b0, c1_0);
+                c1_1 = Vector256.FusedMultiplyAdd(a1, b1, c1_1);
+                Vector256<float> a2 = Vector256.Create(a[2]);
+                c2_0 = Vector256.FusedMultiplyAdd(a2, b0, c2_0);
+                c2_1 = Vector256.FusedMultiplyAdd(a2, b1, c2_1);
+                Vector256<float> a3 = Vector256.Create(a[3]);
+                c3_0 = Vector256.FusedMultiplyAdd(a3, b0, c3_0);
+                c3_1 = Vector256.FusedMultiplyAdd(a3, b1, c3_1);
+                Vector256<float> a4 = Vector256.Create(a[4]);
+                c4_0 = Vector256.FusedMultiplyAdd(a4, b0, c4_0);
+                c4_1 = Vector256.FusedMultiplyAdd(a4, b1, c4_1);
+                Vector256<float> a5 = Vector256.Create(a[5]);
+                c5_0 = Vector256.FusedMultiplyAdd(a5, b0, c5_0);
+                c5_1 = Vector256.FusedMultiplyAdd(a5, b1, c5_1);
+            }
+            {
+                Vector256<float> b0 = Vector256.Load(b + 1 * ldb + 0);
+                Vector256<float> b1 = Vector256.Load(b + 1 * ldb + 8);
+                Vector256<float> a0 = Vector256.Create(a[6]);
+                c0_0 = Vector256.FusedMultiplyAdd(a0, b0, c0_0);
+                c0_1 = Vector256.FusedMultiplyAdd(a0, b1, c0_1);
+                Vector256<float> a1 = Vector256.Create(a[7]);
+                c1_0 = Vector256.FusedMultiplyAdd(a1, b0, c1_0);
+                c1_1 = Vector256.FusedMultiplyAdd(a1, b1, c1_1);
+                Vector256<float> a2 = Vector256.Create(a[8]);
+                c2_0 = Vector256.FusedMultiplyAdd(a2, b0, c2_0);
+                c2_1 = Vector256.FusedMultiplyAdd(a2, b1, c2_1);
+                Vector256<float> a3 = Vector256.Create(a[9]);
+                c3_0 = Vector256.FusedMultiplyAdd(a3, b0, c3_0);
+                c3_1 = Vector256.FusedMultiplyAdd(a3, b1, c3_1);
+                Vector256<float> a4 = Vector256.Create(a[10]);
+                c4_0 = Vector256.FusedMultiplyAdd(a4, b0, c4_0);
+                c4_1 = Vector256.FusedMultiplyAdd(a4, b1, c4_1);
+                Vector256<float> a5 = Vector256.Create(a[11]);
+                c5_0 = Vector256.FusedMultiplyAdd(a5, b0, c5_0);
+                c5_1 = Vector256.FusedMultiplyAdd(a5, b1, c5_1);
+            }
+            {
+                Vector256<float> b0 = Vector256.Load(b + 2 * ldb + 0);
+                Vector256<float> b1 = Vector256.Load(b + 2 * ldb + 8);
+                Vector256<float> a0 = Vector256.Create(a[12]);
+                c0_0 = Vector256.FusedMultiplyAdd(a0, b0, c0_0);
+                c0_1 = Vector256.FusedMultiplyAdd(a0, b1, c0_1);
+                Vector256<float> a1 = Vector256.Create(a[13]);
+                c1_0 = Vector256.FusedMultiplyAdd(a1, b0, c1_0);
+                c1_1 = Vector256.FusedMultiplyAdd(a1, b1, c1_1);
+                Vector256<float> a2 = Vector256.Create(a[14]);
+                c2_0 = Vector256.FusedMultiplyAdd(a2, b0, c2_0);
+                c2_1 = Vector256.FusedMultiplyAdd(a2, b1, c2_1);
+                Vector256<float> a3 = Vector256.Create(a[15]);
+                c3_0 = Vector256.FusedMultiplyAdd(a3, b0, c3_0);
+                c3_1 = Vector256.FusedMultiplyAdd(a3, b1, c3_1);
+                Vector256<float> a4 = Vector256.Create(a[16]);
+                c4_0 = Vector256.FusedMultiplyAdd(a4, b0, c4_0);
+                c4_1 = Vector256.FusedMultiplyAdd(a4, b1, c4_1);
+                Vector256<float> a5 = Vector256.Create(a[17]);
+                c5_0 = Vector256.FusedMultiplyAdd(a5, b0, c5_0);
+                c5_1 = Vector256.FusedMultiplyAdd(a5, b1, c5_1);
+            }
+            {
+                Vector256<float> b0 = Vector256.Load(b + 3 * ldb + 0);
+                Vector256<float> b1 = Vector256.Load(b + 3 * ldb + 8);
+                Vector256<float> a0 = Vector256.Create(a[18]);
+                c0_0 = Vector256.FusedMultiplyAdd(a0, b0, c0_0);
+                c0_1 = Vector256.FusedMultiplyAdd(a0, b1, c0_1);
+                Vector256<float> a1 = Vector256.Create(a[19]);
+                c1_0 = Vector256.FusedMultiplyAdd(a1, b0, c1_0);
+                c1_1 = Vector256.FusedMultiplyAdd(a1, b1, c1_1);
+                Vector256<float> a2 = Vector256.Create(a[20]);
+                c2_0 = Vector256.FusedMultiplyAdd(a2, b0, c2_0);
+                c2_1 = Vector256.FusedMultiplyAdd(a2, b1, c2_1);
+                Vector256<float> a3 = Vector256.Create(a[21]);
+                c3_0 = Vector256.FusedMultiplyAdd(a3, b0, c3_0);
+                c3_1 = Vector256.FusedMultiplyAdd(a3, b1, c3_1);
+                Vector256<float> a4 = Vector256.Create(a[22]);
+                c4_0 = Vector256.FusedMultiplyAdd(a4, b0, c4_0);
+                c4_1 = Vector256.FusedMultiplyAdd(a4, b1, c4_1);
+                Vector256<float> a5 = Vector256.Create(a[23]);
+                c5_0 = Vector256.FusedMultiplyAdd(a5, b0, c5_0);
+                c5_1 = Vector256.FusedMultiplyAdd(a5, b1, c5_1);
+            }
+            a += 24;
+            b += 4 * ldb;
+        }
+        for (; p < kc; p++)
         {
             Vector256<float> b0 = Vector256.Load(b + 0);
             Vector256<float> b1 = Vector256.Load(b + 8);

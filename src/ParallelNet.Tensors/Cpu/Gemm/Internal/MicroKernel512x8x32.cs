@@ -14,7 +14,8 @@ internal static unsafe class MicroKernel512x8x32
     public static void Run(int kc, float* a, float* b, nint ldb, float* c, nint ldc, float alpha, float beta)
     {
         Vector512<float> c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default, c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default, c6_0 = default, c6_1 = default, c7_0 = default, c7_1 = default;
-        for (int p = 0; p < kc; p++)
+        int p = 0;
+        for (; p < kc; p++)
         {
             Vector512<float> b0 = Vector512.Load(b + 0);
             Vector512<float> b1 = Vector512.Load(b + 16);
