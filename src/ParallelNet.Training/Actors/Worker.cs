@@ -99,11 +99,10 @@ public sealed class Worker : ReceiveActor
         }
         if (_readsWeightsInPlace)
         {
-            // No copy into the replica: it reads this version's buffer in place. A lender in another process (its
-            // node's receive pool) gets it back when the next version arrives. A parameter server of this process
-            // gets it back as soon as the block of the next step is sent: it then updates that very buffer in
-            // place, once every block of the step is in, so no reader needs it any longer (a reissued duplicate
-            // computed meanwhile is of an applied step, which the server drops).
+            // No copy into the replica: it reads this version's buffer in place. The parameter server gets it back
+            // as soon as the block of the next step is sent: it then updates that very buffer in place, once every
+            // block of the step is in, so no reader needs it any longer (a reissued duplicate computed meanwhile is
+            // of an applied step, which the server drops). Weights from another process arrive as WeightsArrived.
             _model.ReadParametersFrom(HostTensor(weights.Weights));
             ReleaseWeightsLoan();
             (_weightsInUse, _weightsLender, _holdsWeightsLoan, _weightsLentInProcess) = (weights.Weights, Sender, true, Sender.IsInProcess());
