@@ -48,11 +48,12 @@ public static class TrainingSerializers
                 w.WriteString(m.JobId); w.WriteInt64(m.Step); WriteBlock(w, m.Block); w.WriteInt32(m.Samples); w.WriteDouble(m.Seconds);
             }, r => new BlockCompleted(Text(r), r.ReadInt64(), ReadBlock(r), r.ReadInt32(), r.ReadDouble()))
             .Counted<SubscribeToWeights>(traffic, "train.SubscribeToWeights", (w, m) => w.WriteString(m.JobId), r => new SubscribeToWeights(Text(r)))
-            // Received as WeightsArrived: the worker decodes the weights straight into its replica.
-            .Counted<WeightsPublished, WeightsArrived>(traffic, "train.WeightsPublished", (w, m) =>
+            // Decoded once, into a pooled array the worker's replica reads in place (the frame's receive buffer is reused
+            // as soon as the next frame is read); the worker's loan release hands the array back to this node's pool.
+            .Counted<WeightsPublished>(traffic, "train.WeightsPublished", (w, m) =>
             {
                 w.WriteString(m.JobId); w.WriteInt64(m.Version); w.WriteFloats(m.Weights);
-            }, r => WeightsArrived(Text(r), r.ReadInt64(), r.ReadFloatsLater()), m => 4L * m.Weights.Length + 32,
+            }, r => new WeightsPublished(Text(r), r.ReadInt64(), r.ReadPooledFloats()), m => 4L * m.Weights.Length + 32,
                 // Written without a copy: the parameter server counts this copy as handed back, as a local subscriber would.
                 (m, server) => server.Tell(new WeightsBufferReleased(m.JobId, m.Weights), ActorRefs.NoSender))
             .RegisterSingleton("train.RequestJobContext", new RequestJobContext())
@@ -76,19 +77,12 @@ public static class TrainingSerializers
 
     private static MessageSerializers Counted<T>(this MessageSerializers serializers, TrainingTraffic? traffic, string typeId,
         Action<PayloadWriter, T> write, Func<PayloadReader, T> read, Func<T, long>? size = null, Action<T, IActorRef>? sent = null) where T : class
-        => serializers.Counted<T, T>(traffic, typeId, write, read, size, sent);
-
-    private static MessageSerializers Counted<T, TReceived>(this MessageSerializers serializers, TrainingTraffic? traffic, string typeId,
-        Action<PayloadWriter, T> write, Func<PayloadReader, TReceived> read, Func<T, long>? size = null, Action<T, IActorRef>? sent = null)
-        where T : class where TReceived : class
     {
-        if (traffic is null) return serializers.RegisterReceivedAs<T, TReceived>(typeId, write, read, sent);
-        return serializers.RegisterReceivedAs<T, TReceived>(typeId,
+        if (traffic is null) return serializers.Register(typeId, write, read, sent);
+        return serializers.Register<T>(typeId,
             (w, m) => { traffic.AddEncoded(size?.Invoke(m) ?? 48); write(w, m); },
             r => { traffic.AddDecoded(r.Remaining); return read(r); }, sent);
     }
-
-    private static WeightsArrived WeightsArrived(string jobId, long version, ReceivedFloats weights) => new(jobId, version, weights.Length, weights.CopyTo);
 
     private static void WriteBlock(PayloadWriter w, ShardBlock block)
     {

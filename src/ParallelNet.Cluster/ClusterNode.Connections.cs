@@ -224,7 +224,8 @@ public sealed partial class ClusterNode
     private async Task RunReaderAsync(Link link)
     {
         var reassembly = new Reassembly(options.MaxMessageSize, start => dropLog.Warn($"oversized {start.TypeId}", () =>
-            $"Dropped a {start.TypeId} of {start.TotalLength} bytes from {link.Remote} for {start.Recipient}: over MaxMessageSize ({options.MaxMessageSize} bytes)."));
+            $"Dropped a {start.TypeId} of {start.TotalLength} bytes from {link.Remote} for {start.Recipient}: over MaxMessageSize ({options.MaxMessageSize} bytes)."),
+            framesAreLent: ConnectMethod.LendsReceivedBytes);
         try
         {
             while (await link.Reader.MoveNext(link.Closed).ConfigureAwait(false))
@@ -268,9 +269,9 @@ public sealed partial class ClusterNode
             case ClusterFrame.KindOneofCase.Batch:
                 foreach (MessageStart start in frame.Batch.Messages)
                 {
-                    if ((ulong)start.Data.Length != start.TotalLength)
+                    if ((ulong)start.Data.Length != start.TotalLength || start.MoreData.Count > 0)
                     {
-                        logger.LogWarning("Closing the stream {Link}: a batched message holds {Length} of its {Total} bytes.", link, start.Data.Length, start.TotalLength);
+                        logger.LogWarning("Closing the stream {Link}: a batched message holds {Length} of its {Total} bytes in its data.", link, start.Data.Length, start.TotalLength);
                         return false;
                     }
                     Deliver(link.Remote, start, new System.Buffers.ReadOnlySequence<byte>(start.Data.Memory));

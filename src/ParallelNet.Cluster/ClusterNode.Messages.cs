@@ -112,7 +112,7 @@ public sealed partial class ClusterNode
         object message;
         try
         {
-            message = codec.Read(new PayloadReader(this, payload, receiveBuffers));
+            message = codec.Read(new PayloadReader(this, payload, receiveBuffers, lent: ConnectMethod.LendsReceivedBytes));
         }
         catch (Exception ex)
         {

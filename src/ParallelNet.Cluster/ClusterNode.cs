@@ -21,11 +21,15 @@ namespace ParallelNet.Cluster;
 public sealed partial class ClusterNode : IAsyncDisposable, IWireReferences
 {
     /// <summary>Nodes speak to each other only when their versions are equal; bump it on any incompatible change of cluster.proto.</summary>
-    public const uint ProtocolVersion = 1;
+    public const uint ProtocolVersion = 2;
 
     private const string ServiceName = "parallelnet.cluster.v1.Cluster";
 
-    private static readonly Method<ClusterFrame, ClusterFrame> ConnectMethod = Method.Create<ClusterFrame, ClusterFrame>(MethodType.DuplexStreaming, ServiceName, "Connect");
+    // Received frames lend their large data from the gRPC layer's receive buffer until the next frame is read: the
+    // reader loop decodes each complete message before reading on, and Reassembly copies the frames a longer one
+    // must keep. Tensor traffic then reuses a few receive buffers instead of a fresh large array per frame.
+    private static readonly Method<ClusterFrame, ClusterFrame> ConnectMethod =
+        Method.Create<ClusterFrame, ClusterFrame>(MethodType.DuplexStreaming, ServiceName, "Connect", lendsReceivedBytes: true);
 
     private readonly ClusterNodeOptions options;
     private readonly ILogger logger;

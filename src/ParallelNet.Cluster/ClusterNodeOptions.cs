@@ -41,7 +41,7 @@ public sealed class ClusterNodeOptions
     /// <summary>How long a dialed node has to answer the handshake (and an accepted one to send it).</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>The largest gRPC message on the cluster stream (this node sends large payloads in frames of 64 KiB). Default 4 MiB.</summary>
+    /// <summary>The largest gRPC message on the cluster stream: a payload up to this size (less room for the paths) travels as one frame. Default 4 MiB.</summary>
     public int MaxFrameSize { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>The largest actor message accepted after reassembly; longer ones are dropped with a log line. Default 1 GiB.</summary>

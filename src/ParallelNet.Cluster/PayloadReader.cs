@@ -17,6 +17,8 @@ public sealed class PayloadReader
 {
     private readonly IWireReferences references;
     private readonly ReceiveBufferPool? pool;
+    // The payload's bytes are reused once the message is read (a lent receive buffer): nothing handed out may refer to them.
+    private readonly bool lent;
     private ReadOnlySequence<byte> rest;
     private long position;
 
@@ -25,10 +27,12 @@ public sealed class PayloadReader
     {
     }
 
-    internal PayloadReader(IWireReferences references, ReadOnlySequence<byte> data, ReceiveBufferPool? pool = null)
+    /// <param name="lent">True when <paramref name="data"/> is reused once the message is read: views are then copied before they are handed out.</param>
+    internal PayloadReader(IWireReferences references, ReadOnlySequence<byte> data, ReceiveBufferPool? pool = null, bool lent = false)
     {
         this.references = references;
         this.pool = pool;
+        this.lent = lent;
         rest = data;
     }
 
@@ -59,8 +63,15 @@ public sealed class PayloadReader
         return Encoding.UTF8.GetString(Take(CheckLength(length, "string")).Span);
     }
 
-    /// <summary>Length-prefixed bytes, as a view of the received payload (valid for as long as you keep it).</summary>
-    public ReadOnlyMemory<byte> ReadBytes() => Take(CheckLength(ReadInt32(), "byte block"));
+    /// <summary>
+    /// Length-prefixed bytes, valid for as long as you keep them: a view of the received payload, or a copy when the
+    /// node reuses the payload's receive buffer after the message is read.
+    /// </summary>
+    public ReadOnlyMemory<byte> ReadBytes()
+    {
+        ReadOnlyMemory<byte> bytes = Take(CheckLength(ReadInt32(), "byte block"));
+        return lent ? bytes.ToArray() : bytes;
+    }
 
     /// <summary>A float32 tensor written by <see cref="PayloadWriter.WriteFloats"/>, in a new array.</summary>
     public float[] ReadFloats()
@@ -84,8 +95,16 @@ public sealed class PayloadReader
         return values;
     }
 
-    /// <summary>A float32 tensor written by <see cref="PayloadWriter.WriteFloats"/>, not decoded yet: the recipient copies it where it needs it.</summary>
-    public ReceivedFloats ReadFloatsLater() => new(TakeSequence(CheckCount(ReadInt32(), sizeof(float), "floats")));
+    /// <summary>
+    /// A float32 tensor written by <see cref="PayloadWriter.WriteFloats"/>, not decoded yet: the recipient copies it where
+    /// it needs it. When the node reuses the payload's receive buffer after the message is read, the bytes are copied
+    /// first; a recipient that needs no later decode saves that copy with <see cref="ReadPooledFloats"/>.
+    /// </summary>
+    public ReceivedFloats ReadFloatsLater()
+    {
+        ReadOnlySequence<byte> bytes = TakeSequence(CheckCount(ReadInt32(), sizeof(float), "floats"));
+        return new(lent ? new ReadOnlySequence<byte>(bytes.ToArray()) : bytes);
+    }
 
     /// <summary>A float32 tensor read straight into <paramref name="destination"/>, whose length must match the one written.</summary>
     public void ReadFloats(Span<float> destination)

@@ -115,6 +115,27 @@ public sealed class PayloadTests
     }
 
     [Fact]
+    public void A_lent_payload_hands_out_bytes_and_tensors_read_later_that_survive_the_reuse_of_its_buffer()
+    {
+        var writer = new PayloadWriter(new NoReferences());
+        float[] values = [.. Enumerable.Range(0, 3000).Select(i => i * 0.25f)];
+        byte[] block = [.. Enumerable.Range(0, 2000).Select(i => (byte)i)];
+        writer.WriteBytes(block);
+        writer.WriteFloats(values);
+        byte[] receiveBuffer = Join(writer.Finish()).ToArray();
+        var reader = new PayloadReader(new NoReferences(), new ReadOnlySequence<byte>(receiveBuffer), lent: true);
+
+        ReadOnlyMemory<byte> bytes = reader.ReadBytes();
+        ReceivedFloats later = reader.ReadFloatsLater();
+        Array.Fill(receiveBuffer, (byte)0xAB); // the next frame lands in the same buffer
+
+        Assert.Equal(block, bytes.ToArray());
+        var destination = new float[values.Length];
+        later.CopyTo(destination);
+        Assert.Equal(values, destination);
+    }
+
+    [Fact]
     public void A_truncated_or_lying_payload_throws_FormatException()
     {
         var writer = new PayloadWriter(new NoReferences());

@@ -18,13 +18,8 @@ internal sealed class Association : IAsyncDisposable
 
     private const int MaxBatchCount = 4096;
 
-    /// <summary>
-    /// Large payloads travel in frames of at most this size (64 KiB). Below the large-object threshold, the
-    /// receiver's protobuf parser allocates each frame's bytes in the young generation, whose memory is reused,
-    /// instead of faulting in fresh pages for a multi-megabyte array per message; and the gRPC layer parses a
-    /// frame of this size from the bytes it already holds instead of gathering it into one buffer first.
-    /// </summary>
-    private const int PieceSize = 64 * 1024;
+    /// <summary>What a piece of a frame's data may cost beyond its bytes: its field tag and length.</summary>
+    private const int PieceOverhead = 16;
 
     private readonly ConcurrentQueue<OutboundMessage> queue = new();
     private readonly CancellationTokenSource stopping = new();
@@ -34,7 +29,6 @@ internal sealed class Association : IAsyncDisposable
     private readonly Action<Association> needsLink;
     private readonly Lock gate = new();
     private readonly int chunkSize;
-    private readonly int pieceSize;
     private Task writer = Task.CompletedTask;
     private int writing;
     private bool waitingForLink;
@@ -52,7 +46,6 @@ internal sealed class Association : IAsyncDisposable
         this.needsLink = needsLink;
         // Room for the frame's own fields (paths, type id) next to the data.
         chunkSize = options.MaxFrameSize - 16 * 1024;
-        pieceSize = Math.Min(chunkSize, PieceSize);
     }
 
     public Address Remote { get; }
@@ -205,29 +198,64 @@ internal sealed class Association : IAsyncDisposable
             await link.WriteAsync(frame).ConfigureAwait(false);
             return;
         }
-        MessageStart start = message.Start!;
-        List<ReadOnlyMemory<byte>> payload = message.Payload!;
-        if (message.PayloadLength <= pieceSize)
-        {
-            // One frame: a single segment as it is; several small ones joined (cheap at this size).
-            await link.WriteAsync(new ClusterFrame { Message = new MessageStart(start) { Data = SingleFrameData(message) } }).ConfigureAwait(false);
-            return;
-        }
-        // Larger payloads go out as frames of at most pieceSize, each a view of the caller's memory, and a new frame
-        // at every segment: no copy joins a tensor to its header. The receiver chains the frames without copying.
+        // Each frame's pieces are views of the caller's segments: nothing joins a tensor to the fields around it, and a
+        // message that fits one frame travels as one, which the receiver decodes straight from its receive buffer.
         bool first = true;
+        foreach (List<ReadOnlyMemory<byte>> pieces in FramePieces(message.Payload!, chunkSize))
+        {
+            ByteString data = pieces.Count == 0 ? ByteString.Empty : UnsafeByteOperations.UnsafeWrap(pieces[0]);
+            ClusterFrame next;
+            if (first)
+            {
+                var start = new MessageStart(message.Start!) { Data = data };
+                AddMoreData(start.MoreData, pieces);
+                next = new ClusterFrame { Message = start };
+            }
+            else
+            {
+                var continuation = new MessageContinuation { Data = data };
+                AddMoreData(continuation.MoreData, pieces);
+                next = new ClusterFrame { Continuation = continuation };
+            }
+            first = false;
+            await link.WriteAsync(next).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Cuts a payload into the pieces of successive frames of at most <paramref name="frameBytes"/> bytes (counting
+    /// each piece's field overhead), in order; always at least one frame, empty for an empty payload.
+    /// </summary>
+    internal static List<List<ReadOnlyMemory<byte>>> FramePieces(IReadOnlyList<ReadOnlyMemory<byte>> payload, int frameBytes)
+    {
+        if (frameBytes <= PieceOverhead) throw new ArgumentOutOfRangeException(nameof(frameBytes), frameBytes, $"A frame must hold more than {PieceOverhead} bytes.");
+        var frames = new List<List<ReadOnlyMemory<byte>>>();
+        var current = new List<ReadOnlyMemory<byte>>(payload.Count);
+        int room = frameBytes;
         foreach (ReadOnlyMemory<byte> segment in payload)
         {
-            for (int offset = 0; offset < segment.Length; offset += pieceSize)
+            ReadOnlyMemory<byte> rest = segment;
+            while (!rest.IsEmpty)
             {
-                ByteString piece = UnsafeByteOperations.UnsafeWrap(segment.Slice(offset, Math.Min(pieceSize, segment.Length - offset)));
-                ClusterFrame next = first
-                    ? new ClusterFrame { Message = new MessageStart(start) { Data = piece } }
-                    : new ClusterFrame { Continuation = new MessageContinuation { Data = piece } };
-                first = false;
-                await link.WriteAsync(next).ConfigureAwait(false);
+                if (room <= PieceOverhead)
+                {
+                    frames.Add(current);
+                    current = [];
+                    room = frameBytes;
+                }
+                int take = Math.Min(rest.Length, room - PieceOverhead);
+                current.Add(rest[..take]);
+                room -= take + PieceOverhead;
+                rest = rest[take..];
             }
         }
+        frames.Add(current);
+        return frames;
+    }
+
+    private static void AddMoreData(Google.Protobuf.Collections.RepeatedField<ByteString> moreData, List<ReadOnlyMemory<byte>> pieces)
+    {
+        for (int i = 1; i < pieces.Count; i++) moreData.Add(UnsafeByteOperations.UnsafeWrap(pieces[i]));
     }
 
     private static bool IsBatchable(OutboundMessage message) => message.Start is not null && message.PayloadLength <= BatchableSize && message.Written is null;

@@ -1,16 +1,20 @@
 using System.Buffers;
+using Google.Protobuf;
+using Google.Protobuf.Collections;
 using ParallelNet.Cluster.Protocol;
 
 namespace ParallelNet.Cluster.Internal;
 
 /// <summary>
 /// Puts an actor message back together from its frames on one stream: a MessageStart, then
-/// MessageContinuation frames until total_length bytes have arrived. The frames' data is chained, not
-/// copied: each parsed frame owns its bytes, and a sender that writes a large tensor as a frame of its own
-/// lets the decoder read it in one piece. A message over the size limit is skipped (its frames are read
-/// and dropped); frames that contradict each other close the stream.
+/// MessageContinuation frames until total_length bytes have arrived. A frame's data is its data field
+/// followed by its more_data pieces. The pieces of a message's last frame are chained, not copied, so a
+/// message that fits one frame is read where it arrived. When the stream lends its frames (their bytes are
+/// reused once the next frame is read), the earlier frames of a longer message are copied as they come;
+/// otherwise they are chained too. A message over the size limit is skipped (its frames are read and
+/// dropped); frames that contradict each other close the stream.
 /// </summary>
-internal sealed class Reassembly(long maxMessageSize, Action<MessageStart> oversized)
+internal sealed class Reassembly(long maxMessageSize, Action<MessageStart> oversized, bool framesAreLent = false)
 {
     private MessageStart? pending;
     private PayloadSegment? first;
@@ -21,7 +25,8 @@ internal sealed class Reassembly(long maxMessageSize, Action<MessageStart> overs
 
     /// <summary>
     /// Takes one frame. Returns false with <paramref name="problem"/> when the stream is corrupt; otherwise
-    /// <paramref name="complete"/> is the message header once its last byte arrived (else null).
+    /// <paramref name="complete"/> is the message header once its last byte arrived (else null). With lent
+    /// frames, <paramref name="payload"/> is valid only until the stream's next frame is read.
     /// </summary>
     public bool Accept(ClusterFrame frame, out MessageStart? complete, out ReadOnlySequence<byte> payload, out string? problem)
     {
@@ -36,26 +41,18 @@ internal sealed class Reassembly(long maxMessageSize, Action<MessageStart> overs
                 return false;
             }
             MessageStart start = frame.Message;
-            ReadOnlyMemory<byte> data = start.Data.Memory;
-            if ((ulong)data.Length > start.TotalLength)
+            long length = LengthOf(start.Data, start.MoreData);
+            if ((ulong)length > start.TotalLength)
             {
-                problem = $"a message frame carries {data.Length} bytes of a message announced as {start.TotalLength} bytes";
+                problem = $"a message frame carries {length} bytes of a message announced as {start.TotalLength} bytes";
                 return false;
-            }
-            if ((ulong)data.Length == start.TotalLength)
-            {
-                // The common case: the whole message in one frame.
-                complete = start;
-                payload = new ReadOnlySequence<byte>(data);
-                return true;
             }
             pending = start;
             expected = (long)Math.Min(start.TotalLength, long.MaxValue);
             skipping = start.TotalLength > (ulong)maxMessageSize;
             if (skipping) oversized(start);
             received = 0;
-            Append(data);
-            return true;
+            return Take(start.Data, start.MoreData, length, out complete, out payload);
         }
 
         if (pending is null)
@@ -63,14 +60,27 @@ internal sealed class Reassembly(long maxMessageSize, Action<MessageStart> overs
             problem = "a continuation frame arrived without a message to continue";
             return false;
         }
-        ReadOnlyMemory<byte> more = frame.Continuation.Data.Memory;
-        if (more.Length > expected - received)
+        MessageContinuation more = frame.Continuation;
+        long moreLength = LengthOf(more.Data, more.MoreData);
+        if (moreLength > expected - received)
         {
-            problem = $"a continuation frame carries {more.Length} bytes where {expected - received} were due";
+            problem = $"a continuation frame carries {moreLength} bytes where {expected - received} were due";
             return false;
         }
-        Append(more);
-        if (received < expected) return true;
+        return Take(more.Data, more.MoreData, moreLength, out complete, out payload);
+    }
+
+    /// <summary>Appends one frame's pieces; completes the message when they were its last bytes.</summary>
+    private bool Take(ByteString data, RepeatedField<ByteString> moreData, long length, out MessageStart? complete, out ReadOnlySequence<byte> payload)
+    {
+        complete = null;
+        payload = default;
+        bool isLast = received + length == expected;
+        // Only the last frame is decoded before the stream moves on; an earlier lent one must be copied now.
+        bool copy = framesAreLent && !isLast;
+        Append(data.Memory, copy);
+        foreach (ByteString piece in moreData) Append(piece.Memory, copy);
+        if (!isLast) return true;
         if (!skipping)
         {
             complete = pending;
@@ -80,11 +90,18 @@ internal sealed class Reassembly(long maxMessageSize, Action<MessageStart> overs
         return true;
     }
 
-    private void Append(ReadOnlyMemory<byte> data)
+    private static long LengthOf(ByteString data, RepeatedField<ByteString> moreData)
+    {
+        long length = data.Length;
+        foreach (ByteString piece in moreData) length += piece.Length;
+        return length;
+    }
+
+    private void Append(ReadOnlyMemory<byte> data, bool copy)
     {
         received += data.Length;
         if (skipping || data.IsEmpty) return;
-        var segment = new PayloadSegment(data, last);
+        var segment = new PayloadSegment(copy ? data.ToArray() : data, last);
         first ??= segment;
         last = segment;
     }
