@@ -18,6 +18,7 @@ internal unsafe struct GemmProblem
 internal static unsafe class GemmDriver
 {
     private const int ShortDepth = 32;
+    private const int InPlaceRowPanels = 3;
 
     public static void RunTile(in GemmProblem problem, int tile, GemmWorkspace workspace)
     {
@@ -48,10 +49,11 @@ internal static unsafe class GemmDriver
         int mr = kernel.Rows, nr = kernel.Columns;
         float* packedA = workspace.PackedA, packedB = workspace.PackedB;
 
-        // A B panel is reused once per row panel of the tile; with only a row panel or two, packing
-        // costs more than it saves, so full panels of an untransposed B are read where they are. So
-        // also when k is short (a 10-class layer's dX): a panel of a few rows stays in L1 anyway.
-        bool readBInPlace = !problem.TransposeB && (rows <= 2 * mr || problem.K <= ShortDepth);
+        // A B panel is reused once per row panel of the tile; with three row panels or fewer, packing
+        // costs more than it saves (a third of the time of dX at batch 16, m = 6 + 6 + 4), so full panels of an
+        // untransposed B are read where they are. So also when k is short (a 10-class layer's dX): a panel of a few
+        // rows stays in L1 anyway.
+        bool readBInPlace = !problem.TransposeB && (rows <= InPlaceRowPanels * mr || problem.K <= ShortDepth);
 
         for (int block = 0; block < plan.BlockCount; block++)
         {
@@ -96,15 +98,18 @@ internal static unsafe class GemmDriver
                 int height = Math.Min(mr, rows - ir);
                 float* aPanel = packedA + (nint)ir * kc;
                 float* c = blockOutput + ir * ldc + jr;
-                if (height == mr && width == nr)
+                // A panel of few valid rows skips the FMAs of its padding rows where the kernel has a short twin.
+                bool isShort = height <= kernel.ShortRows;
+                var function = isShort ? kernel.ShortFunction : kernelFunction;
+                if (width == nr && height == (isShort ? kernel.ShortRows : mr))
                 {
-                    kernelFunction(kc, aPanel, bPanel, ldb, c, ldc, problem.Alpha, beta);
+                    function(kc, aPanel, bPanel, ldb, c, ldc, problem.Alpha, beta);
                     continue;
                 }
                 // Edge tile: run the same kernel on a full-size copy so every element sees the
                 // same arithmetic as in a full tile, then copy the valid part back.
                 if (beta != 0f) CopyTile(c, ldc, edge, nr, height, width);
-                kernelFunction(kc, aPanel, bPanel, ldb, edge, nr, problem.Alpha, beta);
+                function(kc, aPanel, bPanel, ldb, edge, nr, problem.Alpha, beta);
                 CopyTile(edge, nr, c, ldc, height, width);
             }
         }
