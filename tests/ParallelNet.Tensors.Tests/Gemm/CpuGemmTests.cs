@@ -14,8 +14,8 @@ public class CpuGemmTests
         (10, 64, 20), (17, 31, 257), (33, 65, 40), (16, 10, 300), (13, 16, 95), (4, 5, 64), (9, 11, 1),
     ];
 
-    // Past every tile limit too (192 rows, 512 columns), for the kernel the shape selects.
-    private static readonly (int M, int N, int K)[] LargeShapes = [(200, 530, 300), (197, 45, 600), (10, 600, 64)];
+    // Past every tile limit too (packed rows 192 or 384 at 2 or 1 threads, tiles of 768 x 1024), for the kernel the shape selects.
+    private static readonly (int M, int N, int K)[] LargeShapes = [(200, 530, 300), (197, 45, 600), (10, 600, 64), (790, 1030, 40)];
 
     private static readonly (float Alpha, float Beta)[] Scalings = [(1f, 0f), (1f, 1f), (-0.5f, 0.25f), (2f, -1f)];
 
@@ -59,11 +59,15 @@ public class CpuGemmTests
                 {
                     var (alpha, beta) = Scalings[seed % Scalings.Length];
                     float[] a = GemmTestData.Random(m * k, seed++), b = GemmTestData.Random(k * n, seed++), c = GemmTestData.Random(m * n, seed++);
-                    float[] expected = (float[])c.Clone(), actual = (float[])c.Clone();
+                    float[] expected = (float[])c.Clone();
                     NaiveGemm.Multiply(transposeA, transposeB, m, n, k, alpha, a, b, beta, expected);
-                    CpuGemm.Multiply(transposeA, transposeB, m, n, k, alpha, a, b, beta, actual, threads: 2);
-                    GemmTestData.AssertClose(transposeA, transposeB, m, n, k, alpha, a, b, beta, c, expected, actual,
-                        $"m={m} n={n} k={k} tA={transposeA} tB={transposeB} alpha={alpha} beta={beta}");
+                    foreach (int threads in new[] { 1, 2 })
+                    {
+                        float[] actual = (float[])c.Clone();
+                        CpuGemm.Multiply(transposeA, transposeB, m, n, k, alpha, a, b, beta, actual, threads);
+                        GemmTestData.AssertClose(transposeA, transposeB, m, n, k, alpha, a, b, beta, c, expected, actual,
+                            $"m={m} n={n} k={k} tA={transposeA} tB={transposeB} alpha={alpha} beta={beta} threads={threads}");
+                    }
                 }
             }
         }
@@ -111,16 +115,20 @@ public class CpuGemmTests
     [Fact]
     public void AllKernelsAgreeBitwise()
     {
-        // Every panel kernel does one fused multiply-add per k step in ascending k within the same k blocks.
-        const int m = 37, n = 70, k = 600;
-        float[] a = GemmTestData.Random(m * k, 7), b = GemmTestData.Random(k * n, 8), c = GemmTestData.Random(m * n, 9);
-        float[] reference = (float[])c.Clone();
-        CpuGemm.Multiply(false, true, m, n, k, 1.5f, a, b, -0.5f, reference, 1, MicroKernel.ScalarKernel);
-        foreach (var kernel in Enum.GetValues<MicroKernelKind>().Where(kind => kind != MicroKernelKind.DotProduct).Select(MicroKernel.Of))
+        // Every panel kernel does one fused multiply-add per k step in ascending k within the same k blocks. 37 rows end
+        // in a panel of 1 row and 16 rows in one of 4 (6 + 6 + 4): both take a short kernel where there is one.
+        const int n = 70, k = 600;
+        foreach (int m in new[] { 37, 16 })
         {
-            float[] actual = (float[])c.Clone();
-            CpuGemm.Multiply(false, true, m, n, k, 1.5f, a, b, -0.5f, actual, 2, kernel);
-            Assert.True(reference.AsSpan().SequenceEqual(actual), $"{kernel.Kind} differs from the scalar kernel.");
+            float[] a = GemmTestData.Random(m * k, 7), b = GemmTestData.Random(k * n, 8), c = GemmTestData.Random(m * n, 9);
+            float[] reference = (float[])c.Clone();
+            CpuGemm.Multiply(false, true, m, n, k, 1.5f, a, b, -0.5f, reference, 1, MicroKernel.ScalarKernel);
+            foreach (var kernel in Enum.GetValues<MicroKernelKind>().Where(kind => kind != MicroKernelKind.DotProduct).Select(MicroKernel.Of))
+            {
+                float[] actual = (float[])c.Clone();
+                CpuGemm.Multiply(false, true, m, n, k, 1.5f, a, b, -0.5f, actual, 2, kernel);
+                Assert.True(reference.AsSpan().SequenceEqual(actual), $"{kernel.Kind} differs from the scalar kernel at m={m}.");
+            }
         }
     }
 

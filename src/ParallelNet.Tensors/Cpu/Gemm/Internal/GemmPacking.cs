@@ -52,18 +52,28 @@ internal static unsafe class GemmPacking
     public static void PackB(bool transposeB, float* b, int n, int k, int col0, int cols, int p0, int kc, int panelColumns, float* destination, float* scratch)
     {
         int fullPanelColumns = cols / panelColumns * panelColumns;
-        if (!transposeB && panelColumns % 16 == 0 && Vector512.IsHardwareAccelerated)
+        bool wideLanes = panelColumns % 16 == 0 && Vector512.IsHardwareAccelerated;
+        if (!transposeB && (wideLanes || (panelColumns % 8 == 0 && Vector256.IsHardwareAccelerated)))
         {
             // Row by row across all full panels: B rows are read front to back (one page at a time for
-            // the prefetcher and the TLB) instead of a column strip of kc rows, kc pages, per panel.
+            // the prefetcher and the TLB) instead of a column strip of kc rows, kc pages, per panel, whose
+            // lines all fall into the same few cache sets when n is a power of two.
             for (int p = 0; p < kc; p++)
             {
                 float* row = b + (nint)(p0 + p) * n + col0;
                 for (int panelStart = 0; panelStart < fullPanelColumns; panelStart += panelColumns)
                 {
                     float* to = destination + (nint)panelStart * kc + (nint)p * panelColumns;
-                    for (int lane = 0; lane < panelColumns; lane += 16)
-                        Vector512.Store(Vector512.Load(row + panelStart + lane), to + lane);
+                    if (wideLanes)
+                    {
+                        for (int lane = 0; lane < panelColumns; lane += 16)
+                            Vector512.Store(Vector512.Load(row + panelStart + lane), to + lane);
+                    }
+                    else
+                    {
+                        for (int lane = 0; lane < panelColumns; lane += 8)
+                            Vector256.Store(Vector256.Load(row + panelStart + lane), to + lane);
+                    }
                 }
             }
             if (fullPanelColumns < cols)
@@ -94,11 +104,14 @@ internal static unsafe class GemmPacking
     {
         if (width < 8 && Avx.IsSupported)
         {
-            // Panels of the AVX2 kernels' 6 or 4 rows: one masked load and store per step instead of two span calls.
-            // The masked load never touches memory past the valid lanes, the masked store nothing past the step.
+            // Panels of the AVX2 kernels' 6 or 4 rows: one masked load and one store per step instead of two span calls.
+            // The masked load never touches memory past the valid lanes. A full store spills lanes past the width into
+            // the next step, which its own store then overwrites; only the last step needs the masked store, which
+            // AMD cores run many times slower.
             Vector256<float> load = LaneMask(valid), store = LaneMask(width);
-            for (int p = 0; p < kc; p++)
-                Avx.MaskStore(panel + p * width, store, Avx.MaskLoad(source + p * stride, load));
+            for (int p = 0; p < kc - 1; p++)
+                Avx.Store(panel + p * width, Avx.MaskLoad(source + p * stride, load));
+            if (kc > 0) Avx.MaskStore(panel + (kc - 1) * width, store, Avx.MaskLoad(source + (nint)(kc - 1) * stride, load));
             return;
         }
         if (valid == width && width % 16 == 0 && Vector512.IsHardwareAccelerated)
@@ -162,7 +175,7 @@ internal static unsafe class GemmPacking
     }
 
     // A panel of fewer than eight lanes: eight rows go through the 8x8 transpose and each step keeps only the panel's
-    // lanes (masked stores write nothing past the step). Lanes in [valid, width) read a zeroed scratch row; lanes past
+    // lanes (nothing is written past the panel's last step). Lanes in [valid, width) read a zeroed scratch row; lanes past
     // the width read any valid row, since they are never stored.
     private static void TransposeIntoNarrowPanel(float* source, nint stride, int valid, int kc, int width, float* panel, float* scratch)
     {
@@ -177,15 +190,10 @@ internal static unsafe class GemmPacking
             Transpose8x8(Avx.LoadVector256(rows[0] + p), Avx.LoadVector256(rows[1] + p), Avx.LoadVector256(rows[2] + p), Avx.LoadVector256(rows[3] + p),
                 Avx.LoadVector256(rows[4] + p), Avx.LoadVector256(rows[5] + p), Avx.LoadVector256(rows[6] + p), Avx.LoadVector256(rows[7] + p),
                 out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
-            float* to = panel + (nint)p * width;
-            Avx.MaskStore(to, mask, o0);
-            Avx.MaskStore(to + width, mask, o1);
-            Avx.MaskStore(to + 2 * width, mask, o2);
-            Avx.MaskStore(to + 3 * width, mask, o3);
-            Avx.MaskStore(to + 4 * width, mask, o4);
-            Avx.MaskStore(to + 5 * width, mask, o5);
-            Avx.MaskStore(to + 6 * width, mask, o6);
-            Avx.MaskStore(to + 7 * width, mask, o7);
+            // Full stores in ascending step order: the lanes past the width spill into the next step, whose own store
+            // (or the scalar tail below) overwrites them. Only a spill past the panel's last step needs the masked store,
+            // which AMD cores run many times slower.
+            StoreSteps(panel + (nint)p * width, width, o0, o1, o2, o3, o4, o5, o6, o7, lastMask: p + 8 < kc ? null : mask);
         }
         for (int p = fullSteps; p < kc; p++)
             for (int lane = 0; lane < width; lane++) panel[(nint)p * width + lane] = rows[lane][p];
@@ -212,14 +220,23 @@ internal static unsafe class GemmPacking
             Avx.LoadVector256(source + 3 * sourceStride), Avx.LoadVector256(source + 4 * sourceStride), Avx.LoadVector256(source + 5 * sourceStride),
             Avx.LoadVector256(source + 6 * sourceStride), Avx.LoadVector256(source + 7 * sourceStride),
             out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
+        StoreSteps(destination, destinationStride, o0, o1, o2, o3, o4, o5, o6, o7, lastMask: null);
+    }
+
+    // Eight vectors at `stride` floats apart, the last one through `lastMask` when given.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreSteps(float* destination, nint stride, Vector256<float> o0, Vector256<float> o1, Vector256<float> o2,
+        Vector256<float> o3, Vector256<float> o4, Vector256<float> o5, Vector256<float> o6, Vector256<float> o7, Vector256<float>? lastMask)
+    {
         Avx.Store(destination, o0);
-        Avx.Store(destination + destinationStride, o1);
-        Avx.Store(destination + 2 * destinationStride, o2);
-        Avx.Store(destination + 3 * destinationStride, o3);
-        Avx.Store(destination + 4 * destinationStride, o4);
-        Avx.Store(destination + 5 * destinationStride, o5);
-        Avx.Store(destination + 6 * destinationStride, o6);
-        Avx.Store(destination + 7 * destinationStride, o7);
+        Avx.Store(destination + stride, o1);
+        Avx.Store(destination + 2 * stride, o2);
+        Avx.Store(destination + 3 * stride, o3);
+        Avx.Store(destination + 4 * stride, o4);
+        Avx.Store(destination + 5 * stride, o5);
+        Avx.Store(destination + 6 * stride, o6);
+        if (lastMask is { } mask) Avx.MaskStore(destination + 7 * stride, mask, o7);
+        else Avx.Store(destination + 7 * stride, o7);
     }
 
     // Eight rows of eight floats become eight columns: the classic unpack/shuffle/permute sequence.

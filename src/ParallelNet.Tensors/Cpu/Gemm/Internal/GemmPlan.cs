@@ -2,25 +2,32 @@ namespace ParallelNet.Tensors.Cpu.Gemm.Internal;
 
 /// <summary>
 /// How one product is cut: output tiles (the unit of parallel work, each at most
-/// <see cref="MaxTileRows"/> x <see cref="MaxTileColumns"/>) and k blocks of at most
-/// <see cref="MaxBlockDepth"/>. The k blocking depends on k alone, never on the thread count or the
-/// kernel, which is what makes the result bitwise independent of both.
+/// <see cref="MaxTileRows"/> x <see cref="MaxTileColumns"/>), k blocks of at most
+/// <see cref="MaxBlockDepth"/>, and within a tile the row blocks of A packed at a time (<see cref="PackedRows"/>).
+/// The k blocking depends on k alone, never on the thread count or the kernel, which is what makes the result
+/// bitwise independent of both; tiles and packed row blocks only decide what is computed when.
 /// </summary>
 internal readonly struct GemmPlan
 {
-    // The packed A block (MaxTileRows x MaxBlockDepth, 384 KiB) stays in L2 while one B panel (32 x 256,
-    // 32 KiB) sits in L1; taller tiles repack B less often.
     public const int MaxBlockDepth = 256;
-    public const int MaxTileRows = 384;
+
+    // The packed A block (MaxPackedRows x MaxBlockDepth, 384 KiB) stays in L2 while one B panel (16 or 32 x 256)
+    // sits in L1. Two threads on SMT siblings share one L2, so each packs half as many rows.
+    public const int MaxPackedRows = 384;
+    private const int SharedL2PackedRows = MaxPackedRows / 2;
+
+    // A tile packs its B block (tile columns x block depth) once for all its packed A blocks, and A once for all its
+    // columns: large tiles pack each operand fewer times. The tiles stay many enough for the threads (see Create).
+    public const int MaxTileRows = 2 * MaxPackedRows;
+    public const int MaxTileColumns = 1024;
 
     // The dot-product path rereads a tile's rows of a for every block of b rows: a tile's rows of a must stay in L2
     // beside the stream of b (as in a small shard's product of 32 rows), also when shards are batched into one product.
     private const int MaxDotProductTileFloats = 32 * 1024;
 
     private static int TileRowLimit(MicroKernel kernel, int k) => kernel.Kind == MicroKernelKind.DotProduct
-        ? Math.Clamp(MaxDotProductTileFloats / Math.Max(1, k), kernel.Rows, MaxTileRows)
+        ? Math.Clamp(MaxDotProductTileFloats / Math.Max(1, k), kernel.Rows, MaxPackedRows)
         : MaxTileRows;
-    public const int MaxTileColumns = 512;
 
     public int RowPanels { get; }
     public int ColumnPanels { get; }
@@ -28,10 +35,13 @@ internal readonly struct GemmPlan
     public int TilesN { get; }
     public int BlockCount { get; }
     public int BlockDepth { get; }
+    /// <summary>Rows of A packed at a time within a tile, a multiple of the kernel's rows.</summary>
+    public int PackedRows { get; }
     private readonly int m, n, k, panelRows, panelColumns;
 
-    private GemmPlan(int m, int n, int k, int panelRows, int panelColumns, int tilesM, int tilesN)
+    private GemmPlan(int m, int n, int k, int panelRows, int panelColumns, int tilesM, int tilesN, int packedRows)
     {
+        PackedRows = packedRows;
         this.m = m;
         this.n = n;
         this.k = k;
@@ -56,8 +66,9 @@ internal readonly struct GemmPlan
         int tilesM = Ceiling(rowPanels, Math.Max(1, Math.Min(maxTileRows, TileRowLimit(kernel, k)) / kernel.Rows));
         int tilesN = Ceiling(columnPanels, Math.Max(1, Math.Min(maxTileColumns, MaxTileColumns) / kernel.Columns));
         // More tiles than the cache sizes ask for, until every thread has work and the tiles divide
-        // evenly among the threads (a product of 3 tiles on 2 threads would leave one idle a third of the time).
-        while (threads > 1 && (tilesM * tilesN < threads || (tilesM * tilesN % threads != 0 && tilesM * tilesN < 4 * threads)))
+        // evenly among the threads (a product of 3 tiles on 2 threads would leave one idle a third of the time,
+        // one of 21 tiles, as 768-row tiles cut 15,488 rows, about a twentieth).
+        while (threads > 1 && (tilesM * tilesN < threads || (tilesM * tilesN % threads != 0 && tilesM * tilesN < 16 * threads)))
         {
             int rowsPerTile = Ceiling(rowPanels, tilesM) * kernel.Rows;
             int columnsPerTile = Ceiling(columnPanels, tilesN) * kernel.Columns;
@@ -66,7 +77,8 @@ internal readonly struct GemmPlan
             else if (canSplitRows) tilesM++;
             else break;
         }
-        return new GemmPlan(m, n, k, kernel.Rows, kernel.Columns, tilesM, tilesN);
+        int packedRows = Math.Max(1, (threads > 1 ? SharedL2PackedRows : MaxPackedRows) / kernel.Rows) * kernel.Rows;
+        return new GemmPlan(m, n, k, kernel.Rows, kernel.Columns, tilesM, tilesN, packedRows);
     }
 
     public (int Start, int Count) TileRows(int tileRow) => Span(tileRow, TilesM, RowPanels, panelRows, m);

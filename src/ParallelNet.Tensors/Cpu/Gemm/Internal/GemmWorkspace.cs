@@ -24,7 +24,7 @@ internal sealed unsafe class GemmWorkspace
 
     private GemmWorkspace()
     {
-        int aFloats = GemmPlan.MaxTileRows * GemmPlan.MaxBlockDepth;
+        int aFloats = GemmPlan.MaxPackedRows * GemmPlan.MaxBlockDepth;
         int bFloats = GemmPlan.MaxTileColumns * GemmPlan.MaxBlockDepth;
         storage = GC.AllocateUninitializedArray<float>(aFloats + bFloats + MaxRegisterTile + ScratchFloats + 4 * AlignmentFloats, pinned: true);
         fixed (float* raw = storage)

@@ -32,18 +32,29 @@ internal sealed unsafe class MicroKernel
     public int Columns { get; }
     public delegate*<int, float*, float*, nint, float*, nint, float, float, void> Function { get; }
 
-    private MicroKernel(MicroKernelKind kind, int rows, int columns, delegate*<int, float*, float*, nint, float*, nint, float, float, void> function)
+    /// <summary>
+    /// Rows of <see cref="ShortFunction"/>, 0 when there is none: a kernel for a row panel of at most this many valid
+    /// rows, reading the same packed panels and doing the same arithmetic per element, without the padding rows' FMAs.
+    /// </summary>
+    public int ShortRows { get; }
+    public delegate*<int, float*, float*, nint, float*, nint, float, float, void> ShortFunction { get; }
+
+    private MicroKernel(MicroKernelKind kind, int rows, int columns, delegate*<int, float*, float*, nint, float*, nint, float, float, void> function,
+        int shortRows = 0, delegate*<int, float*, float*, nint, float*, nint, float, float, void> shortFunction = null)
     {
         Kind = kind;
         Rows = rows;
         Columns = columns;
         Function = function;
+        ShortRows = shortRows;
+        ShortFunction = shortFunction;
     }
 
     public static readonly MicroKernel Vector512Kernel = new(MicroKernelKind.Vector512, MicroKernel512x8x32.Rows, MicroKernel512x8x32.Columns, &MicroKernel512x8x32.Run);
     public static readonly MicroKernel Vector512FiveRowsKernel = new(MicroKernelKind.Vector512FiveRows, MicroKernel512x5x32.Rows, MicroKernel512x5x32.Columns, &MicroKernel512x5x32.Run);
     public static readonly MicroKernel Vector512NarrowKernel = new(MicroKernelKind.Vector512Narrow, MicroKernel512x8x16.Rows, MicroKernel512x8x16.Columns, &MicroKernel512x8x16.Run);
-    public static readonly MicroKernel Vector256Kernel = new(MicroKernelKind.Vector256, MicroKernel256.Rows, MicroKernel256.Columns, &MicroKernel256.Run);
+    public static readonly MicroKernel Vector256Kernel = new(MicroKernelKind.Vector256, MicroKernel256.Rows, MicroKernel256.Columns, &MicroKernel256.Run,
+        MicroKernel256Short.Rows, &MicroKernel256Short.Run);
     public static readonly MicroKernel ScalarKernel = new(MicroKernelKind.Scalar, MicroKernelScalar.Rows, MicroKernelScalar.Columns, &MicroKernelScalar.Run);
     // Rows and Columns only steer the tiling: row tiles in multiples of a dot-product block's rows, one column tile.
     public static readonly MicroKernel DotProductKernel = new(MicroKernelKind.DotProduct, DotProductRows.BlockRows, DotProductRows.MaxColumns, null);
