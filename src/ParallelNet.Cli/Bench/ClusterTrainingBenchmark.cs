@@ -33,7 +33,7 @@ internal static class ClusterTrainingBenchmark
             with { MaxSteps = o.WarmupSteps + o.Steps, BatchSize = BatchSize };
         output.WriteLine($"mlp on MNIST, global batch {BatchSize}, S = {options.VirtualShards}, {o.WarmupSteps} warm-up + {o.Steps} measured steps; load {LoadAverage.Read()}");
 
-        var single = new StepWindow(o.WarmupSteps, o.WarmupSteps + o.Steps);
+        var single = new StepWindow(o.WarmupSteps, o.WarmupSteps + o.Steps, processes: [Environment.ProcessId]);
         new ActorTrainer(options, data, new ActorTrainerSettings { Workers = 1 }, single).Run();
         double singleRate = o.Steps * BatchSize / single.Seconds;
 
@@ -61,6 +61,7 @@ internal static class ClusterTrainingBenchmark
                 $" + weights out and gradients back (transport, copies, decoding) {timeline.TransitSeconds / timeline.Steps * 1e3:0.0} ms" +
                 $" + parameter server (combine, optimizer, publish) {timeline.ServerSeconds / timeline.Steps * 1e3:0.0} ms");
         output.WriteLine(CpuLine(cluster.Window.CpuSeconds, o.Steps, stepSeconds));
+        output.WriteLine(FloorLine(single, singleRate, o, parameters * 4));
         return ExitCodes.Success;
     }
 
@@ -71,6 +72,22 @@ internal static class ClusterTrainingBenchmark
         var parts = cpuSeconds.Select((c, i) => $"{(i == 0 ? "coordinator" : $"worker {i}")} {c!.Value / steps * 1e3:0.0}");
         double total = cpuSeconds.Sum(c => c!.Value) / steps;
         return $"CPU per step (ms, user + system, all threads): {string.Join(", ", parts)}; total {total * 1e3:0.0} of the {Environment.ProcessorCount} x {stepSeconds * 1e3:0.0} the cores offer";
+    }
+
+    /// <summary>
+    /// The best a cluster step could do here if it cost nothing but single-process compute plus the kernel's copies of
+    /// its tensors through loopback TCP, both spread perfectly over the cores.
+    /// </summary>
+    private static string FloorLine(StepWindow single, double singleRate, ClusterTrainingBenchmarkOptions o, long tensorBytes)
+    {
+        if (single.CpuSeconds is not [double singleCpu]) return "loopback TCP floor: not measured (needs /proc)";
+        var (floorCpu, floorWall) = LoopbackTcpFloor.MeasureStep(o.Workers, tensorBytes);
+        double computeCpu = singleCpu / o.Steps, singleStep = BatchSize / singleRate;
+        double boundStep = Math.Max(singleStep, (computeCpu + floorCpu) / Environment.ProcessorCount);
+        double boundRate = BatchSize / boundStep;
+        return $"loopback TCP floor: the step's {o.Workers * 2 * tensorBytes / 1e6:0.00} MB through plain sockets take {floorCpu * 1e3:0.0} CPU-ms " +
+            $"({floorWall * 1e3:0.0} ms wall) with no protocol; with single-process training at {computeCpu * 1e3:0.0} CPU-ms per step, " +
+            $"{Environment.ProcessorCount} cores allow at most {boundRate:0} samples/s ({boundRate / singleRate:0.00}x of single process) for any TCP transport";
     }
 
     private sealed record ClusterResult(StepWindow Window, double BytesPerStep, double ComputeSecondsPerStep);
