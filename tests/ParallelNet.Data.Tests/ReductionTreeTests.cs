@@ -115,6 +115,41 @@ public sealed class ReductionTreeTests
     }
 
     [Fact]
+    public void Combining_scaled_in_place_gives_the_total_times_the_scale_bitwise_and_reads_the_other_blocks_only()
+    {
+        var random = new Random(17);
+        // Three chunks, the last one partial, so chunk edges and the tail are covered.
+        int length = 2 * ReductionTree.ScaledCombineChunk + 37;
+        var leaves = RandomLeaves(random, 8, length);
+        const float scale = 1f / 96;
+        // The naive twin: the whole tree in order, then every element multiplied by the scale.
+        var expected = FullTree(leaves).Select(v => v * scale).ToArray();
+        foreach (var tiling in AllTilings(0, 8))
+        {
+            var blockSums = tiling.Select(b =>
+            {
+                var mine = Copy(leaves.Skip(b.FirstShard).Take(b.ShardCount));
+                ReductionTree.SumInPlace(mine);
+                return (Memory<float>)mine[0].ToArray();
+            }).ToArray();
+            var others = blockSums.Skip(1).Select(b => b.ToArray()).ToArray();
+
+            ReductionTree.CombineBlocksScaledInPlace(8, tiling, blockSums, scale);
+
+            Assert.True(expected.AsSpan().SequenceEqual(blockSums[0].Span), string.Join(" ", tiling));
+            for (int k = 1; k < blockSums.Length; k++) Assert.Equal(others[k - 1], blockSums[k].ToArray());
+        }
+    }
+
+    [Fact]
+    public void Combining_scaled_in_place_refuses_bad_tilings_and_mismatched_lengths()
+    {
+        Assert.Throws<ArgumentException>(() => ReductionTree.CombineBlocksScaledInPlace(4, [new(0, 2), new(3, 1)], Copy([[1f], [2f]]), 0.5f));
+        Assert.Throws<ArgumentException>(() => ReductionTree.CombineBlocksScaledInPlace(4, [new(0, 2), new(2, 1)], Copy([[1f], [2f]]), 0.5f));
+        Assert.Throws<ArgumentException>(() => ReductionTree.CombineBlocksScaledInPlace(2, [new(0, 1), new(1, 1)], Copy([[1f], [2f, 3f]]), 0.5f));
+    }
+
+    [Fact]
     public void Float_array_overload_matches()
     {
         var leaves = RandomLeaves(new Random(3), 4, 9);

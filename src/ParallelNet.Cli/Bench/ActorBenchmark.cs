@@ -66,9 +66,11 @@ internal static class ActorBenchmark
 
     /// <summary>
     /// What one timed step cost: wall-clock and process CPU milliseconds, bytes allocated by every thread of
-    /// the process, and milliseconds the JIT compiled meanwhile (above zero: the warm-up was too short).
+    /// the process, and milliseconds the JIT compiled meanwhile (above zero: the warm-up was too short); and the median
+    /// of the steps' own wall-clock times, which a burst of load from other tenants moves less than the mean.
     /// </summary>
-    private sealed record StepCost(double SamplesPerSecond, double WallMilliseconds, double CpuMilliseconds, double AllocatedBytes, double JitMilliseconds);
+    private sealed record StepCost(double SamplesPerSecond, double WallMilliseconds, double CpuMilliseconds, double AllocatedBytes, double JitMilliseconds,
+        double MedianWallMilliseconds);
 
     private sealed record OverheadRow(string Model, int VirtualShards, int Workers, int PlainThreads, StepCost Plain, StepCost Actors)
     {
@@ -77,6 +79,9 @@ internal static class ActorBenchmark
 
         /// <summary>The same for the CPU time of the process, which the other tenants of a shared machine disturb less.</summary>
         public double CpuOverheadPercent => 100 * (Actors.CpuMilliseconds / Plain.CpuMilliseconds - 1);
+
+        /// <summary>The same for the median step's wall-clock time.</summary>
+        public double MedianOverheadPercent => 100 * (Actors.MedianWallMilliseconds / Plain.MedianWallMilliseconds - 1);
     }
 
     private sealed record ShardCostRow(string Model, int VirtualShards, StepCost Plain, StepCost TwoWorkers);
@@ -129,13 +134,15 @@ internal static class ActorBenchmark
         if (best is null || double.IsNaN(best.WallMilliseconds)) return candidate;
         if (double.IsNaN(candidate.WallMilliseconds)) return best;
         return new StepCost(Math.Max(best.SamplesPerSecond, candidate.SamplesPerSecond), Math.Min(best.WallMilliseconds, candidate.WallMilliseconds),
-            Math.Min(best.CpuMilliseconds, candidate.CpuMilliseconds), Math.Min(best.AllocatedBytes, candidate.AllocatedBytes), Math.Min(best.JitMilliseconds, candidate.JitMilliseconds));
+            Math.Min(best.CpuMilliseconds, candidate.CpuMilliseconds), Math.Min(best.AllocatedBytes, candidate.AllocatedBytes), Math.Min(best.JitMilliseconds, candidate.JitMilliseconds),
+            Math.Min(best.MedianWallMilliseconds, candidate.MedianWallMilliseconds));
     }
 
     /// <summary>Times the steps after the warm-up, from the end of step <c>startStep</c> to the end of step <c>endStep</c>.</summary>
     private sealed class StepTimer(long startStep, long endStep) : ITrainingObserver
     {
-        private long _start, _allocatedAtStart;
+        private long _start, _previous, _allocatedAtStart;
+        private readonly List<double> _stepMilliseconds = [];
         private TimeSpan _cpuAtStart, _jitAtStart, _jit;
         private double _seconds, _cpuSeconds, _allocated;
 
@@ -146,7 +153,13 @@ internal static class ActorBenchmark
                 _cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
                 _allocatedAtStart = GC.GetTotalAllocatedBytes(precise: true);
                 _jitAtStart = System.Runtime.JitInfo.GetCompilationTime();
-                _start = Stopwatch.GetTimestamp();
+                _start = _previous = Stopwatch.GetTimestamp();
+            }
+            else if (step.Step > Math.Max(startStep, 1) && step.Step <= endStep)
+            {
+                long now = Stopwatch.GetTimestamp();
+                _stepMilliseconds.Add(Stopwatch.GetElapsedTime(_previous, now).TotalMilliseconds);
+                _previous = now;
             }
             if (step.Step == endStep)
             {
@@ -160,8 +173,11 @@ internal static class ActorBenchmark
         public StepCost Cost(ActorBenchmarkOptions o)
         {
             long timedSteps = endStep - Math.Max(startStep, 1);
-            if (timedSteps <= 0 || _seconds <= 0) return new StepCost(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
-            return new StepCost(timedSteps * (double)o.BatchSize / _seconds, 1000 * _seconds / timedSteps, 1000 * _cpuSeconds / timedSteps, _allocated / timedSteps, _jit.TotalMilliseconds / timedSteps);
+            if (timedSteps <= 0 || _seconds <= 0) return new StepCost(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+            _stepMilliseconds.Sort();
+            double median = _stepMilliseconds.Count == 0 ? double.NaN : _stepMilliseconds[_stepMilliseconds.Count / 2];
+            return new StepCost(timedSteps * (double)o.BatchSize / _seconds, 1000 * _seconds / timedSteps, 1000 * _cpuSeconds / timedSteps, _allocated / timedSteps, _jit.TotalMilliseconds / timedSteps,
+                median);
         }
     }
 
@@ -169,10 +185,12 @@ internal static class ActorBenchmark
     {
         output.WriteLine($"bench actors: MNIST, batch {o.BatchSize}, SGD momentum; {o.WarmupSteps} warm-up + {o.Steps} timed steps, best of {o.Repeats} runs per figure (each figure's own best), the two sides of a row taking turns; {Environment.ProcessorCount} logical CPUs");
         output.WriteLine();
-        output.WriteLine($"(1) actor overhead, {o.OverheadModel}, S = {o.OverheadShards}: N workers of 1 thread vs the plain loop with min(N, CPUs) threads; per step: wall ms, process CPU ms, KB allocated");
-        output.WriteLine($"{"workers",7} {"plain thr",9} {"plain ms",9} {"actors ms",9} {"overhead",9} {"plain cpu",9} {"actor cpu",9} {"cpu ovh",8} {"plain KB",9} {"actors KB",9}");
+        output.WriteLine($"(1) actor overhead, {o.OverheadModel}, S = {o.OverheadShards}: N workers of 1 thread vs the plain loop with min(N, CPUs) threads; per step: wall ms (mean, then median step),");
+        output.WriteLine("    process CPU ms, KB allocated");
+        output.WriteLine($"{"workers",7} {"plain thr",9} {"plain ms",9} {"actors ms",9} {"overhead",9} {"plain med",9} {"actor med",9} {"med ovh",8} {"plain cpu",9} {"actor cpu",9} {"cpu ovh",8} {"plain KB",9} {"actors KB",9}");
         foreach (var r in overhead)
-            output.WriteLine($"{r.Workers,7} {r.PlainThreads,9} {r.Plain.WallMilliseconds,9:F2} {r.Actors.WallMilliseconds,9:F2} {r.OverheadPercent,8:F1}% {r.Plain.CpuMilliseconds,9:F2} {r.Actors.CpuMilliseconds,9:F2} {r.CpuOverheadPercent,7:F1}% {r.Plain.AllocatedBytes / 1024,9:F1} {r.Actors.AllocatedBytes / 1024,9:F1}");
+            output.WriteLine($"{r.Workers,7} {r.PlainThreads,9} {r.Plain.WallMilliseconds,9:F2} {r.Actors.WallMilliseconds,9:F2} {r.OverheadPercent,8:F1}% {r.Plain.MedianWallMilliseconds,9:F2} {r.Actors.MedianWallMilliseconds,9:F2} {r.MedianOverheadPercent,7:F1}% " +
+                $"{r.Plain.CpuMilliseconds,9:F2} {r.Actors.CpuMilliseconds,9:F2} {r.CpuOverheadPercent,7:F1}% {r.Plain.AllocatedBytes / 1024,9:F1} {r.Actors.AllocatedBytes / 1024,9:F1}");
         output.WriteLine();
         output.WriteLine($"(2) cost of S at batch {o.BatchSize}: samples/s of the plain loop (1 thread) and of 2 workers (1 thread each)");
         output.WriteLine($"{"model",-6} {"S",3} {"plain/s",9} {"vs S=1",7} {"2 workers/s",12} {"vs S=1",7} {"actors KB",9}");

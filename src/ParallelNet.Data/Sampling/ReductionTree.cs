@@ -46,23 +46,9 @@ public static class ReductionTree
         ArgumentNullException.ThrowIfNull(blockSums);
         ValidateTiling(shardCount, blocks, blockSums.Count);
         int length = CheckLengths(blockSums);
-        // A left-to-right pass with a stack of complete subtrees: whenever the top two are siblings
-        // (same size, the lower one aligned to twice that size) they merge into their parent.
-        Span<(int First, int Size, int Buffer)> stack = stackalloc (int, int, int)[BitOperations.Log2((uint)shardCount) + 2];
-        int depth = 0;
-        for (int k = 0; k < blocks.Count; k++)
-        {
-            stack[depth++] = (blocks[k].FirstShard, blocks[k].ShardCount, k);
-            while (depth >= 2)
-            {
-                var right = stack[depth - 1];
-                var left = stack[depth - 2];
-                if (left.Size != right.Size || left.First % (2 * left.Size) != 0) break;
-                AddInto(blockSums[left.Buffer].Span[..length], blockSums[right.Buffer].Span[..length]);
-                stack[depth - 2] = (left.First, 2 * left.Size, left.Buffer);
-                depth--;
-            }
-        }
+        Span<Merge> merges = stackalloc Merge[blocks.Count - 1];
+        PlanMerges(shardCount, blocks, merges);
+        foreach (var merge in merges) AddInto(blockSums[merge.Left].Span[..length], blockSums[merge.Right].Span[..length]);
     }
 
     /// <summary>
@@ -90,9 +76,83 @@ public static class ReductionTree
             return;
         }
 
-        // As in CombineBlocksInPlace; a stack entry's value is either a block sum (read-only) or its scratch slot.
+        // The merges of CombineBlocksInPlace; a node's value is either a block sum (read-only) or its block's scratch slot.
+        Span<Merge> merges = stackalloc Merge[blocks.Count - 1];
+        PlanMerges(shardCount, blocks, merges);
+        foreach (var merge in merges)
+        {
+            Span<float> parent = merge.IsRoot ? total : ScratchSlot(scratch, merge.Left, length);
+            TensorPrimitives.Add(Value(merge.Left, merge.LeftInScratch), Value(merge.Right, merge.RightInScratch), parent);
+        }
+
+        ReadOnlySpan<float> Value(int buffer, bool inScratch) => inScratch ? scratch[buffer].AsSpan(0, length) : blockSums[buffer].Span;
+    }
+
+    /// <summary>
+    /// Elements per chunk of <see cref="CombineBlocksScaledInPlace"/>: 8 KiB of each block and of each inner node, so a
+    /// chunk's whole subtree stays in L1 while the blocks stream through memory once.
+    /// </summary>
+    internal const int ScaledCombineChunk = 2048;
+
+    /// <summary>
+    /// <see cref="CombineBlocks"/> times <paramref name="scale"/>, written over <c>blockSums[0]</c> (the other sums are only
+    /// read): bitwise the tree's root rounded to float, then multiplied by <paramref name="scale"/> and rounded again, as
+    /// combining and then scaling the total would give. It runs chunk by chunk, all levels of the tree on one chunk
+    /// before the next, with the root's add and the multiplication in one operation: every block streams through memory
+    /// once and nothing else does, where combining into a total and scaling it would take k - 1 passes and one more.
+    /// The root overwrites a chunk of <c>blockSums[0]</c> only after every leaf of that chunk has been read.
+    /// </summary>
+    public static void CombineBlocksScaledInPlace(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale)
+    {
+        ArgumentNullException.ThrowIfNull(blockSums);
+        ValidateTiling(shardCount, blocks, blockSums.Count);
+        int length = CheckLengths(blockSums);
+        if (blocks.Count == 1)
+        {
+            var only = blockSums[0].Span;
+            TensorPrimitives.Multiply(only, scale, only);
+            return;
+        }
+
+        Span<Merge> merges = stackalloc Merge[blocks.Count - 1];
+        PlanMerges(shardCount, blocks, merges);
+        // One chunk per block position for the inner nodes below the root (a node lives in the slot of its leftmost block).
+        float[] scratch = System.Buffers.ArrayPool<float>.Shared.Rent(blocks.Count * ScaledCombineChunk);
+        try
+        {
+            for (int offset = 0; offset < length; offset += ScaledCombineChunk)
+            {
+                int chunk = Math.Min(ScaledCombineChunk, length - offset);
+                foreach (var merge in merges)
+                {
+                    var left = Value(merge.Left, merge.LeftInScratch, offset, chunk);
+                    var right = Value(merge.Right, merge.RightInScratch, offset, chunk);
+                    if (merge.IsRoot) TensorPrimitives.AddMultiply(left, right, scale, blockSums[0].Span.Slice(offset, chunk));
+                    else TensorPrimitives.Add(left, right, scratch.AsSpan(merge.Left * ScaledCombineChunk, chunk));
+                }
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(scratch);
+        }
+
+        ReadOnlySpan<float> Value(int buffer, bool inScratch, int offset, int chunk)
+            => inScratch ? scratch.AsSpan(buffer * ScaledCombineChunk, chunk) : blockSums[buffer].Span.Slice(offset, chunk);
+    }
+
+    /// <summary>One addition of the tree over a tiling: the node of block <c>Left</c> += that of block <c>Right</c>.</summary>
+    private readonly record struct Merge(int Left, bool LeftInScratch, int Right, bool RightInScratch, bool IsRoot);
+
+    /// <summary>
+    /// The additions that combine the blocks of a tiling (validated by the caller) along the fixed tree, in the order
+    /// CombineBlocksInPlace makes them: a left-to-right pass with a stack of complete subtrees, whose top two merge into
+    /// their parent whenever they are siblings. A node that is the result of a merge is "in scratch".
+    /// </summary>
+    private static void PlanMerges(int shardCount, IReadOnlyList<ShardBlock> blocks, Span<Merge> merges)
+    {
         Span<(int First, int Size, int Buffer, bool InScratch)> stack = stackalloc (int, int, int, bool)[BitOperations.Log2((uint)shardCount) + 2];
-        int depth = 0;
+        int depth = 0, count = 0;
         for (int k = 0; k < blocks.Count; k++)
         {
             stack[depth++] = (blocks[k].FirstShard, blocks[k].ShardCount, k, false);
@@ -101,15 +161,11 @@ public static class ReductionTree
                 var right = stack[depth - 1];
                 var left = stack[depth - 2];
                 if (left.Size != right.Size || left.First % (2 * left.Size) != 0) break;
-                Span<float> parent = 2 * left.Size == shardCount ? total : ScratchSlot(scratch, left.Buffer, length);
-                TensorPrimitives.Add(Value(left), Value(right), parent);
+                merges[count++] = new Merge(left.Buffer, left.InScratch, right.Buffer, right.InScratch, 2 * left.Size == shardCount);
                 stack[depth - 2] = (left.First, 2 * left.Size, left.Buffer, true);
                 depth--;
             }
         }
-
-        ReadOnlySpan<float> Value((int First, int Size, int Buffer, bool InScratch) node)
-            => node.InScratch ? scratch[node.Buffer].AsSpan(0, length) : blockSums[node.Buffer].Span;
     }
 
     private static Span<float> ScratchSlot(float[]?[] scratch, int slot, int length)

@@ -76,6 +76,17 @@ public sealed record ActorTrainerSettings
         ? 0
         : Math.Min(Environment.ProcessorCount, Workers * ResolvedThreadsPerWorker);
 
+    /// <summary>
+    /// True: a step's blocks go to at most as many of the workers started in process as the job's
+    /// <see cref="DedicatedThreadDispatcher"/> runs at once (<see cref="InProcessActorThreads"/> when the trainer makes it);
+    /// the others stand by, follow the weights and take over the blocks of a lost worker. Workers beyond that count
+    /// would wait for a thread anyway, and their blocks would only cut the batch into smaller, slower matrix products
+    /// and add messages and additions to the step (measured with `parallelnet bench actors`: 4 workers on 2 threads).
+    /// Registered (remote) workers always get blocks. False: every live worker gets a block of every step. Either
+    /// way the weights are the same.
+    /// </summary>
+    public bool BlocksOnlyToConcurrentWorkers { get; init; } = true;
+
     /// <summary>Test seam: one worker misbehaves at one step.</summary>
     internal WorkerFault? Fault { get; init; }
 

@@ -126,6 +126,26 @@ public sealed partial class Coordinator : ReceiveActor
 
     private IEnumerable<WorkerSlot> Live => _workers.Where(w => w.Live);
 
+    /// <summary>
+    /// The live workers that get the blocks of a step: every worker that registered, and of those this coordinator
+    /// started in process at most as many as the job's dedicated dispatcher runs at once, lowest index first (see
+    /// <see cref="ActorTrainerSettings.BlocksOnlyToConcurrentWorkers"/>). The others stand by: they follow the weights
+    /// and take over when a worker is lost.
+    /// </summary>
+    private List<WorkerSlot> BlockTakers(List<WorkerSlot> live)
+    {
+        if (!_settings.BlocksOnlyToConcurrentWorkers || _settings.Dispatcher is not DedicatedThreadDispatcher dispatcher) return live;
+        int concurrent = dispatcher.ThreadCount;
+        var takers = new List<WorkerSlot>(live.Count);
+        foreach (var worker in live)
+        {
+            bool startedHere = worker.Index < _settings.Workers; // registered workers are numbered after them
+            if (startedHere && concurrent-- <= 0) continue;
+            takers.Add(worker);
+        }
+        return takers;
+    }
+
     private void Start()
     {
         if (_requester is not null)
@@ -187,7 +207,7 @@ public sealed partial class Coordinator : ReceiveActor
         int batchStart = _progress.StepInEpoch * _options.BatchSize;
         int batchCount = Math.Min(_options.BatchSize, _data.Train.Count - batchStart);
         _step = new StepInFlight(_progress.Step + 1, _progress.Epoch, batchStart, batchCount, Context.System.TimeProvider.GetTimestamp());
-        IssueAll(_step, live);
+        IssueAll(_step, BlockTakers(live));
         ArmTimeout();
         IssueNextAhead();
     }
@@ -207,7 +227,7 @@ public sealed partial class Coordinator : ReceiveActor
         if (followUpsDue) return;
         int batchStart = current.BatchStart + _options.BatchSize;
         _next = new StepInFlight(current.Step + 1, current.Epoch, batchStart, Math.Min(_options.BatchSize, _data.Train.Count - batchStart), 0);
-        IssueAll(_next, Live.ToList());
+        IssueAll(_next, BlockTakers(Live.ToList()));
     }
 
     private void Issue(StepInFlight step, ShardBlock block, WorkerSlot worker)

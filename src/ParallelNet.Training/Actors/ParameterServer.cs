@@ -136,38 +136,52 @@ public sealed class ParameterServer : ReceiveActor
         foreach (var b in blocks)
             foreach (double loss in b.ShardLosses) lossSum += loss;
 
-        var gradients = _gradients;
-        if (!_packing.HasSparse && _gradients.IsHost && blocks.Length == 1)
+        StepOutcome outcome;
+        if (!_packing.HasSparse && _gradients.IsHost && _options.Model.L2 == 0f)
         {
-            // One block is the whole sum already: the optimizer works in the lent buffer itself, which goes back
-            // to its worker below (to be overwritten by a later block) instead of being copied first.
-            gradients = HostTensor(blocks[0].GradientSum);
-        }
-        else if (!_packing.HasSparse && _gradients.IsHost)
-        {
-            // Straight from the received buffers (only read) into the optimizer's gradient tensor.
-            var sums = blocks.Select(b => (ReadOnlyMemory<float>)b.GradientSum).ToArray();
-            ReductionTree.CombineBlocks(_options.VirtualShards, blocks.Select(b => b.Block).ToArray(), sums, _gradients.Span, _combineScratch);
+            // The blocks' tree sum, divided by the batch size, in one pass over the received buffers (which the server may
+            // overwrite) into the first block's buffer; the optimizer works there, and the buffer goes back to its worker
+            // below. Without an L2 term the division can come first: the L2 gradient joins the sum before it.
+            var sums = new Memory<float>[blocks.Length];
+            for (int k = 0; k < blocks.Length; k++) sums[k] = blocks[k].GradientSum;
+            ReductionTree.CombineBlocksScaledInPlace(_options.VirtualShards, BlocksOf(blocks), sums, 1f / batchCount);
+            PrepareMasterForUpdate();
+            outcome = _optimizer.StepAveraged(_model.Parameters, HostTensor(blocks[0].GradientSum), batchCount, _totalSteps);
         }
         else
         {
-            // Unpacking overwrites its buffers and a received float[] stays untouched, so it runs in
-            // scratch buffers kept across steps (one per block position, no allocation per step).
-            var sums = new Memory<float>[blocks.Length];
-            for (int k = 0; k < blocks.Length; k++)
+            var gradients = _gradients;
+            if (!_packing.HasSparse && _gradients.IsHost && blocks.Length == 1)
             {
-                _combineScratch[k] ??= new float[_model.Layout.TotalSize];
-                _packing.Unpack(blocks[k].GradientSum, blocks[k].SparseRows, _combineScratch[k]);
-                sums[k] = _combineScratch[k];
+                // One block is the whole sum already: the optimizer works in the lent buffer itself.
+                gradients = HostTensor(blocks[0].GradientSum);
             }
-            if (blocks.Length > 1) ReductionTree.CombineBlocksInPlace(_options.VirtualShards, blocks.Select(b => b.Block).ToArray(), sums);
-            _model.Compute.Upload(sums[0].Span, _gradients);
-        }
+            else if (!_packing.HasSparse && _gradients.IsHost)
+            {
+                // Straight from the received buffers (only read) into the optimizer's gradient tensor.
+                var sums = blocks.Select(b => (ReadOnlyMemory<float>)b.GradientSum).ToArray();
+                ReductionTree.CombineBlocks(_options.VirtualShards, BlocksOf(blocks), sums, _gradients.Span, _combineScratch);
+            }
+            else
+            {
+                // Unpacking overwrites its buffers and a received float[] stays untouched, so it runs in
+                // scratch buffers kept across steps (one per block position, no allocation per step).
+                var sums = new Memory<float>[blocks.Length];
+                for (int k = 0; k < blocks.Length; k++)
+                {
+                    _combineScratch[k] ??= new float[_model.Layout.TotalSize];
+                    _packing.Unpack(blocks[k].GradientSum, blocks[k].SparseRows, _combineScratch[k]);
+                    sums[k] = _combineScratch[k];
+                }
+                if (blocks.Length > 1) ReductionTree.CombineBlocksInPlace(_options.VirtualShards, BlocksOf(blocks), sums);
+                _model.Compute.Upload(sums[0].Span, _gradients);
+            }
 
-        PrepareMasterForUpdate();
-        // The optimizer divides by the batch size, so the per-step L2 gradient lambda*W enters scaled by it.
-        _model.ApplyL2(_model.Parameters, gradients, _options.Model.L2 * batchCount);
-        var outcome = _optimizer.Step(_model.Parameters, gradients, batchCount, _totalSteps);
+            PrepareMasterForUpdate();
+            // The optimizer divides by the batch size, so the per-step L2 gradient lambda*W enters scaled by it.
+            _model.ApplyL2(_model.Parameters, gradients, _options.Model.L2 * batchCount);
+            outcome = _optimizer.Step(_model.Parameters, gradients, batchCount, _totalSteps);
+        }
         foreach (var (block, owner) in held) owner.Tell(new GradientBufferReleased(_jobId, block.GradientSum), Self);
         if (outcome.Applied || _options.SkipNonFiniteSteps)
         {
@@ -178,6 +192,13 @@ public sealed class ParameterServer : ReceiveActor
             foreach (var subscriber in _subscribers) subscriber.Tell(new WeightsPublished(_jobId, _version, _published), Self);
         }
         Context.Parent.Tell(new StepApplied(_jobId, step, _version, outcome.Applied, outcome.Rejection, lossSum, batchCount), Self);
+    }
+
+    private static ShardBlock[] BlocksOf(GradientsComputed[] blocks)
+    {
+        var shardBlocks = new ShardBlock[blocks.Length];
+        for (int k = 0; k < blocks.Length; k++) shardBlocks[k] = blocks[k].Block;
+        return shardBlocks;
     }
 
     /// <summary>A host buffer as a tensor, the same wrapper each time it comes back, so the views made of it (optimizer, model) are reused.</summary>

@@ -100,9 +100,11 @@ public sealed class Worker : ReceiveActor
         if (_readsWeightsInPlace)
         {
             // No copy into the replica: it reads this version's buffer in place. The parameter server gets it back
-            // as soon as the block of the next step is sent: it then updates that very buffer in place, once every
-            // block of the step is in, so no reader needs it any longer (a reissued duplicate computed meanwhile is
-            // of an applied step, which the server drops). Weights from another process arrive as WeightsArrived.
+            // as soon as the block of the next step is sent, or at once when no block of that step waits here (a
+            // worker standing by): it then updates that very buffer in place, once every block of the step is in,
+            // so no reader needs it any longer. A block that arrives later still reads it unchanged, since the
+            // server cannot update it before that block is in (a reissued duplicate computed meanwhile is of an
+            // applied step, which the server drops). Weights from another process arrive as WeightsArrived.
             _model.ReadParametersFrom(HostTensor(weights.Weights));
             ReleaseWeightsLoan();
             (_weightsInUse, _weightsLender, _holdsWeightsLoan, _weightsLentInProcess) = (weights.Weights, Sender, true, Sender.IsInProcess());
@@ -113,6 +115,8 @@ public sealed class Worker : ReceiveActor
             Sender.Tell(new WeightsBufferReleased(_jobId, weights.Weights), Self);
         }
         UseWeights(weights.Version);
+        // Else a loan held by a worker without a block would make the server copy the master before every update.
+        if (_weightsLentInProcess) ReleaseWeightsLoan();
     }
 
     private void OnWeights(WeightsArrived weights)

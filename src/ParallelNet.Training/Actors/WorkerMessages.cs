@@ -38,9 +38,9 @@ public sealed record GradientBufferReleased(string JobId, float[] Buffer) : IInP
 /// In process only: a subscriber hands back a <see cref="WeightsPublished.Weights"/> buffer it no longer needs. Once
 /// every subscriber it went to has, the parameter server may update it in place (the current version's buffer is
 /// its master) or reuse it for a later version; while one has not, the buffer stays as published. A worker on the
-/// host reads the buffer in place and hands it back just before it sends its block of the next step (the server
-/// cannot update the buffer before that step's last block is in); a remote worker's node, when the next version
-/// arrives; a device worker, once it has copied it.
+/// host reads the buffer in place and hands it back just before it sends its block of the next step, or at once when
+/// it has no block of that step yet (the server cannot update the buffer before that step's last block is in); a
+/// remote worker's node, when the next version arrives; a device worker, once it has copied it.
 /// </summary>
 public sealed record WeightsBufferReleased(string JobId, float[] Buffer) : IInProcessMessage;
 

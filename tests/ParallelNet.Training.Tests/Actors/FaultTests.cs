@@ -21,7 +21,8 @@ public sealed class FaultTests
         var options = Options(data, epochs: 2, shards: 4);
         var reference = Trainer(options, data).Run();
         var observer = new ConcurrentObserver();
-        var settings = new ActorTrainerSettings { Workers = workers, ThreadsPerWorker = 1, Fault = new WorkerFault(failing, 5, kind) };
+        // Every worker takes blocks, however many cores the machine has, so the failing one is sure to have one.
+        var settings = new ActorTrainerSettings { Workers = workers, ThreadsPerWorker = 1, BlocksOnlyToConcurrentWorkers = false, Fault = new WorkerFault(failing, 5, kind) };
 
         var summary = new ActorTrainer(options, data, settings, observer).Run();
 
@@ -43,7 +44,10 @@ public sealed class FaultTests
         var clock = new ManualTimeProvider();
         var observer = new ConcurrentObserver();
         var timeout = TimeSpan.FromSeconds(30);
-        var settings = new ActorTrainerSettings { Workers = 3, ThreadsPerWorker = 1, StepTimeout = timeout, Fault = new WorkerFault(0, 3, WorkerFaultKind.Hang) };
+        var settings = new ActorTrainerSettings
+        {
+            Workers = 3, ThreadsPerWorker = 1, BlocksOnlyToConcurrentWorkers = false, StepTimeout = timeout, Fault = new WorkerFault(0, 3, WorkerFaultKind.Hang),
+        };
 
         var run = new ActorTrainer(options, data, settings, observer, clock).RunAsync();
         // Workers 1 and 2 finish their blocks of step 3; worker 0 swallows its block. Only then does time pass.
