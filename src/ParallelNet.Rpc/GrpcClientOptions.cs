@@ -22,7 +22,7 @@ public sealed class GrpcClientOptions
     /// Which HTTP/2 client carries the calls: ParallelNet's own (large frames and windows, at most one copy of a received
     /// message) or .NET's SocketsHttpHandler.
     /// </summary>
-    public GrpcClientTransport Transport { get; set; } = GrpcClientTransport.SocketsHttpHandler;
+    public GrpcClientTransport Transport { get; set; } = GrpcClientTransport.Native;
 
     /// <summary>
     /// How long a connection with calls in flight may be silent before the client pings the server; a server that

@@ -59,7 +59,7 @@ internal sealed class Http2Handler(Http2ConnectionSettings settings) : HttpMessa
 
     private async Task<Http2Connection> GetConnectionAsync(Uri address, CancellationToken cancellationToken)
     {
-        while (true)
+        for (var attempt = 0; ; attempt++)
         {
             Task<Http2Connection> connecting;
             lock (_lock)
@@ -67,29 +67,28 @@ internal sealed class Http2Handler(Http2ConnectionSettings settings) : HttpMessa
                 ObjectDisposedException.ThrowIf(_disposed, this);
                 foreach (var existing in _connections)
                     if (existing.CanStartStream) return existing;
-                connecting = _connecting ??= ConnectAsync(address);
+                // A finished attempt (even one that completed synchronously) gave a connection that is full or gone by now.
+                if (_connecting is null || _connecting.IsCompleted) _connecting = ConnectAsync(address);
+                connecting = _connecting;
             }
             var connection = await connecting.WaitAsync(cancellationToken).ConfigureAwait(false);
             if (connection.CanStartStream) return connection;
+            if (attempt == 5)
+                throw new HttpRequestException(HttpRequestError.ConnectionError, $"The server at {address.Authority} closed every new connection before a call could start.");
         }
     }
 
     private async Task<Http2Connection> ConnectAsync(Uri address)
     {
-        try
+        var connection = await Http2Connection.ConnectAsync(address, settings, OnConnectionClosed, _disposing.Token).ConfigureAwait(false);
+        bool disposed;
+        lock (_lock)
         {
-            var connection = await Http2Connection.ConnectAsync(address, settings, OnConnectionClosed, _disposing.Token).ConfigureAwait(false);
-            lock (_lock)
-            {
-                if (!_disposed && !connection.IsClosed) _connections.Add(connection);
-            }
-            if (_disposed) await connection.DisposeAsync().ConfigureAwait(false);
-            return connection;
+            disposed = _disposed;
+            if (!disposed && !connection.IsClosed) _connections.Add(connection);
         }
-        finally
-        {
-            lock (_lock) _connecting = null;
-        }
+        if (disposed) await connection.DisposeAsync().ConfigureAwait(false);
+        return connection;
     }
 
     private void OnConnectionClosed(Http2Connection connection)

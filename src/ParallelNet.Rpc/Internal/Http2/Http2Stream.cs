@@ -163,19 +163,38 @@ internal sealed class Http2Stream
         _connection.OnConsumed(this, count);
     }
 
-    /// <summary>A DATA payload that arrived while no read waited: the connection reads it from the socket into this chunk.</summary>
+    /// <summary>
+    /// A DATA payload the connection read from the socket into a chunk because no read waited when it started; a read
+    /// that began meanwhile is served from the chunk first, or it would wait behind data queued after it started.
+    /// </summary>
     public void Enqueue(byte[] chunk, int count)
     {
+        var consumed = 0;
+        var returnChunk = false;
         lock (_lock)
         {
-            if (_error is null)
+            if (_error is not null)
             {
-                _chunks.AddLast((chunk, 0, count));
-                return;
+                consumed = count;
+                returnChunk = true;
+            }
+            else
+            {
+                var offset = 0;
+                if (_pending is { Claimed: false } pending && _chunks.Count == 0)
+                {
+                    offset = Math.Min(count, pending.Destination.Length - pending.Filled);
+                    chunk.AsSpan(0, offset).CopyTo(pending.Destination.Span[pending.Filled..]);
+                    pending.Filled += offset;
+                    consumed = offset;
+                    CompleteIfSatisfied(pending);
+                }
+                if (offset < count) _chunks.AddLast((chunk, offset, count - offset));
+                else returnChunk = true;
             }
         }
-        ArrayPool<byte>.Shared.Return(chunk);
-        _connection.OnConsumed(this, count);
+        if (returnChunk) ArrayPool<byte>.Shared.Return(chunk);
+        if (consumed > 0) _connection.OnConsumed(this, consumed);
     }
 
     public void EndOfData()
@@ -268,7 +287,8 @@ internal sealed class Http2Stream
     {
         _pending = null;
         pending.Registration.Dispose();
-        if (error is not null && pending.Filled == 0) pending.Completion.TrySetException(error);
+        // A failure before the reader got all it needs is the reader's error: a short count would look like a truncated message.
+        if (error is not null && pending.Filled < pending.Minimum) pending.Completion.TrySetException(error);
         else pending.Completion.TrySetResult(pending.Filled);
     }
 
