@@ -7,8 +7,9 @@ using ParallelNet.Rpc.Internal.Http2;
 namespace ParallelNet.Rpc;
 
 /// <summary>
-/// A connection to one gRPC server (like grpc-dotnet's GrpcChannel): HTTP/2 over a shared
-/// SocketsHttpHandler, h2c for http:// addresses and TLS for https://. Thread-safe; make one per server.
+/// A connection to one gRPC server (like grpc-dotnet's GrpcChannel): HTTP/2 over ParallelNet's own client (or
+/// SocketsHttpHandler, see <see cref="GrpcClientOptions.Transport"/>), h2c for http:// addresses and TLS for https://.
+/// Thread-safe; make one per server.
 /// </summary>
 public sealed class GrpcClient : IDisposable
 {

@@ -277,4 +277,20 @@ public sealed class Http2ClientTests
         var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync.WaitAsync(HangGuard));
         Assert.Equal(StatusCode.Unavailable, error.StatusCode);
     }
+
+    [Fact]
+    public async Task A_silent_server_gets_a_keepalive_ping_and_not_answering_it_is_unavailable()
+    {
+        using var server = new ScriptedHttp2Server();
+        using var client = server.Client(new GrpcClientOptions { KeepAlivePingDelay = TimeSpan.FromSeconds(1), KeepAlivePingTimeout = TimeSpan.FromSeconds(1) });
+        using var exchange = await StartUnaryAsync(server, client, "silence");
+        var (call, peer, _) = exchange;
+
+        var ping = await peer.ReadFrameAsync(FrameType.Ping);
+        Assert.Equal(0, ping.Header.StreamId);
+        Assert.False(ping.Header.Has(FrameFlags.Ack));
+        var error = await Assert.ThrowsAsync<RpcException>(() => call.ResponseAsync.WaitAsync(HangGuard));
+        Assert.Equal(StatusCode.Unavailable, error.StatusCode);
+        Assert.Contains("keepalive ping", error.Status.Detail, StringComparison.Ordinal);
+    }
 }

@@ -204,24 +204,31 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         {
             var granted = await ReserveSendWindowAsync(stream, data.Length, cancellationToken).ConfigureAwait(false);
             if (granted == 0) return; // the response is complete and the server closed the stream: the rest is not wanted.
-            await _writeLock.WaitAsync(_closing.Token).ConfigureAwait(false);
+            await AcquireWriteLockAsync().ConfigureAwait(false);
+            bool open;
             try
             {
-                if (!IsOpen(stream))
-                {
-                    lock (_sync) _connectionSendWindow += granted;
-                    ThrowIfStreamGone(stream);
-                    return;
-                }
-                await WriteFrameLockedAsync(new FrameHeader(granted, FrameType.Data, 0, stream.Id), data[..granted]).ConfigureAwait(false);
+                open = IsOpen(stream);
+                if (open) await WriteFrameLockedAsync(new FrameHeader(granted, FrameType.Data, 0, stream.Id), data[..granted]).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is not HttpProtocolException)
+            catch (Exception ex)
             {
                 throw Abort(ex);
             }
             finally
             {
                 _writeLock.Release();
+            }
+            if (!open)
+            {
+                // Only this stream is gone (reset, refused or finished): give its share back to the others.
+                lock (_sync)
+                {
+                    _connectionSendWindow += granted;
+                    PulseWindows();
+                }
+                ThrowIfStreamGone(stream);
+                return;
             }
             data = data[granted..];
         }
@@ -230,7 +237,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     /// <summary>Ends the request body (an empty DATA frame with END_STREAM).</summary>
     public async Task EndRequestAsync(Http2Stream stream)
     {
-        await _writeLock.WaitAsync(_closing.Token).ConfigureAwait(false);
+        await AcquireWriteLockAsync().ConfigureAwait(false);
         try
         {
             if (!IsOpen(stream)) return;
@@ -245,6 +252,21 @@ internal sealed partial class Http2Connection : IAsyncDisposable
             _writeLock.Release();
         }
         CloseLocal(stream);
+    }
+
+    /// <summary>Takes the write lock; a connection that is closing reports its failure (UNAVAILABLE), not a cancellation.</summary>
+    private async ValueTask AcquireWriteLockAsync()
+    {
+        try
+        {
+            await _writeLock.WaitAsync(_closing.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Exception? failure;
+            lock (_sync) failure = _failure;
+            throw failure ?? new HttpRequestException(HttpRequestError.ConnectionError, $"The connection to {_authority} is closing.");
+        }
     }
 
     /// <summary>Waits until both windows allow sending; returns how many bytes may go in the next frame (0: stop sending quietly).</summary>
