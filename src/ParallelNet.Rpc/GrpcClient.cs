@@ -2,12 +2,14 @@ using System.Net;
 using System.Net.Security;
 using Google.Protobuf;
 using ParallelNet.Rpc.Internal;
+using ParallelNet.Rpc.Internal.Http2;
 
 namespace ParallelNet.Rpc;
 
 /// <summary>
-/// A connection to one gRPC server (like grpc-dotnet's GrpcChannel): HTTP/2 over a shared
-/// SocketsHttpHandler, h2c for http:// addresses and TLS for https://. Thread-safe; make one per server.
+/// A connection to one gRPC server (like grpc-dotnet's GrpcChannel): HTTP/2 over ParallelNet's own client (or
+/// SocketsHttpHandler, see <see cref="GrpcClientOptions.Transport"/>), h2c for http:// addresses and TLS for https://.
+/// Thread-safe; make one per server.
 /// </summary>
 public sealed class GrpcClient : IDisposable
 {
@@ -21,23 +23,36 @@ public sealed class GrpcClient : IDisposable
         Options = options ?? new GrpcClientOptions();
         Options.Validate();
         Address = address;
+        _invoker = new HttpMessageInvoker(Options.Transport == GrpcClientTransport.Native ? CreateNativeHandler(Options) : CreateSocketsHandler(Options), disposeHandler: true);
+    }
+
+    private static Http2Handler CreateNativeHandler(GrpcClientOptions options) => new(new Http2ConnectionSettings(
+        options.Http2StreamWindowSize,
+        ConnectionWindowSize: Math.Max(2 * options.Http2StreamWindowSize, 64 * 1024 * 1024),
+        options.ConnectTimeout,
+        options.KeepAlivePingDelay,
+        options.KeepAlivePingTimeout,
+        options.ServerCertificateValidator));
+
+    private static SocketsHttpHandler CreateSocketsHandler(GrpcClientOptions options)
+    {
         var handler = new SocketsHttpHandler
         {
             EnableMultipleHttp2Connections = true,
-            InitialHttp2StreamWindowSize = Options.Http2StreamWindowSize,
-            ConnectTimeout = Options.ConnectTimeout,
+            InitialHttp2StreamWindowSize = options.Http2StreamWindowSize,
+            ConnectTimeout = options.ConnectTimeout,
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None,
             UseCookies = false,
             UseProxy = false,
             KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
-            KeepAlivePingDelay = Options.KeepAlivePingDelay,
-            KeepAlivePingTimeout = Options.KeepAlivePingTimeout,
+            KeepAlivePingDelay = options.KeepAlivePingDelay,
+            KeepAlivePingTimeout = options.KeepAlivePingTimeout,
             ConnectCallback = BatchingSocketStream.ConnectAsync,
         };
-        if (Options.ServerCertificateValidator is { } validator)
+        if (options.ServerCertificateValidator is { } validator)
             handler.SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, certificate, chain, errors) => validator(certificate, chain, errors) };
-        _invoker = new HttpMessageInvoker(handler, disposeHandler: true);
+        return handler;
     }
 
     /// <summary>Parses "host:port" (h2c) or a full http:// / https:// address.</summary>

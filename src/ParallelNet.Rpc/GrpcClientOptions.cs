@@ -19,6 +19,12 @@ public sealed class GrpcClientOptions
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>
+    /// Which HTTP/2 client carries the calls: ParallelNet's own (large frames and windows, at most one copy of a received
+    /// message) or .NET's SocketsHttpHandler.
+    /// </summary>
+    public GrpcClientTransport Transport { get; set; } = GrpcClientTransport.Native;
+
+    /// <summary>
     /// How long a connection with calls in flight may be silent before the client pings the server; a server that
     /// does not answer within <see cref="KeepAlivePingTimeout"/> fails the calls with UNAVAILABLE. Off (infinite) by
     /// default because grpc C-core servers answer pings more often than every 5 minutes with GOAWAY
@@ -36,6 +42,8 @@ public sealed class GrpcClientOptions
 
     internal void Validate()
     {
+        if (!Enum.IsDefined(Transport))
+            throw new ArgumentOutOfRangeException(nameof(Transport), Transport, "GrpcClientOptions.Transport must be Native or SocketsHttpHandler.");
         if (MaxReceiveMessageSize <= 0)
             throw new ArgumentOutOfRangeException(nameof(MaxReceiveMessageSize), MaxReceiveMessageSize, "GrpcClientOptions.MaxReceiveMessageSize must be positive (bytes; default 4 MiB).");
         if (MaxSendMessageSize is <= 0)
@@ -47,4 +55,14 @@ public sealed class GrpcClientOptions
         if (ConnectTimeout <= TimeSpan.Zero && ConnectTimeout != Timeout.InfiniteTimeSpan)
             throw new ArgumentOutOfRangeException(nameof(ConnectTimeout), ConnectTimeout, "GrpcClientOptions.ConnectTimeout must be positive or infinite.");
     }
+}
+
+/// <summary>The HTTP/2 client under a <see cref="GrpcClient"/>.</summary>
+public enum GrpcClientTransport
+{
+    /// <summary>ParallelNet's own HTTP/2 client: 1 MiB frames both ways, received messages read straight into their buffers.</summary>
+    Native,
+
+    /// <summary>.NET's SocketsHttpHandler (16 KiB frames from the server, several copies per received byte).</summary>
+    SocketsHttpHandler,
 }

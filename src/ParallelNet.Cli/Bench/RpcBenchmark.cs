@@ -9,7 +9,8 @@ namespace ParallelNet.Cli.Bench;
 
 /// <summary>What `bench grpc` measures: message sizes in MiB, bytes per streaming measurement, timed unary calls per size.</summary>
 public sealed record RpcBenchmarkOptions(IReadOnlyList<int> SizesMiB, int TotalMiB = 512, int UnaryCalls = 8, bool Json = false,
-    string Python = "/usr/bin/python3", string Protoc = "/usr/bin/protoc", bool MeasureGrpcio = true);
+    string Python = "/usr/bin/python3", string Protoc = "/usr/bin/protoc", bool MeasureGrpcio = true,
+    GrpcClientTransport Transport = GrpcClientTransport.Native);
 
 /// <summary>
 /// `parallelnet bench grpc`: unary latency and streaming throughput on loopback between two ParallelNet
@@ -56,7 +57,7 @@ public static class RpcBenchmark
         try
         {
             var port = ReadPort(server, "ParallelNet bench grpc-server");
-            using var client = new GrpcClient(new Uri($"http://127.0.0.1:{port}"), new GrpcClientOptions { MaxReceiveMessageSize = RpcBenchService.MessageLimit });
+            using var client = new GrpcClient(new Uri($"http://127.0.0.1:{port}"), new GrpcClientOptions { MaxReceiveMessageSize = RpcBenchService.MessageLimit, Transport = options.Transport });
             TimeSpan BothProcessesCpu()
             {
                 server.Refresh();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ParallelNet.Cli.Bench;
+using ParallelNet.Rpc;
 
 namespace ParallelNet.Cli.Commands;
 
@@ -49,9 +50,10 @@ internal static class BenchCommand
         var rpcUnaryCalls = new Option<int>("--unary-calls") { Description = "Timed unary calls per size (the median is reported).", DefaultValueFactory = _ => 8 };
         var rpcJson = new Option<bool>("--json") { Description = "JSON lines instead of a table." };
         var rpcNoPeer = new Option<bool>("--no-grpcio") { Description = "Measure ParallelNet only (quicker, for profiling); no grpcio column." };
-        var grpc = new Command("grpc", "gRPC unary latency and streaming throughput between two ParallelNet processes, beside python grpcio.") { rpcSizes, rpcTotal, rpcUnaryCalls, rpcJson, rpcNoPeer };
+        var rpcTransport = new Option<GrpcClientTransport>("--transport") { Description = "Our client's HTTP/2 stack: Native (ours) or SocketsHttpHandler (.NET's), to compare them.", DefaultValueFactory = _ => GrpcClientTransport.Native };
+        var grpc = new Command("grpc", "gRPC unary latency and streaming throughput between two ParallelNet processes, beside python grpcio.") { rpcSizes, rpcTotal, rpcUnaryCalls, rpcJson, rpcNoPeer, rpcTransport };
         grpc.SetAction(parse => RpcBenchmark.Run(new RpcBenchmarkOptions(parse.GetValue(rpcSizes)!, parse.GetValue(rpcTotal), parse.GetValue(rpcUnaryCalls), parse.GetValue(rpcJson),
-            MeasureGrpcio: !parse.GetValue(rpcNoPeer)), parse.InvocationConfiguration.Output));
+            MeasureGrpcio: !parse.GetValue(rpcNoPeer), Transport: parse.GetValue(rpcTransport)), parse.InvocationConfiguration.Output));
 
         // The server half of `bench grpc`, started by it as a child process; not meant to be run by hand.
         var serverPort = new Option<int>("--port") { DefaultValueFactory = _ => 0 };

@@ -12,7 +12,7 @@ internal static class StreamMessageFraming
         where T : class, IMessage<T>
     {
         var header = new byte[GrpcProtocol.MessageHeaderSize];
-        var read = await stream.ReadAtLeastAsync(header, header.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+        var read = await ReadAtLeastAsync(stream, header, header.Length, cancellationToken).ConfigureAwait(false);
         if (read == 0) return null;
         if (read < header.Length) throw new RpcException(new Status(StatusCode.Internal, "The response ended in the middle of a message header."));
         if (header[0] == 1)
@@ -26,7 +26,7 @@ internal static class StreamMessageFraming
         var borrowed = false;
         try
         {
-            read = await stream.ReadAtLeastAsync(payload.AsMemory(0, (int)length), (int)length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
+            read = await ReadAtLeastAsync(stream, payload.AsMemory(0, (int)length), (int)length, cancellationToken).ConfigureAwait(false);
             if (read < length) throw new RpcException(new Status(StatusCode.Internal, "The response ended in the middle of a message."));
             try
             {
@@ -43,6 +43,12 @@ internal static class StreamMessageFraming
             else lent?.Hold(payload);
         }
     }
+
+    /// <summary>Fills the destination up to <paramref name="minimum"/> bytes, in one wait when the stream supports it.</summary>
+    private static ValueTask<int> ReadAtLeastAsync(Stream stream, Memory<byte> destination, int minimum, CancellationToken cancellationToken) =>
+        stream is Http2.IMinimumReadStream direct
+            ? direct.ReadAtLeastAsync(destination, minimum, cancellationToken)
+            : stream.ReadAtLeastAsync(destination, minimum, throwOnEndOfStream: false, cancellationToken);
 
     /// <summary>Writes one framed message, its large fields straight from their own memory (one flush at the end).</summary>
     public static async ValueTask WriteMessageAsync(Stream stream, FramedMessage framed, CancellationToken cancellationToken)

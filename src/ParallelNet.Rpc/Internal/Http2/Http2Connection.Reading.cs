@@ -1,0 +1,511 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Globalization;
+using System.Net;
+
+namespace ParallelNet.Rpc.Internal.Http2;
+
+/// <summary>The read side: one loop parses frames from a pooled buffer and reads large DATA payloads past it.</summary>
+internal sealed partial class Http2Connection
+{
+    private const int ReadBufferSize = 64 * 1024;
+
+    /// <summary>Payload left in the socket beyond this goes into a chunk read straight from the socket, not via the buffer.</summary>
+    private const int DirectReadThreshold = 16 * 1024;
+
+    /// <summary>The largest header block (HEADERS plus CONTINUATIONs) accepted.</summary>
+    private const int MaxHeaderBlockSize = 1024 * 1024;
+
+    private readonly byte[] _readBuffer = new byte[ReadBufferSize];
+    private readonly HpackDecoder _decoder = new();
+    private int _readStart;
+    private int _readEnd;
+    private long _lastReceivedTicks = Environment.TickCount64;
+    private ArrayBufferWriter<byte>? _headerBlock;
+    private int _headerBlockStream;
+    private bool _headerBlockEndsStream;
+    private TaskCompletionSource? _pingAnswered;
+
+    private async Task ReadLoopAsync()
+    {
+        try
+        {
+            var first = true;
+            while (true)
+            {
+                if (!await FillAsync(FrameHeader.Size, endAllowed: true).ConfigureAwait(false))
+                    throw new IOException($"The server at {_authority} closed the connection.");
+                var header = FrameHeader.Read(_readBuffer.AsSpan(_readStart, FrameHeader.Size));
+                _readStart += FrameHeader.Size;
+                Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
+                if (first && header.Type != FrameType.Settings)
+                    throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "its first frame was not SETTINGS (is it an HTTP/2 server? h2c needs prior-knowledge support).");
+                first = false;
+                if (header.Length > MaxFrameSize)
+                    throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"it sent a {header.Type} frame of {header.Length} bytes; at most {MaxFrameSize} were allowed.");
+                if (_headerBlock is not null && header.Type != FrameType.Continuation)
+                    throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"it sent a {header.Type} frame in the middle of a header block (CONTINUATION expected).");
+                if (header.Type == FrameType.Data)
+                {
+                    await ReceiveDataAsync(header).ConfigureAwait(false);
+                    continue;
+                }
+                var (payload, rented) = await ReadPayloadAsync(header.Length).ConfigureAwait(false);
+                try
+                {
+                    HandleFrame(header, payload);
+                }
+                finally
+                {
+                    if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            Abort(ex);
+        }
+    }
+
+    /// <summary>Ensures <paramref name="count"/> bytes are buffered; false at a clean end of the connection when allowed.</summary>
+    private async ValueTask<bool> FillAsync(int count, bool endAllowed = false)
+    {
+        if (_readEnd - _readStart >= count) return true;
+        if (_readStart > 0)
+        {
+            _readBuffer.AsSpan(_readStart, _readEnd - _readStart).CopyTo(_readBuffer);
+            _readEnd -= _readStart;
+            _readStart = 0;
+        }
+        while (_readEnd < count)
+        {
+            var read = await _transport.ReadAsync(_readBuffer.AsMemory(_readEnd), _closing.Token).ConfigureAwait(false);
+            if (read == 0)
+            {
+                if (endAllowed && _readEnd == 0) return false;
+                throw new IOException($"The server at {_authority} closed the connection in the middle of a frame.");
+            }
+            _readEnd += read;
+        }
+        return true;
+    }
+
+    /// <summary>A whole frame payload: a slice of the read buffer (consumed here) or, when larger, a rented array to return.</summary>
+    private async ValueTask<(ArraySegment<byte> Payload, byte[]? Rented)> ReadPayloadAsync(int length)
+    {
+        if (length <= ReadBufferSize)
+        {
+            await FillAsync(length).ConfigureAwait(false);
+            var slice = new ArraySegment<byte>(_readBuffer, _readStart, length);
+            _readStart += length;
+            return (slice, null);
+        }
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        var buffered = _readEnd - _readStart;
+        _readBuffer.AsSpan(_readStart, buffered).CopyTo(rented);
+        _readStart = _readEnd = 0;
+        await _transport.ReadExactlyAsync(rented.AsMemory(buffered, length - buffered), _closing.Token).ConfigureAwait(false);
+        return (new ArraySegment<byte>(rented, 0, length), rented);
+    }
+
+    private async ValueTask SkipAsync(int length)
+    {
+        while (length > 0)
+        {
+            if (_readEnd == _readStart) await FillAsync(1).ConfigureAwait(false);
+            var skipped = Math.Min(length, _readEnd - _readStart);
+            _readStart += skipped;
+            length -= skipped;
+        }
+    }
+
+    private async ValueTask ReceiveDataAsync(FrameHeader header)
+    {
+        if (header.StreamId == 0) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent a DATA frame on stream 0.");
+        Http2Stream? stream;
+        lock (_sync)
+        {
+            _connectionReceiveWindow -= header.Length;
+            if (_connectionReceiveWindow < 0)
+                throw new Http2ConnectionException(Http2ErrorCode.FlowControlError, "it sent more DATA than the connection window allowed.");
+            _streams.TryGetValue(header.StreamId, out stream);
+            if (stream is not null)
+            {
+                stream.ReceiveWindow -= header.Length;
+                if (stream.ReceiveWindow < 0)
+                    throw new Http2ConnectionException(Http2ErrorCode.FlowControlError, $"it sent more DATA on stream {header.StreamId} than its window allowed.");
+            }
+        }
+        if (stream is null || stream.RemoteClosed || !stream.HasResponse)
+        {
+            if (header.StreamId >= _nextStreamId || header.StreamId % 2 == 0)
+                throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"it sent DATA on stream {header.StreamId}, which the client never opened.");
+            await SkipAsync(header.Length).ConfigureAwait(false);
+            if (stream is not null && !stream.RemoteClosed)
+                ResetStream(stream, Http2ErrorCode.ProtocolError, new HttpRequestException(HttpRequestError.InvalidResponse,
+                    $"The server at {_authority} sent response DATA before the response headers."));
+            // Bytes nobody will read still free connection window.
+            OnConsumed(null, header.Length);
+            return;
+        }
+        if (header.Has(FrameFlags.Padded))
+        {
+            var (payload, rented) = await ReadPayloadAsync(header.Length).ConfigureAwait(false);
+            try
+            {
+                var padding = header.Length == 0 ? -1 : payload[0];
+                if (padding < 0 || padding >= header.Length)
+                    throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent a DATA frame whose padding is longer than the frame.");
+                stream.Deliver(payload.AsSpan(1, header.Length - 1 - padding));
+                OnConsumed(stream, padding + 1);
+            }
+            finally
+            {
+                if (rented is not null) ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+        else
+        {
+            await DeliverDataAsync(stream, header.Length).ConfigureAwait(false);
+        }
+        if (header.Has(FrameFlags.EndStream))
+        {
+            stream.EndOfData();
+            CloseRemote(stream);
+        }
+    }
+
+    /// <summary>Hands a DATA payload to the stream: buffered bytes by copy, the rest read from the socket into the waiting reader's memory or a chunk.</summary>
+    private async ValueTask DeliverDataAsync(Http2Stream stream, int length)
+    {
+        var remaining = length;
+        while (remaining > 0)
+        {
+            var buffered = _readEnd - _readStart;
+            if (buffered > 0)
+            {
+                var taken = Math.Min(buffered, remaining);
+                stream.Deliver(_readBuffer.AsSpan(_readStart, taken));
+                _readStart += taken;
+                remaining -= taken;
+                continue;
+            }
+            var target = stream.ClaimDirectTarget(remaining);
+            if (!target.IsEmpty)
+            {
+                var read = 0;
+                try
+                {
+                    read = await _transport.ReadAsync(target, _closing.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    stream.CommitDirect(read);
+                }
+                if (read == 0) throw new IOException($"The server at {_authority} closed the connection in the middle of a DATA frame.");
+                remaining -= read;
+                continue;
+            }
+            if (remaining >= DirectReadThreshold)
+            {
+                var size = Math.Min(remaining, MaxFrameSize);
+                var chunk = ArrayPool<byte>.Shared.Rent(size);
+                try
+                {
+                    await _transport.ReadExactlyAsync(chunk.AsMemory(0, size), _closing.Token).ConfigureAwait(false);
+                }
+                catch
+                {
+                    ArrayPool<byte>.Shared.Return(chunk);
+                    throw;
+                }
+                stream.Enqueue(chunk, size);
+                remaining -= size;
+                continue;
+            }
+            _readStart = _readEnd = 0;
+            await FillAsync(1).ConfigureAwait(false);
+        }
+    }
+
+    private void HandleFrame(FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        switch (header.Type)
+        {
+            case FrameType.Headers:
+                OnHeaders(header, payload);
+                break;
+            case FrameType.Continuation:
+                OnContinuation(header, payload);
+                break;
+            case FrameType.Priority:
+                if (header.StreamId == 0) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent PRIORITY on stream 0.");
+                if (header.Length != 5) throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"it sent a PRIORITY frame of {header.Length} bytes (5 expected).");
+                break;
+            case FrameType.RstStream:
+                OnRstStream(header, payload);
+                break;
+            case FrameType.Settings:
+                OnSettings(header, payload);
+                break;
+            case FrameType.PushPromise:
+                throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent PUSH_PROMISE although the client disabled server push.");
+            case FrameType.Ping:
+                OnPing(header, payload);
+                break;
+            case FrameType.GoAway:
+                OnGoAway(header, payload);
+                break;
+            case FrameType.WindowUpdate:
+                OnWindowUpdate(header, payload);
+                break;
+            default:
+                // Unknown frame types must be ignored (RFC 9113 4.1).
+                break;
+        }
+    }
+
+    private void OnHeaders(FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (header.StreamId == 0) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent HEADERS on stream 0.");
+        var start = 0;
+        var padding = 0;
+        if (header.Has(FrameFlags.Padded))
+        {
+            if (payload.IsEmpty) throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, "it sent a padded HEADERS frame without a pad length.");
+            padding = payload[0];
+            start = 1;
+        }
+        if (header.Has(FrameFlags.Priority)) start += 5;
+        if (start + padding > payload.Length)
+            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent a HEADERS frame whose padding and priority are longer than the frame.");
+        var fragment = payload[start..(payload.Length - padding)];
+        if (header.Has(FrameFlags.EndHeaders))
+        {
+            OnHeaderBlock(header.StreamId, fragment, header.Has(FrameFlags.EndStream));
+            return;
+        }
+        _headerBlock = new ArrayBufferWriter<byte>(Math.Max(fragment.Length * 2, 256));
+        _headerBlock.Write(fragment);
+        _headerBlockStream = header.StreamId;
+        _headerBlockEndsStream = header.Has(FrameFlags.EndStream);
+    }
+
+    private void OnContinuation(FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (_headerBlock is null || header.StreamId != _headerBlockStream)
+            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"it sent a CONTINUATION frame on stream {header.StreamId} that continues no header block.");
+        if (_headerBlock.WrittenCount + payload.Length > MaxHeaderBlockSize)
+            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"its header block exceeds {MaxHeaderBlockSize} bytes.");
+        _headerBlock.Write(payload);
+        if (!header.Has(FrameFlags.EndHeaders)) return;
+        var block = _headerBlock;
+        _headerBlock = null;
+        OnHeaderBlock(_headerBlockStream, block.WrittenSpan, _headerBlockEndsStream);
+    }
+
+    private void OnHeaderBlock(int streamId, ReadOnlySpan<byte> block, bool endStream)
+    {
+        List<(string Name, string Value)> fields;
+        try
+        {
+            // Decoded even for streams we no longer track: the dynamic table must follow every block.
+            fields = _decoder.Decode(block);
+        }
+        catch (HpackException ex)
+        {
+            throw new Http2ConnectionException(Http2ErrorCode.CompressionError, $"its header block cannot be decoded ({ex.Message})");
+        }
+        if (streamId % 2 == 0 || streamId >= _nextStreamId)
+            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"it sent HEADERS on stream {streamId}, which the client never opened.");
+        Http2Stream? stream;
+        lock (_sync) _streams.TryGetValue(streamId, out stream);
+        if (stream is null || stream.RemoteClosed) return;
+        if (!stream.HasResponse)
+        {
+            var statusText = fields.Find(f => f.Name == ":status").Value;
+            if (!int.TryParse(statusText, NumberStyles.None, CultureInfo.InvariantCulture, out var status) || status is < 100 or > 999)
+            {
+                ResetStream(stream, Http2ErrorCode.ProtocolError, new HttpRequestException(HttpRequestError.InvalidResponse,
+                    $"The server at {_authority} sent response headers without a valid :status ('{statusText}')."));
+                return;
+            }
+            if (status < 200)
+            {
+                if (endStream) ResetStream(stream, Http2ErrorCode.ProtocolError, new HttpRequestException(HttpRequestError.InvalidResponse,
+                    $"The server at {_authority} ended the stream with an informational {status} response."));
+                return;
+            }
+            stream.OnResponseHeaders((HttpStatusCode)status, fields, endStream);
+        }
+        else if (!endStream)
+        {
+            ResetStream(stream, Http2ErrorCode.ProtocolError, new HttpRequestException(HttpRequestError.InvalidResponse,
+                $"The server at {_authority} sent trailers without ending the stream."));
+            return;
+        }
+        else
+        {
+            stream.OnTrailers(fields);
+        }
+        if (endStream) CloseRemote(stream);
+    }
+
+    private void OnRstStream(FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (header.StreamId == 0) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent RST_STREAM on stream 0.");
+        if (header.Length != 4) throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"it sent an RST_STREAM frame of {header.Length} bytes (4 expected).");
+        var code = BinaryPrimitives.ReadUInt32BigEndian(payload);
+        Http2Stream? stream;
+        lock (_sync)
+        {
+            if (_streams.Remove(header.StreamId, out stream)) stream.LocalClosed = stream.RemoteClosed = true;
+            PulseWindows();
+        }
+        if (stream is null) return;
+        stream.OnRemoved();
+        // After a complete response the reset only stops the request body (RFC 9113 8.1: NO_ERROR); the response stands.
+        if (!stream.IsResponseEnded)
+            stream.Fail(new HttpProtocolException(code, $"The server reset the HTTP/2 stream (error code {code}).", null));
+        CloseIfDrained();
+    }
+
+    private void OnSettings(FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (header.StreamId != 0) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent SETTINGS on a stream.");
+        if (header.Has(FrameFlags.Ack))
+        {
+            if (header.Length != 0) throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, "it sent a SETTINGS acknowledgement with a payload.");
+            return;
+        }
+        if (header.Length % 6 != 0) throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"it sent a SETTINGS frame of {header.Length} bytes (a multiple of 6 expected).");
+        lock (_sync)
+        {
+            for (var i = 0; i < payload.Length; i += 6)
+            {
+                var id = BinaryPrimitives.ReadUInt16BigEndian(payload[i..]);
+                var value = BinaryPrimitives.ReadUInt32BigEndian(payload[(i + 2)..]);
+                switch (id)
+                {
+                    case SettingId.EnablePush when value > 1:
+                        throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"it sent SETTINGS_ENABLE_PUSH {value}.");
+                    case SettingId.MaxConcurrentStreams:
+                        _peerMaxConcurrentStreams = (int)Math.Min(value, int.MaxValue);
+                        break;
+                    case SettingId.InitialWindowSize:
+                        if (value > FrameHeader.MaxWindowSize)
+                            throw new Http2ConnectionException(Http2ErrorCode.FlowControlError, $"it sent SETTINGS_INITIAL_WINDOW_SIZE {value}, above 2^31-1.");
+                        var delta = (long)value - _peerInitialWindow;
+                        _peerInitialWindow = (int)value;
+                        foreach (var stream in _streams.Values)
+                        {
+                            stream.SendWindow += delta;
+                            if (stream.SendWindow > FrameHeader.MaxWindowSize)
+                                throw new Http2ConnectionException(Http2ErrorCode.FlowControlError, "its SETTINGS_INITIAL_WINDOW_SIZE change overflows a stream window.");
+                        }
+                        break;
+                    case SettingId.MaxFrameSize:
+                        if (value is < FrameHeader.MinMaxFrameSize or > FrameHeader.MaxMaxFrameSize)
+                            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"it sent SETTINGS_MAX_FRAME_SIZE {value}, outside 16384..16777215.");
+                        _peerMaxFrameSize = (int)value;
+                        break;
+                }
+            }
+            PulseWindows();
+        }
+        QueueControlFrame(FrameType.Settings, FrameFlags.Ack, 0, []);
+    }
+
+    private void OnPing(FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (header.StreamId != 0) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent PING on a stream.");
+        if (header.Length != 8) throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"it sent a PING frame of {header.Length} bytes (8 expected).");
+        if (header.Has(FrameFlags.Ack)) Volatile.Read(ref _pingAnswered)?.TrySetResult();
+        else QueueControlFrame(FrameType.Ping, FrameFlags.Ack, 0, payload.ToArray());
+    }
+
+    private void OnGoAway(FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (header.StreamId != 0) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent GOAWAY on a stream.");
+        if (header.Length < 8) throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"it sent a GOAWAY frame of {header.Length} bytes (at least 8 expected).");
+        var lastStreamId = (int)(BinaryPrimitives.ReadUInt32BigEndian(payload) & 0x7FFF_FFFF);
+        var code = BinaryPrimitives.ReadUInt32BigEndian(payload[4..]);
+        var debug = System.Text.Encoding.UTF8.GetString(payload[8..]);
+        List<Http2Stream> refused;
+        lock (_sync)
+        {
+            _goingAway = true;
+            refused = [.. _streams.Values.Where(s => s.Id > lastStreamId)];
+            foreach (var stream in refused) _streams.Remove(stream.Id);
+            PulseWindows();
+        }
+        _onClosed(this);
+        var reason = $"The server at {_authority} is closing the connection (GOAWAY, error code {code}{(debug.Length > 0 ? ", " + debug : "")}) and did not process this call.";
+        foreach (var stream in refused)
+        {
+            stream.LocalClosed = stream.RemoteClosed = true;
+            stream.Fail(new HttpRequestException(HttpRequestError.ConnectionError, reason));
+            stream.OnRemoved();
+        }
+        CloseIfDrained();
+    }
+
+    private void OnWindowUpdate(FrameHeader header, ReadOnlySpan<byte> payload)
+    {
+        if (header.Length != 4) throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"it sent a WINDOW_UPDATE frame of {header.Length} bytes (4 expected).");
+        var increment = BinaryPrimitives.ReadUInt32BigEndian(payload) & 0x7FFF_FFFF;
+        Http2Stream? broken = null;
+        lock (_sync)
+        {
+            if (header.StreamId == 0)
+            {
+                if (increment == 0) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent a connection WINDOW_UPDATE of 0.");
+                _connectionSendWindow += increment;
+                if (_connectionSendWindow > FrameHeader.MaxWindowSize)
+                    throw new Http2ConnectionException(Http2ErrorCode.FlowControlError, "its WINDOW_UPDATE overflows the connection window.");
+            }
+            else if (_streams.TryGetValue(header.StreamId, out var stream))
+            {
+                stream.SendWindow += increment;
+                if (increment == 0 || stream.SendWindow > FrameHeader.MaxWindowSize) broken = stream;
+            }
+            PulseWindows();
+        }
+        if (broken is not null)
+            ResetStream(broken, increment == 0 ? Http2ErrorCode.ProtocolError : Http2ErrorCode.FlowControlError,
+                new HttpRequestException(HttpRequestError.InvalidResponse, $"The server at {_authority} sent an invalid stream WINDOW_UPDATE ({increment})."));
+    }
+
+    /// <summary>Pings a connection that has calls in flight but has been silent; no answer in time ends it (UNAVAILABLE).</summary>
+    private async Task KeepAliveLoopAsync()
+    {
+        var delay = _settings.KeepAlivePingDelay;
+        try
+        {
+            while (!_closing.IsCancellationRequested)
+            {
+                await Task.Delay(delay, _closing.Token).ConfigureAwait(false);
+                bool active;
+                lock (_sync) active = _streams.Count > 0 && _failure is null;
+                if (!active || Environment.TickCount64 - Volatile.Read(ref _lastReceivedTicks) < delay.TotalMilliseconds) continue;
+                var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Volatile.Write(ref _pingAnswered, answered);
+                QueueControlFrame(FrameType.Ping, 0, 0, BitConverter.GetBytes(Environment.TickCount64));
+                try
+                {
+                    await answered.Task.WaitAsync(_settings.KeepAlivePingTimeout, _closing.Token).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    Abort(new HttpRequestException(HttpRequestError.ConnectionError,
+                        $"The server at {_authority} did not answer a keepalive ping within {_settings.KeepAlivePingTimeout.TotalSeconds:0.###} s."));
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The connection closed.
+        }
+    }
+}
