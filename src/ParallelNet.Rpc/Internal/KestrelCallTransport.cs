@@ -13,12 +13,7 @@ internal sealed class KestrelCallTransport(HttpContext http) : IServerCallTransp
 
     public string Authority => http.Request.Host.Value ?? "";
 
-    public string Peer => http.Connection.RemoteIpAddress switch
-    {
-        null => "unknown",
-        { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } ip => $"ipv6:[{ip}]:{http.Connection.RemotePort}",
-        var ip => $"ipv4:{ip}:{http.Connection.RemotePort}",
-    };
+    public string Peer => GrpcProtocol.FormatPeer(http.Connection.RemoteIpAddress, http.Connection.RemotePort);
 
     public CancellationToken ClientGone => http.RequestAborted;
 
