@@ -55,6 +55,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     {
         _transport = transport;
         _frameWriter = new Http2FrameWriter(transport, socket);
+        _headerBlocks = new Http2HeaderBlockAssembler(OnHeaderBlock);
         _settings = settings;
         _onClosed = onClosed;
         _authority = authority;

@@ -52,6 +52,7 @@ internal sealed partial class Http2ServerConnection
         var remote = socket.RemoteEndPoint as IPEndPoint;
         Peer = GrpcProtocol.FormatPeer(remote?.Address, remote?.Port ?? 0);
         _frameReader = new Http2FrameReader(_transport, $"The client at {Peer}");
+        _headerBlocks = new Http2HeaderBlockAssembler(OnHeaderBlock);
     }
 
     public string Peer { get; }
