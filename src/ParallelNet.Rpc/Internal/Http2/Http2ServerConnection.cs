@@ -106,30 +106,44 @@ internal sealed partial class Http2ServerConnection
         {
             var granted = await ReserveSendWindowAsync(stream, data.Length, cancellationToken).ConfigureAwait(false);
             if (granted == 0) return false;
-            if (!await TryAcquireWriteLockAsync().ConfigureAwait(false)) return false;
-            try
+            if (!await TrySendDataFrameAsync(stream, data[..granted]).ConfigureAwait(false))
             {
-                bool open;
-                lock (_sync) open = !stream.LocalClosed;
-                if (!open) return false;
-                await _frameWriter.WriteAsync(new FrameHeader(granted, FrameType.Data, 0, stream.Id), data[..granted], _closing.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                Abort(ex);
+                // Only this stream is gone (reset or ended): its share of the connection window goes back to the others.
+                lock (_sync)
+                {
+                    _connectionSendWindow += granted;
+                    PulseWindows();
+                }
                 return false;
-            }
-            catch (OperationCanceledException)
-            {
-                return false;
-            }
-            finally
-            {
-                _writeLock.Release();
             }
             data = data[granted..];
         }
         return true;
+    }
+
+    private async ValueTask<bool> TrySendDataFrameAsync(Http2ServerStream stream, ReadOnlyMemory<byte> payload)
+    {
+        if (!await TryAcquireWriteLockAsync().ConfigureAwait(false)) return false;
+        try
+        {
+            lock (_sync)
+                if (stream.LocalClosed) return false;
+            await _frameWriter.WriteAsync(new FrameHeader(payload.Length, FrameType.Data, 0, stream.Id), payload, _closing.Token).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+        catch (Exception ex)
+        {
+            Abort(ex);
+            return false;
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
     }
 
     private async ValueTask<bool> TryAcquireWriteLockAsync()
