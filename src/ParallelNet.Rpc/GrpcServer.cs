@@ -80,7 +80,7 @@ public sealed class GrpcServer : IAsyncDisposable
         if (options.Transport == GrpcServerTransport.Http2)
         {
             var ownServer = Http2Server.Start(ResolveBindAddress(options.Host), options.Port,
-                new Http2ServerSettings(options.Http2StreamWindowSize, options.Http2ConnectionWindowSize,
+                new Http2ServerSettings(options.Http2StreamWindowSize, options.Http2ConnectionWindowSize, options.KeepAlivePingDelay, options.KeepAlivePingTimeout,
                     new LargeBlockMemoryPool(LargeBlockMemoryPool.DefaultBlockSize, LargeBlockMemoryPool.DefaultMaxRetainedBlocks)),
                 dispatcher.DispatchAsync, loggerFactory.CreateLogger<GrpcServer>());
             SetAllServing(health, services);

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using ParallelNet.Rpc.Internal.Http2;
 using ParallelNet.Rpc.Tests.Protos;
 
 namespace ParallelNet.Rpc.Tests;
@@ -61,6 +62,28 @@ public sealed class OwnHttp2ServerTests
         for (var position = 0; position + 9 <= frames.Length; position += 9 + (frames[position] << 16 | frames[position + 1] << 8 | frames[position + 2]))
             types.Add(frames[position + 3]);
         return types;
+    }
+
+    [Fact]
+    public async Task A_client_that_goes_silent_under_an_open_call_and_ignores_pings_is_dropped()
+    {
+        var options = new GrpcServerOptions
+        {
+            Transport = GrpcServerTransport.Http2, KeepAlivePingDelay = TimeSpan.FromSeconds(1), KeepAlivePingTimeout = TimeSpan.FromSeconds(1),
+        };
+        options.Services.Add(new TestService().Definition());
+        await using var server = await GrpcServer.StartAsync(options);
+        var block = new List<byte>();
+        HpackEncoder.WriteIndexed(block, 3); // :method POST
+        HpackEncoder.WriteIndexed(block, 6); // :scheme http
+        HpackEncoder.WriteLiteral(block, 4, TestService.ClientStream.FullName); // :path
+        HpackEncoder.WriteLiteral(block, 31, "application/grpc");
+        byte[] headers = [0, 0, (byte)block.Count, 0x1, 0x4, 0, 0, 0, 1, .. block];
+
+        // The call stays open (no END_STREAM) and the client never answers the server's PINGs.
+        var answer = await SendAndReadToEndAsync(server, [.. "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray(), 0, 0, 0, 0x4, 0, 0, 0, 0, 0, .. headers]);
+
+        Assert.Contains(FrameTypes(answer), t => t == 0x6); // PING
     }
 
     [Fact]

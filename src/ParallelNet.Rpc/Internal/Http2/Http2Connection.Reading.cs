@@ -17,9 +17,7 @@ internal sealed partial class Http2Connection
     private readonly HpackDecoder _decoder = new();
     private int _readStart;
     private int _readEnd;
-    private long _lastReceivedTicks = Environment.TickCount64;
     private readonly Http2HeaderBlockAssembler _headerBlocks;
-    private TaskCompletionSource? _pingAnswered;
 
     private async Task ReadLoopAsync()
     {
@@ -32,7 +30,7 @@ internal sealed partial class Http2Connection
                     throw new IOException($"The server at {_authority} closed the connection.");
                 var header = FrameHeader.Read(_readBuffer.AsSpan(_readStart, FrameHeader.Size));
                 _readStart += FrameHeader.Size;
-                Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
+                _keepAlive.OnFrameReceived();
                 if (first && header.Type != FrameType.Settings)
                     throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "its first frame was not SETTINGS (is it an HTTP/2 server? h2c needs prior-knowledge support).");
                 first = false;
@@ -353,7 +351,7 @@ internal sealed partial class Http2Connection
     private void OnPing(FrameHeader header, ReadOnlySpan<byte> payload)
     {
         Http2FrameChecks.CheckPing(header);
-        if (header.Has(FrameFlags.Ack)) Volatile.Read(ref _pingAnswered)?.TrySetResult();
+        if (header.Has(FrameFlags.Ack)) _keepAlive.OnPingAcknowledged();
         else QueueControlFrame(FrameType.Ping, FrameFlags.Ack, 0, payload.ToArray());
     }
 
@@ -403,38 +401,5 @@ internal sealed partial class Http2Connection
         if (broken is not null)
             ResetStream(broken, increment == 0 ? Http2ErrorCode.ProtocolError : Http2ErrorCode.FlowControlError,
                 new HttpRequestException(HttpRequestError.InvalidResponse, $"The server at {_authority} sent an invalid stream WINDOW_UPDATE ({increment})."));
-    }
-
-    /// <summary>Pings a connection that has calls in flight but has been silent; no answer in time ends it (UNAVAILABLE).</summary>
-    private async Task KeepAliveLoopAsync()
-    {
-        var delay = _settings.KeepAlivePingDelay;
-        try
-        {
-            while (!_closing.IsCancellationRequested)
-            {
-                await Task.Delay(delay, _closing.Token).ConfigureAwait(false);
-                bool active;
-                lock (_sync) active = _streams.Count > 0 && _failure is null;
-                if (!active || Environment.TickCount64 - Volatile.Read(ref _lastReceivedTicks) < delay.TotalMilliseconds) continue;
-                var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                Volatile.Write(ref _pingAnswered, answered);
-                QueueControlFrame(FrameType.Ping, 0, 0, BitConverter.GetBytes(Environment.TickCount64));
-                try
-                {
-                    await answered.Task.WaitAsync(_settings.KeepAlivePingTimeout, _closing.Token).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    Abort(new HttpRequestException(HttpRequestError.ConnectionError,
-                        $"The server at {_authority} did not answer a keepalive ping within {_settings.KeepAlivePingTimeout.TotalSeconds:0.###} s."));
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The connection closed.
-        }
     }
 }

@@ -35,6 +35,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     private readonly string _authority;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
     private readonly Http2FrameWriter _frameWriter;
+    private readonly Http2KeepAlive _keepAlive;
     private readonly CancellationTokenSource _closing = new();
     private readonly object _sync = new();
     private readonly Dictionary<int, Http2Stream> _streams = [];
@@ -56,6 +57,10 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         _transport = transport;
         _frameWriter = new Http2FrameWriter(transport, socket);
         _headerBlocks = new Http2HeaderBlockAssembler(OnHeaderBlock);
+        _keepAlive = new Http2KeepAlive(settings.KeepAlivePingDelay, settings.KeepAlivePingTimeout, HasActiveStreams,
+            ping => QueueControlFrame(FrameType.Ping, 0, 0, ping),
+            timeout => Abort(new HttpRequestException(HttpRequestError.ConnectionError,
+                $"The server at {_authority} did not answer a keepalive ping within {timeout.TotalSeconds:0.###} s.")));
         _settings = settings;
         _onClosed = onClosed;
         _authority = authority;
@@ -68,6 +73,11 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         {
             lock (_sync) return _failure is null && !_goingAway && _streams.Count < _peerMaxConcurrentStreams && _nextStreamId < int.MaxValue - 2;
         }
+    }
+
+    private bool HasActiveStreams()
+    {
+        lock (_sync) return _streams.Count > 0 && _failure is null;
     }
 
     public bool IsClosed
@@ -144,7 +154,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         _connectionReceiveWindow += increment;
         await _transport.WriteAsync(start, cancellationToken).ConfigureAwait(false);
         _readLoop = Task.Run(ReadLoopAsync);
-        if (_settings.KeepAlivePingDelay != Timeout.InfiniteTimeSpan) _ = Task.Run(KeepAliveLoopAsync);
+        if (_keepAlive.Enabled) _ = Task.Run(() => _keepAlive.RunAsync(_closing.Token));
     }
 
     /// <summary>Opens a stream and sends its HEADERS; null when this connection cannot take another stream.</summary>

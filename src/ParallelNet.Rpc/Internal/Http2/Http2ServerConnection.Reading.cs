@@ -25,9 +25,11 @@ internal sealed partial class Http2ServerConnection
                 throw new Http2ConnectionException(Http2ErrorCode.ProtocolError,
                     "it did not start with the HTTP/2 connection preface (this port speaks h2c with prior knowledge only).");
             await SendSettingsAsync().ConfigureAwait(false);
+            if (_keepAlive.Enabled) _ = Task.Run(() => _keepAlive.RunAsync(_closing.Token));
             var first = true;
             while (await _frameReader.ReadHeaderAsync(_closing.Token).ConfigureAwait(false) is { } header)
             {
+                _keepAlive.OnFrameReceived();
                 if (first && header.Type != FrameType.Settings)
                     throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "its first frame was not SETTINGS.");
                 first = false;
@@ -198,7 +200,8 @@ internal sealed partial class Http2ServerConnection
                 throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent PUSH_PROMISE; only servers push.");
             case FrameType.Ping:
                 Http2FrameChecks.CheckPing(header);
-                if (!header.Has(FrameFlags.Ack)) QueueControlFrame(FrameType.Ping, FrameFlags.Ack, 0, payload.ToArray());
+                if (header.Has(FrameFlags.Ack)) _keepAlive.OnPingAcknowledged();
+                else QueueControlFrame(FrameType.Ping, FrameFlags.Ack, 0, payload.ToArray());
                 break;
             case FrameType.GoAway:
                 if (header.StreamId != 0) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent GOAWAY on a stream.");

@@ -6,7 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace ParallelNet.Rpc.Internal.Http2;
 
 /// <summary>What a server connection needs to know from the server's options.</summary>
-internal sealed record Http2ServerSettings(int StreamWindowSize, int ConnectionWindowSize, MemoryPool<byte> BodyPool);
+internal sealed record Http2ServerSettings(int StreamWindowSize, int ConnectionWindowSize, TimeSpan KeepAlivePingDelay, TimeSpan KeepAlivePingTimeout,
+    MemoryPool<byte> BodyPool);
 
 /// <summary>
 /// One HTTP/2 server connection (RFC 9113) over TCP with prior knowledge (h2c): the preface, SETTINGS (1 MiB frames,
@@ -25,6 +26,7 @@ internal sealed partial class Http2ServerConnection
     private readonly Socket _socket;
     private readonly NetworkStream _transport;
     private readonly Http2FrameWriter _frameWriter;
+    private readonly Http2KeepAlive _keepAlive;
     private readonly Http2ServerSettings _settings;
     private readonly Func<IServerCallTransport, Task> _dispatch;
     private readonly ILogger _logger;
@@ -53,9 +55,21 @@ internal sealed partial class Http2ServerConnection
         Peer = GrpcProtocol.FormatPeer(remote?.Address, remote?.Port ?? 0);
         _frameReader = new Http2FrameReader(_transport, $"The client at {Peer}");
         _headerBlocks = new Http2HeaderBlockAssembler(OnHeaderBlock);
+        _keepAlive = new Http2KeepAlive(settings.KeepAlivePingDelay, settings.KeepAlivePingTimeout, HasRunningCalls,
+            ping => QueueControlFrame(FrameType.Ping, 0, 0, ping),
+            timeout =>
+            {
+                _logger.LogWarning("Closing the HTTP/2 connection from {Peer}: it did not answer a keepalive ping within {Seconds} s.", Peer, timeout.TotalSeconds);
+                Abort();
+            });
     }
 
     public string Peer { get; }
+
+    private bool HasRunningCalls()
+    {
+        lock (_sync) return _runningCalls > 0;
+    }
 
     /// <summary>Sends headers (HEADERS and CONTINUATION frames as needed); END_STREAM closes our side, and a reset (NO_ERROR) follows if the client's side is still open.</summary>
     public async Task SendHeadersAsync(Http2ServerStream stream, byte[] block, bool endStream)
