@@ -12,16 +12,19 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using ParallelNet.Rpc.Internal;
+using ParallelNet.Rpc.Internal.Http2;
 
 namespace ParallelNet.Rpc;
 
 /// <summary>
-/// A running gRPC server on Kestrel: HTTP/2 cleartext (or TLS with a certificate), the given services,
+/// A running gRPC server on Kestrel (HTTP/2 cleartext or TLS with a certificate) or on our own HTTP/2 layer (h2c;
+/// <see cref="GrpcServerOptions.Transport"/>): the given services,
 /// grpc.health.v1.Health and server reflection. Start with <see cref="StartAsync"/>, stop with <see cref="StopAsync"/>.
 /// </summary>
 public sealed class GrpcServer : IAsyncDisposable
 {
-    private readonly IHost _host;
+    private readonly IHost? _host;
+    private readonly Http2Server? _ownServer;
     private readonly CancellationTokenSource _stopRequested;
     private readonly CancellationTokenSource _callsCancelled;
     private readonly TimeSpan _gracePeriod;
@@ -29,10 +32,11 @@ public sealed class GrpcServer : IAsyncDisposable
 
     private readonly string _localHost;
 
-    private GrpcServer(IHost host, int port, bool isTls, string boundHost, HealthStatusRegistry health, CancellationTokenSource stopRequested,
+    private GrpcServer(IHost? host, Http2Server? ownServer, int port, bool isTls, string boundHost, HealthStatusRegistry health, CancellationTokenSource stopRequested,
         CancellationTokenSource callsCancelled, TimeSpan gracePeriod)
     {
         _host = host;
+        _ownServer = ownServer;
         Port = port;
         // A server on every interface or on loopback is reached locally through loopback; otherwise through its own address.
         _localHost = boundHost switch
@@ -73,6 +77,15 @@ public sealed class GrpcServer : IAsyncDisposable
         if (options.EnableReflectionService)
             services.AddRange(ReflectionService.CreateDefinitions(services.Where(s => s.Descriptor is not null).Select(s => s.Descriptor!)));
         var dispatcher = new RequestDispatcher(services, options, loggerFactory.CreateLogger<GrpcServer>(), callsCancelled.Token);
+        if (options.Transport == GrpcServerTransport.Http2)
+        {
+            var ownServer = Http2Server.Start(ResolveBindAddress(options.Host), options.Port,
+                new Http2ServerSettings(options.Http2StreamWindowSize, options.Http2ConnectionWindowSize, options.KeepAlivePingDelay, options.KeepAlivePingTimeout,
+                    new LargeBlockMemoryPool(LargeBlockMemoryPool.DefaultBlockSize, LargeBlockMemoryPool.DefaultMaxRetainedBlocks)),
+                dispatcher.DispatchAsync, loggerFactory.CreateLogger<GrpcServer>());
+            SetAllServing(health, services);
+            return new GrpcServer(null, ownServer, ownServer.Port, false, options.Host, health, stopRequested, callsCancelled, options.ShutdownGracePeriod);
+        }
         var certificate = options.CertificatePath is null ? null
             : X509CertificateLoader.LoadPkcs12FromFile(options.CertificatePath, options.CertificatePassword);
 
@@ -103,10 +116,24 @@ public sealed class GrpcServer : IAsyncDisposable
         var addresses = host.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         // Kestrel reports e.g. "http://127.0.0.1:41234" or "https://[::]:41234"; the port follows the last colon.
         var port = addresses.Select(a => int.Parse(a.AsSpan(a.LastIndexOf(':') + 1).TrimEnd('/'), System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
+        SetAllServing(health, services);
+        return new GrpcServer(host, null, port, certificate is not null, options.Host, health, stopRequested, callsCancelled, options.ShutdownGracePeriod);
+    }
+
+    private static void SetAllServing(HealthStatusRegistry health, List<ServerServiceDefinition> services)
+    {
         health.SetStatus("", Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
         foreach (var service in services) health.SetStatus(service.Name, Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving);
-        return new GrpcServer(host, port, certificate is not null, options.Host, health, stopRequested, callsCancelled, options.ShutdownGracePeriod);
     }
+
+    /// <summary>The address to bind for GrpcServerOptions.Host; IPv6Any stands for every interface (dual mode).</summary>
+    private static IPAddress ResolveBindAddress(string host) => host switch
+    {
+        "*" or "0.0.0.0" or "[::]" or "::" => IPAddress.IPv6Any,
+        "localhost" => IPAddress.Loopback,
+        _ => IPAddress.TryParse(host.Trim('[', ']'), out var address) ? address
+            : throw new ArgumentException($"GrpcServerOptions.Host '{host}' is not an IP address; use e.g. 127.0.0.1, ::1, localhost or *."),
+    };
 
     /// <summary>
     /// The socket transport between Kestrel and the kernel, tuned for tensor-sized messages: each syscall and each
@@ -148,20 +175,9 @@ public sealed class GrpcServer : IAsyncDisposable
             if (certificate is not null) listen.UseHttps(certificate);
         }
 
-        switch (options.Host)
-        {
-            case "*" or "0.0.0.0" or "[::]" or "::":
-                kestrel.ListenAnyIP(options.Port, Endpoint);
-                break;
-            case "localhost":
-                kestrel.Listen(IPAddress.Loopback, options.Port, Endpoint);
-                break;
-            default:
-                if (!IPAddress.TryParse(options.Host.Trim('[', ']'), out var address))
-                    throw new ArgumentException($"GrpcServerOptions.Host '{options.Host}' is not an IP address; use e.g. 127.0.0.1, ::1, localhost or *.");
-                kestrel.Listen(address, options.Port, Endpoint);
-                break;
-        }
+        var address = ResolveBindAddress(options.Host);
+        if (address.Equals(IPAddress.IPv6Any)) kestrel.ListenAnyIP(options.Port, Endpoint);
+        else kestrel.Listen(address, options.Port, Endpoint);
     }
 
     /// <summary>
@@ -183,7 +199,8 @@ public sealed class GrpcServer : IAsyncDisposable
     }
 
     /// <summary>The host's services, for tests that check how Kestrel is wired.</summary>
-    internal IServiceProvider HostServices => _host.Services;
+    internal IServiceProvider HostServices => _host?.Services
+        ?? throw new InvalidOperationException("This server runs on the own HTTP/2 transport; it has no Kestrel host.");
 
     /// <summary>
     /// Stops gracefully: health turns NOT_SERVING and watches end, new connections are refused, calls in
@@ -195,10 +212,15 @@ public sealed class GrpcServer : IAsyncDisposable
         Health.SetAllNotServing();
         await _stopRequested.CancelAsync().ConfigureAwait(false);
         _callsCancelled.CancelAfter(_gracePeriod);
+        if (_ownServer is not null)
+        {
+            await _ownServer.StopAsync(_gracePeriod).ConfigureAwait(false);
+            return;
+        }
         using var hardStop = new CancellationTokenSource(_gracePeriod + TimeSpan.FromSeconds(2));
         try
         {
-            await _host.StopAsync(hardStop.Token).ConfigureAwait(false);
+            await _host!.StopAsync(hardStop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
@@ -209,7 +231,7 @@ public sealed class GrpcServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopAsync().ConfigureAwait(false);
-        _host.Dispose();
+        _host?.Dispose();
         _stopRequested.Dispose();
         _callsCancelled.Dispose();
     }

@@ -12,6 +12,12 @@ public sealed class GrpcServerOptions
     /// <summary>The TCP port; 0 picks a free one (read it back from <see cref="GrpcServer.Port"/>).</summary>
     public int Port { get; set; }
 
+    /// <summary>
+    /// Which HTTP/2 server carries the calls: Kestrel (the default) or our own (h2c only so far), which reads request
+    /// messages from the socket with one copy fewer and sends responses straight from the messages' memory.
+    /// </summary>
+    public GrpcServerTransport Transport { get; set; } = GrpcServerTransport.Kestrel;
+
     /// <summary>A PKCS#12 (.pfx) certificate file; when set the server speaks TLS (h2 via ALPN) instead of h2c.</summary>
     public string? CertificatePath { get; set; }
 
@@ -57,6 +63,10 @@ public sealed class GrpcServerOptions
 
     internal void Validate()
     {
+        if (!Enum.IsDefined(Transport))
+            throw new ArgumentOutOfRangeException(nameof(Transport), Transport, "GrpcServerOptions.Transport must be Kestrel or Http2.");
+        if (Transport == GrpcServerTransport.Http2 && CertificatePath is not null)
+            throw new ArgumentException("GrpcServerOptions.Transport Http2 serves h2c only so far; TLS (CertificatePath) needs the Kestrel transport.");
         if (string.IsNullOrWhiteSpace(Host))
             throw new ArgumentException("GrpcServerOptions.Host is empty: give an IP address, \"localhost\" or \"*\".");
         if (Port is < 0 or > 65535)
@@ -78,4 +88,14 @@ public sealed class GrpcServerOptions
             if (!names.Add(service.Name))
                 throw new ArgumentException($"Service '{service.Name}' is registered twice in GrpcServerOptions.Services.");
     }
+}
+
+/// <summary>The HTTP/2 server under a <see cref="GrpcServer"/>.</summary>
+public enum GrpcServerTransport
+{
+    /// <summary>ASP.NET Core's Kestrel: h2c or TLS.</summary>
+    Kestrel,
+
+    /// <summary>ParallelNet's own HTTP/2 layer on a socket (shared with the client): h2c with prior knowledge.</summary>
+    Http2,
 }

@@ -4,7 +4,7 @@ using ParallelNet.Rpc.Tests.Protos;
 namespace ParallelNet.Rpc.Tests;
 
 /// <summary>Our client against our server: every call kind, metadata, statuses and sizes.</summary>
-public sealed class CallKindTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public abstract class CallKindTests(ServerFixture fixture)
 {
     private GrpcClient Client => fixture.Client;
 
@@ -211,3 +211,7 @@ public sealed class CallKindTests(ServerFixture fixture) : IClassFixture<ServerF
         Assert.Equal(Enumerable.Range(0, 200).Select(i => "c" + i), texts);
     }
 }
+
+public sealed class CallKindTestsOnKestrel(ServerFixture fixture) : CallKindTests(fixture), IClassFixture<ServerFixture>;
+
+public sealed class CallKindTestsOnOwnHttp2(OwnHttp2ServerFixture fixture) : CallKindTests(fixture), IClassFixture<OwnHttp2ServerFixture>;

@@ -3,7 +3,7 @@ using ParallelNet.Rpc.Tests.Protos;
 
 namespace ParallelNet.Rpc.Tests;
 
-public sealed class DeadlineAndCancellationTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public abstract class DeadlineAndCancellationTests(ServerFixture fixture)
 {
     private GrpcClient Client => fixture.Client;
 
@@ -115,3 +115,7 @@ public sealed class DeadlineAndCancellationTests(ServerFixture fixture) : IClass
         Assert.Equal("after", (await Client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "after" })).Text);
     }
 }
+
+public sealed class DeadlineAndCancellationTestsOnKestrel(ServerFixture fixture) : DeadlineAndCancellationTests(fixture), IClassFixture<ServerFixture>;
+
+public sealed class DeadlineAndCancellationTestsOnOwnHttp2(OwnHttp2ServerFixture fixture) : DeadlineAndCancellationTests(fixture), IClassFixture<OwnHttp2ServerFixture>;

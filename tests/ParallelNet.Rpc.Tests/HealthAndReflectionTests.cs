@@ -6,7 +6,7 @@ using ServingStatus = Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus;
 
 namespace ParallelNet.Rpc.Tests;
 
-public sealed class HealthAndReflectionTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public abstract class HealthAndReflectionTests(ServerFixture fixture)
 {
     private static readonly Method<HealthCheckRequest, HealthCheckResponse> Check = Method.Create<HealthCheckRequest, HealthCheckResponse>(MethodType.Unary, "grpc.health.v1.Health", "Check");
     private static readonly Method<HealthCheckRequest, HealthCheckResponse> Watch = Method.Create<HealthCheckRequest, HealthCheckResponse>(MethodType.ServerStreaming, "grpc.health.v1.Health", "Watch");
@@ -97,3 +97,7 @@ public sealed class HealthAndReflectionTests(ServerFixture fixture) : IClassFixt
         Assert.Equal(["x/uses_timestamp.proto", "google/protobuf/timestamp.proto"], names);
     }
 }
+
+public sealed class HealthAndReflectionTestsOnKestrel(ServerFixture fixture) : HealthAndReflectionTests(fixture), IClassFixture<ServerFixture>;
+
+public sealed class HealthAndReflectionTestsOnOwnHttp2(OwnHttp2ServerFixture fixture) : HealthAndReflectionTests(fixture), IClassFixture<OwnHttp2ServerFixture>;

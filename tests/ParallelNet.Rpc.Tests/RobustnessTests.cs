@@ -6,7 +6,7 @@ using ParallelNet.Rpc.Tests.Protos;
 namespace ParallelNet.Rpc.Tests;
 
 /// <summary>Requests no gRPC client would send: each gets a clear answer and the server keeps serving.</summary>
-public sealed class RobustnessTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public abstract class RobustnessTests(ServerFixture fixture)
 {
     private async Task AssertStillServing()
     {
@@ -108,3 +108,7 @@ public sealed class RobustnessTests(ServerFixture fixture) : IClassFixture<Serve
         await AssertStillServing();
     }
 }
+
+public sealed class RobustnessTestsOnKestrel(ServerFixture fixture) : RobustnessTests(fixture), IClassFixture<ServerFixture>;
+
+public sealed class RobustnessTestsOnOwnHttp2(OwnHttp2ServerFixture fixture) : RobustnessTests(fixture), IClassFixture<OwnHttp2ServerFixture>;

@@ -37,9 +37,9 @@ internal static class RpcBenchService
             .Build();
 
     /// <summary>Serves until standard input closes or Ctrl-C; prints "PORT n" once listening so the parent can connect.</summary>
-    public static async Task<int> ServeAsync(string host, int port, TextWriter output, TextReader input, CancellationToken cancellationToken)
+    public static async Task<int> ServeAsync(string host, int port, GrpcServerTransport transport, TextWriter output, TextReader input, CancellationToken cancellationToken)
     {
-        var options = new GrpcServerOptions { Host = host, Port = port, MaxReceiveMessageSize = MessageLimit };
+        var options = new GrpcServerOptions { Host = host, Port = port, MaxReceiveMessageSize = MessageLimit, Transport = transport };
         options.Services.Add(Definition());
         await using var server = await GrpcServer.StartAsync(options, cancellationToken);
         output.WriteLine($"PORT {server.Port}");

@@ -10,7 +10,7 @@ namespace ParallelNet.Cli.Bench;
 /// <summary>What `bench grpc` measures: message sizes in MiB, bytes per streaming measurement, timed unary calls per size.</summary>
 public sealed record RpcBenchmarkOptions(IReadOnlyList<int> SizesMiB, int TotalMiB = 512, int UnaryCalls = 8, bool Json = false,
     string Python = "/usr/bin/python3", string Protoc = "/usr/bin/protoc", bool MeasureGrpcio = true,
-    GrpcClientTransport Transport = GrpcClientTransport.Native);
+    GrpcClientTransport Transport = GrpcClientTransport.Native, GrpcServerTransport ServerTransport = GrpcServerTransport.Kestrel);
 
 /// <summary>
 /// `parallelnet bench grpc`: unary latency and streaming throughput on loopback between two ParallelNet
@@ -53,7 +53,7 @@ public static class RpcBenchmark
 
     private static List<Measurement> MeasureOurs(RpcBenchmarkOptions options)
     {
-        using var server = StartOurServer();
+        using var server = StartOurServer(options.ServerTransport);
         try
         {
             var port = ReadPort(server, "ParallelNet bench grpc-server");
@@ -154,11 +154,11 @@ public static class RpcBenchmark
     }
 
     /// <summary>The server runs in a second ParallelNet process, so both sides pay for real loopback I/O and their own GC.</summary>
-    private static Process StartOurServer()
+    private static Process StartOurServer(GrpcServerTransport transport)
     {
         var apphost = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "parallelnet.exe" : "parallelnet");
         var start = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet") { ArgumentList = { Path.Combine(AppContext.BaseDirectory, "parallelnet.dll") } };
-        foreach (var argument in new[] { "bench", "grpc-server", "--port", "0" }) start.ArgumentList.Add(argument);
+        foreach (var argument in new[] { "bench", "grpc-server", "--port", "0", "--server-transport", transport.ToString() }) start.ArgumentList.Add(argument);
         start.RedirectStandardInput = true;
         start.RedirectStandardOutput = true;
         start.UseShellExecute = false;

@@ -51,16 +51,17 @@ internal static class BenchCommand
         var rpcJson = new Option<bool>("--json") { Description = "JSON lines instead of a table." };
         var rpcNoPeer = new Option<bool>("--no-grpcio") { Description = "Measure ParallelNet only (quicker, for profiling); no grpcio column." };
         var rpcTransport = new Option<GrpcClientTransport>("--transport") { Description = "Our client's HTTP/2 stack: Native (ours) or SocketsHttpHandler (.NET's), to compare them.", DefaultValueFactory = _ => GrpcClientTransport.Native };
-        var grpc = new Command("grpc", "gRPC unary latency and streaming throughput between two ParallelNet processes, beside python grpcio.") { rpcSizes, rpcTotal, rpcUnaryCalls, rpcJson, rpcNoPeer, rpcTransport };
+        var rpcServerTransport = new Option<GrpcServerTransport>("--server-transport") { Description = "Our server's HTTP/2 stack: Kestrel or Http2 (ours), to compare them.", DefaultValueFactory = _ => GrpcServerTransport.Kestrel };
+        var grpc = new Command("grpc", "gRPC unary latency and streaming throughput between two ParallelNet processes, beside python grpcio.") { rpcSizes, rpcTotal, rpcUnaryCalls, rpcJson, rpcNoPeer, rpcTransport, rpcServerTransport };
         grpc.SetAction(parse => RpcBenchmark.Run(new RpcBenchmarkOptions(parse.GetValue(rpcSizes)!, parse.GetValue(rpcTotal), parse.GetValue(rpcUnaryCalls), parse.GetValue(rpcJson),
-            MeasureGrpcio: !parse.GetValue(rpcNoPeer), Transport: parse.GetValue(rpcTransport)), parse.InvocationConfiguration.Output));
+            MeasureGrpcio: !parse.GetValue(rpcNoPeer), Transport: parse.GetValue(rpcTransport), ServerTransport: parse.GetValue(rpcServerTransport)), parse.InvocationConfiguration.Output));
 
         // The server half of `bench grpc`, started by it as a child process; not meant to be run by hand.
         var serverPort = new Option<int>("--port") { DefaultValueFactory = _ => 0 };
         var serverHost = new Option<string>("--host") { DefaultValueFactory = _ => "127.0.0.1" };
-        var grpcServer = new Command("grpc-server", "Serves the gRPC benchmark service until standard input closes.") { serverPort, serverHost };
+        var grpcServer = new Command("grpc-server", "Serves the gRPC benchmark service until standard input closes.") { serverPort, serverHost, rpcServerTransport };
         grpcServer.Hidden = true;
-        grpcServer.SetAction((parse, cancellationToken) => RpcBenchService.ServeAsync(parse.GetValue(serverHost)!, parse.GetValue(serverPort),
+        grpcServer.SetAction((parse, cancellationToken) => RpcBenchService.ServeAsync(parse.GetValue(serverHost)!, parse.GetValue(serverPort), parse.GetValue(rpcServerTransport),
             parse.InvocationConfiguration.Output, Console.In, cancellationToken));
 
         return new Command("bench", "Benchmarks that print ParallelNet's figures beside a peer's, measured in the same run.") { gemm, train, grpc, grpcServer, actors, Bench.Word2VecBenchmark.Create(), ClusterCommand() };

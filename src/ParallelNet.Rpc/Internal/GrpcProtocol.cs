@@ -119,6 +119,14 @@ internal static class GrpcProtocol
 
     public static string EncodeBase64(byte[] value) => Convert.ToBase64String(value).TrimEnd('=');
 
+    /// <summary>The caller's address as gRPC names it: "ipv4:127.0.0.1:5000" or "ipv6:[::1]:5000".</summary>
+    public static string FormatPeer(IPAddress? address, int port) => address switch
+    {
+        null => "unknown",
+        { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } => $"ipv6:[{address}]:{port}",
+        _ => $"ipv4:{address}:{port}",
+    };
+
     /// <summary>Adds a header or trailer value to metadata; -bin values are base64-decoded, malformed ones skipped.</summary>
     public static void AddToMetadata(Metadata metadata, string name, string value)
     {

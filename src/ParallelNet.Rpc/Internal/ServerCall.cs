@@ -1,19 +1,15 @@
-using System.Net;
-using System.IO.Pipelines;
 using Google.Protobuf;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace ParallelNet.Rpc.Internal;
 
 /// <summary>
-/// One gRPC call on the server: owns the HTTP/2 request and response, the call's cancellation
+/// One gRPC call on the server, whichever transport carries it: owns the call's cancellation
 /// (client gone, deadline, server stopping) and the rule that exactly one status ends the call.
 /// </summary>
 internal sealed class ServerCall : IDisposable
 {
-    private readonly HttpContext _http;
+    private readonly IServerCallTransport _transport;
     private readonly GrpcServerOptions _options;
     private readonly RequestDispatcher.MessageSizeLimits _limits;
     private readonly ILogger _logger;
@@ -26,23 +22,23 @@ internal sealed class ServerCall : IDisposable
     private Task? _deadlineCompletion;
     private CancellationTokenRegistration _deadlineRegistration;
 
-    // Kestrel may fail a write to a reset stream before it fires RequestAborted on the thread pool; the handler
+    // A transport may fail a write to a reset stream before it fires ClientGone on the thread pool; the handler
     // must still see its token cancelled at that moment, so a failed write cancels the call itself.
     private readonly CancellationTokenSource _clientGone = new();
 
-    public ServerCall(HttpContext http, GrpcServerOptions options, RequestDispatcher.MessageSizeLimits limits, ILogger logger, CancellationToken serverStopping)
+    public ServerCall(IServerCallTransport transport, GrpcServerOptions options, RequestDispatcher.MessageSizeLimits limits, ILogger logger, CancellationToken serverStopping)
     {
-        _http = http;
+        _transport = transport;
         _options = options;
         _limits = limits;
         _logger = logger;
         _serverStopping = serverStopping;
-        _callSource = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, _deadlineSource.Token, serverStopping, _clientGone.Token);
+        _callSource = CancellationTokenSource.CreateLinkedTokenSource(transport.ClientGone, _deadlineSource.Token, serverStopping, _clientGone.Token);
     }
 
     public async Task RunAsync(ServerMethodHandler handler, string methodPath)
     {
-        var timeout = GrpcProtocol.ParseTimeout(_http.Request.Headers[GrpcProtocol.TimeoutHeader]);
+        var timeout = GrpcProtocol.ParseTimeout(_transport.GetRequestHeader(GrpcProtocol.TimeoutHeader));
         var deadline = DateTime.MaxValue;
         // Timers stop at int.MaxValue milliseconds (24.8 days); a longer timeout is as good as none.
         if (timeout is { } t && t.TotalMilliseconds < int.MaxValue)
@@ -51,8 +47,8 @@ internal sealed class ServerCall : IDisposable
             _deadlineRegistration = _deadlineSource.Token.Register(() => _deadlineCompletion = OnDeadlineAsync());
             _deadlineSource.CancelAfter(t);
         }
-        var context = new ServerCallContext(this, methodPath, _http.Request.Host.Value ?? "", FormatPeer(_http.Connection), deadline,
-            ReadRequestHeaders(), _callSource.Token);
+        var context = new ServerCallContext(this, methodPath, _transport.Authority, _transport.Peer, deadline,
+            _transport.ReadRequestMetadata(), _callSource.Token);
 
         Status status;
         var trailers = context.ResponseTrailers;
@@ -72,7 +68,7 @@ internal sealed class ServerCall : IDisposable
             _logger.LogDebug(ex, "Call {Method} ended after its deadline.", methodPath);
             status = new Status(StatusCode.DeadlineExceeded, "Deadline exceeded.");
         }
-        catch (Exception ex) when (_http.RequestAborted.IsCancellationRequested || _clientGone.IsCancellationRequested)
+        catch (Exception ex) when (_transport.ClientGone.IsCancellationRequested || _clientGone.IsCancellationRequested)
         {
             _logger.LogDebug(ex, "Call {Method} was cancelled by the client.", methodPath);
             status = new Status(StatusCode.Cancelled, "The call was cancelled by the client.");
@@ -101,8 +97,7 @@ internal sealed class ServerCall : IDisposable
     public async Task<T?> ReadRequestAsync<T>(MessageParser<T> parser, CancellationToken cancellationToken, LentReceiveBuffer? lent = null) where T : class, IMessage<T>
     {
         using var linked = cancellationToken.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _callSource.Token) : null;
-        return await PipeMessageFraming.ReadMessageAsync(_http.Request.BodyReader, parser, _limits.MaxReceive,
-            linked?.Token ?? _callSource.Token, lent).ConfigureAwait(false);
+        return await _transport.ReadMessageAsync(parser, _limits.MaxReceive, linked?.Token ?? _callSource.Token, lent).ConfigureAwait(false);
     }
 
     public async Task WriteResponseHeadersAsync(Metadata headers)
@@ -112,8 +107,7 @@ internal sealed class ServerCall : IDisposable
         {
             ThrowIfCompleted();
             if (_headersSent) throw new InvalidOperationException("Response headers were already sent; WriteResponseHeadersAsync may be called once, before the first message.");
-            AddMetadata(_http.Response.Headers, headers);
-            await SendHeadersAsync().ConfigureAwait(false);
+            await SendHeadersAsync(headers).ConfigureAwait(false);
         }
         finally
         {
@@ -129,20 +123,18 @@ internal sealed class ServerCall : IDisposable
         try
         {
             ThrowIfCompleted();
-            if (!_headersSent) await SendHeadersAsync().ConfigureAwait(false);
-            FlushResult flush;
+            if (!_headersSent) await SendHeadersAsync(new Metadata()).ConfigureAwait(false);
+            bool delivered;
             try
             {
-                PipeMessageFraming.WriteMessage(_http.Response.BodyWriter, message, _limits.MaxSend);
-                flush = await _http.Response.BodyWriter.FlushAsync(token).ConfigureAwait(false);
+                delivered = await _transport.WriteMessageAsync(message, _limits.MaxSend, token).ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OperationCanceledException and not RpcException)
             {
                 await _clientGone.CancelAsync().ConfigureAwait(false);
                 throw new OperationCanceledException("The client's connection closed; the response could not be sent.", ex, _callSource.Token);
             }
-            if (flush.IsCanceled) throw new OperationCanceledException("The response write was cancelled.", _callSource.Token);
-            if (flush.IsCompleted)
+            if (!delivered)
             {
                 await _clientGone.CancelAsync().ConfigureAwait(false);
                 throw new OperationCanceledException("The client's connection closed; the response could not be sent.", _callSource.Token);
@@ -159,12 +151,10 @@ internal sealed class ServerCall : IDisposable
         if (_completed) throw new InvalidOperationException("The call is already complete (its deadline passed or its status was sent); no more messages can be written.");
     }
 
-    private async Task SendHeadersAsync()
+    private async Task SendHeadersAsync(Metadata headers)
     {
-        _http.Response.StatusCode = (int)HttpStatusCode.OK;
-        _http.Response.ContentType = GrpcProtocol.ContentType;
         _headersSent = true;
-        await _http.Response.StartAsync().ConfigureAwait(false);
+        await _transport.SendHeadersAsync(headers).ConfigureAwait(false);
     }
 
     /// <summary>At the deadline the caller gets DEADLINE_EXCEEDED at once, whether or not the handler noticed its token.</summary>
@@ -183,26 +173,7 @@ internal sealed class ServerCall : IDisposable
         {
             if (_completed) return;
             _completed = true;
-            if (_http.RequestAborted.IsCancellationRequested) return;
-            var message = GrpcProtocol.PercentEncode(status.Detail);
-            if (!_headersSent)
-            {
-                var headers = _http.Response.Headers;
-                _http.Response.StatusCode = (int)HttpStatusCode.OK;
-                _http.Response.ContentType = GrpcProtocol.ContentType;
-                headers[GrpcProtocol.StatusHeader] = ((int)status.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
-                if (message.Length > 0) headers[GrpcProtocol.MessageHeader] = message;
-                AddMetadata(headers, trailers);
-            }
-            else
-            {
-                var response = _http.Response;
-                response.AppendTrailer(GrpcProtocol.StatusHeader, ((int)status.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
-                if (message.Length > 0) response.AppendTrailer(GrpcProtocol.MessageHeader, message);
-                foreach (var entry in trailers)
-                    response.AppendTrailer(entry.Key, entry.IsBinary ? GrpcProtocol.EncodeBase64(entry.ValueBytes) : entry.Value);
-            }
-            await _http.Response.CompleteAsync().ConfigureAwait(false);
+            await _transport.CompleteAsync(status, trailers, _headersSent).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or OperationCanceledException or InvalidOperationException)
         {
@@ -214,31 +185,6 @@ internal sealed class ServerCall : IDisposable
             _writeLock.Release();
         }
     }
-
-    private Metadata ReadRequestHeaders()
-    {
-        var metadata = new Metadata();
-        foreach (var (name, values) in _http.Request.Headers)
-            foreach (var value in values)
-                if (value is not null) GrpcProtocol.AddToMetadata(metadata, name, value);
-        return metadata;
-    }
-
-    private static void AddMetadata(IHeaderDictionary headers, Metadata metadata)
-    {
-        foreach (var entry in metadata)
-        {
-            var value = entry.IsBinary ? GrpcProtocol.EncodeBase64(entry.ValueBytes) : entry.Value;
-            headers.Append(entry.Key, value);
-        }
-    }
-
-    private static string FormatPeer(ConnectionInfo connection) => connection.RemoteIpAddress switch
-    {
-        null => "unknown",
-        { AddressFamily: System.Net.Sockets.AddressFamily.InterNetworkV6 } ip => $"ipv6:[{ip}]:{connection.RemotePort}",
-        var ip => $"ipv4:{ip}:{connection.RemotePort}",
-    };
 
     public void Dispose()
     {

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace ParallelNet.Rpc.Tests.Interop;
 
 /// <summary>A python grpcio client against our server: every scenario of grpc_peer.py must pass.</summary>
-public sealed class PythonClientTests(ServerFixture fixture) : IClassFixture<ServerFixture>
+public abstract class PythonClientTests(ServerFixture fixture)
 {
     private static readonly string[] Scenarios =
     [
@@ -43,3 +43,7 @@ public sealed class PythonClientTests(ServerFixture fixture) : IClassFixture<Ser
         }
     }
 }
+
+public sealed class PythonClientTestsOnKestrel(ServerFixture fixture) : PythonClientTests(fixture), IClassFixture<ServerFixture>;
+
+public sealed class PythonClientTestsOnOwnHttp2(OwnHttp2ServerFixture fixture) : PythonClientTests(fixture), IClassFixture<OwnHttp2ServerFixture>;

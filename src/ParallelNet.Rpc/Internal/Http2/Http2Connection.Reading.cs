@@ -13,18 +13,11 @@ internal sealed partial class Http2Connection
     /// <summary>Payload left in the socket beyond this goes into a chunk read straight from the socket, not via the buffer.</summary>
     private const int DirectReadThreshold = 16 * 1024;
 
-    /// <summary>The largest header block (HEADERS plus CONTINUATIONs) accepted.</summary>
-    private const int MaxHeaderBlockSize = 1024 * 1024;
-
     private readonly byte[] _readBuffer = new byte[ReadBufferSize];
     private readonly HpackDecoder _decoder = new();
     private int _readStart;
     private int _readEnd;
-    private long _lastReceivedTicks = Environment.TickCount64;
-    private ArrayBufferWriter<byte>? _headerBlock;
-    private int _headerBlockStream;
-    private bool _headerBlockEndsStream;
-    private TaskCompletionSource? _pingAnswered;
+    private readonly Http2HeaderBlockAssembler _headerBlocks;
 
     private async Task ReadLoopAsync()
     {
@@ -37,13 +30,13 @@ internal sealed partial class Http2Connection
                     throw new IOException($"The server at {_authority} closed the connection.");
                 var header = FrameHeader.Read(_readBuffer.AsSpan(_readStart, FrameHeader.Size));
                 _readStart += FrameHeader.Size;
-                Volatile.Write(ref _lastReceivedTicks, Environment.TickCount64);
+                _keepAlive.OnFrameReceived();
                 if (first && header.Type != FrameType.Settings)
                     throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "its first frame was not SETTINGS (is it an HTTP/2 server? h2c needs prior-knowledge support).");
                 first = false;
                 if (header.Length > MaxFrameSize)
                     throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"it sent a {header.Type} frame of {header.Length} bytes; at most {MaxFrameSize} were allowed.");
-                if (_headerBlock is not null && header.Type != FrameType.Continuation)
+                if (_headerBlocks.InProgress && header.Type != FrameType.Continuation)
                     throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"it sent a {header.Type} frame in the middle of a header block (CONTINUATION expected).");
                 if (header.Type == FrameType.Data)
                 {
@@ -233,14 +226,13 @@ internal sealed partial class Http2Connection
         switch (header.Type)
         {
             case FrameType.Headers:
-                OnHeaders(header, payload);
+                _headerBlocks.OnHeaders(header, payload);
                 break;
             case FrameType.Continuation:
-                OnContinuation(header, payload);
+                _headerBlocks.OnContinuation(header, payload);
                 break;
             case FrameType.Priority:
-                if (header.StreamId == 0) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent PRIORITY on stream 0.");
-                if (header.Length != 5) throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"it sent a PRIORITY frame of {header.Length} bytes (5 expected).");
+                Http2FrameChecks.CheckPriority(header);
                 break;
             case FrameType.RstStream:
                 OnRstStream(header, payload);
@@ -263,45 +255,6 @@ internal sealed partial class Http2Connection
                 // Unknown frame types must be ignored (RFC 9113 4.1).
                 break;
         }
-    }
-
-    private void OnHeaders(FrameHeader header, ReadOnlySpan<byte> payload)
-    {
-        if (header.StreamId == 0) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent HEADERS on stream 0.");
-        var start = 0;
-        var padding = 0;
-        if (header.Has(FrameFlags.Padded))
-        {
-            if (payload.IsEmpty) throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, "it sent a padded HEADERS frame without a pad length.");
-            padding = payload[0];
-            start = 1;
-        }
-        if (header.Has(FrameFlags.Priority)) start += 5;
-        if (start + padding > payload.Length)
-            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent a HEADERS frame whose padding and priority are longer than the frame.");
-        var fragment = payload[start..(payload.Length - padding)];
-        if (header.Has(FrameFlags.EndHeaders))
-        {
-            OnHeaderBlock(header.StreamId, fragment, header.Has(FrameFlags.EndStream));
-            return;
-        }
-        _headerBlock = new ArrayBufferWriter<byte>(Math.Max(fragment.Length * 2, 256));
-        _headerBlock.Write(fragment);
-        _headerBlockStream = header.StreamId;
-        _headerBlockEndsStream = header.Has(FrameFlags.EndStream);
-    }
-
-    private void OnContinuation(FrameHeader header, ReadOnlySpan<byte> payload)
-    {
-        if (_headerBlock is null || header.StreamId != _headerBlockStream)
-            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"it sent a CONTINUATION frame on stream {header.StreamId} that continues no header block.");
-        if (_headerBlock.WrittenCount + payload.Length > MaxHeaderBlockSize)
-            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"its header block exceeds {MaxHeaderBlockSize} bytes.");
-        _headerBlock.Write(payload);
-        if (!header.Has(FrameFlags.EndHeaders)) return;
-        var block = _headerBlock;
-        _headerBlock = null;
-        OnHeaderBlock(_headerBlockStream, block.WrittenSpan, _headerBlockEndsStream);
     }
 
     private void OnHeaderBlock(int streamId, ReadOnlySpan<byte> block, bool endStream)
@@ -353,9 +306,7 @@ internal sealed partial class Http2Connection
 
     private void OnRstStream(FrameHeader header, ReadOnlySpan<byte> payload)
     {
-        if (header.StreamId == 0) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent RST_STREAM on stream 0.");
-        if (header.Length != 4) throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"it sent an RST_STREAM frame of {header.Length} bytes (4 expected).");
-        var code = BinaryPrimitives.ReadUInt32BigEndian(payload);
+        var code = Http2FrameChecks.ReadRstStream(header, payload);
         Http2Stream? stream;
         lock (_sync)
         {
@@ -372,41 +323,22 @@ internal sealed partial class Http2Connection
 
     private void OnSettings(FrameHeader header, ReadOnlySpan<byte> payload)
     {
-        if (header.StreamId != 0) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent SETTINGS on a stream.");
-        if (header.Has(FrameFlags.Ack))
-        {
-            if (header.Length != 0) throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, "it sent a SETTINGS acknowledgement with a payload.");
-            return;
-        }
-        if (header.Length % 6 != 0) throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"it sent a SETTINGS frame of {header.Length} bytes (a multiple of 6 expected).");
+        if (Http2FrameChecks.ReadSettings(header, payload) is not { } settings) return;
         lock (_sync)
         {
-            for (var i = 0; i < payload.Length; i += 6)
+            foreach (var (id, value) in settings)
             {
-                var id = BinaryPrimitives.ReadUInt16BigEndian(payload[i..]);
-                var value = BinaryPrimitives.ReadUInt32BigEndian(payload[(i + 2)..]);
                 switch (id)
                 {
-                    case SettingId.EnablePush when value > 1:
-                        throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"it sent SETTINGS_ENABLE_PUSH {value}.");
                     case SettingId.MaxConcurrentStreams:
                         _peerMaxConcurrentStreams = (int)Math.Min(value, int.MaxValue);
                         break;
                     case SettingId.InitialWindowSize:
-                        if (value > FrameHeader.MaxWindowSize)
-                            throw new Http2ConnectionException(Http2ErrorCode.FlowControlError, $"it sent SETTINGS_INITIAL_WINDOW_SIZE {value}, above 2^31-1.");
                         var delta = (long)value - _peerInitialWindow;
                         _peerInitialWindow = (int)value;
-                        foreach (var stream in _streams.Values)
-                        {
-                            stream.SendWindow += delta;
-                            if (stream.SendWindow > FrameHeader.MaxWindowSize)
-                                throw new Http2ConnectionException(Http2ErrorCode.FlowControlError, "its SETTINGS_INITIAL_WINDOW_SIZE change overflows a stream window.");
-                        }
+                        foreach (var stream in _streams.Values) stream.SendWindow = Http2FrameChecks.CheckWindow(stream.SendWindow + delta, "its SETTINGS_INITIAL_WINDOW_SIZE change overflows a stream window.");
                         break;
                     case SettingId.MaxFrameSize:
-                        if (value is < FrameHeader.MinMaxFrameSize or > FrameHeader.MaxMaxFrameSize)
-                            throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, $"it sent SETTINGS_MAX_FRAME_SIZE {value}, outside 16384..16777215.");
                         _peerMaxFrameSize = (int)value;
                         break;
                 }
@@ -418,9 +350,8 @@ internal sealed partial class Http2Connection
 
     private void OnPing(FrameHeader header, ReadOnlySpan<byte> payload)
     {
-        if (header.StreamId != 0) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent PING on a stream.");
-        if (header.Length != 8) throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"it sent a PING frame of {header.Length} bytes (8 expected).");
-        if (header.Has(FrameFlags.Ack)) Volatile.Read(ref _pingAnswered)?.TrySetResult();
+        Http2FrameChecks.CheckPing(header);
+        if (header.Has(FrameFlags.Ack)) _keepAlive.OnPingAcknowledged();
         else QueueControlFrame(FrameType.Ping, FrameFlags.Ack, 0, payload.ToArray());
     }
 
@@ -452,17 +383,13 @@ internal sealed partial class Http2Connection
 
     private void OnWindowUpdate(FrameHeader header, ReadOnlySpan<byte> payload)
     {
-        if (header.Length != 4) throw new Http2ConnectionException(Http2ErrorCode.FrameSizeError, $"it sent a WINDOW_UPDATE frame of {header.Length} bytes (4 expected).");
-        var increment = BinaryPrimitives.ReadUInt32BigEndian(payload) & 0x7FFF_FFFF;
+        var increment = Http2FrameChecks.ReadWindowIncrement(header, payload);
         Http2Stream? broken = null;
         lock (_sync)
         {
             if (header.StreamId == 0)
             {
-                if (increment == 0) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent a connection WINDOW_UPDATE of 0.");
-                _connectionSendWindow += increment;
-                if (_connectionSendWindow > FrameHeader.MaxWindowSize)
-                    throw new Http2ConnectionException(Http2ErrorCode.FlowControlError, "its WINDOW_UPDATE overflows the connection window.");
+                _connectionSendWindow = Http2FrameChecks.CheckWindow(_connectionSendWindow + increment, "its WINDOW_UPDATE overflows the connection window.");
             }
             else if (_streams.TryGetValue(header.StreamId, out var stream))
             {
@@ -474,38 +401,5 @@ internal sealed partial class Http2Connection
         if (broken is not null)
             ResetStream(broken, increment == 0 ? Http2ErrorCode.ProtocolError : Http2ErrorCode.FlowControlError,
                 new HttpRequestException(HttpRequestError.InvalidResponse, $"The server at {_authority} sent an invalid stream WINDOW_UPDATE ({increment})."));
-    }
-
-    /// <summary>Pings a connection that has calls in flight but has been silent; no answer in time ends it (UNAVAILABLE).</summary>
-    private async Task KeepAliveLoopAsync()
-    {
-        var delay = _settings.KeepAlivePingDelay;
-        try
-        {
-            while (!_closing.IsCancellationRequested)
-            {
-                await Task.Delay(delay, _closing.Token).ConfigureAwait(false);
-                bool active;
-                lock (_sync) active = _streams.Count > 0 && _failure is null;
-                if (!active || Environment.TickCount64 - Volatile.Read(ref _lastReceivedTicks) < delay.TotalMilliseconds) continue;
-                var answered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                Volatile.Write(ref _pingAnswered, answered);
-                QueueControlFrame(FrameType.Ping, 0, 0, BitConverter.GetBytes(Environment.TickCount64));
-                try
-                {
-                    await answered.Task.WaitAsync(_settings.KeepAlivePingTimeout, _closing.Token).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    Abort(new HttpRequestException(HttpRequestError.ConnectionError,
-                        $"The server at {_authority} did not answer a keepalive ping within {_settings.KeepAlivePingTimeout.TotalSeconds:0.###} s."));
-                    return;
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // The connection closed.
-        }
     }
 }

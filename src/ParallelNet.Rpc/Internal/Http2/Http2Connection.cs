@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Security;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Security.Authentication;
 
 namespace ParallelNet.Rpc.Internal.Http2;
@@ -28,19 +27,15 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     /// <summary>The largest frame we accept, advertised as SETTINGS_MAX_FRAME_SIZE.</summary>
     public const int MaxFrameSize = 1024 * 1024;
 
-    /// <summary>Frames up to this size are copied behind their header and sent with one write.</summary>
-    private const int SmallFrameCopyLimit = 16 * 1024;
-
     private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
 
     private readonly Stream _transport;
-    private readonly Socket? _socket;
     private readonly Http2ConnectionSettings _settings;
     private readonly Action<Http2Connection> _onClosed;
     private readonly string _authority;
     private readonly SemaphoreSlim _writeLock = new(1, 1);
-    private readonly byte[] _writeBuffer = new byte[FrameHeader.Size + SmallFrameCopyLimit];
-    private readonly byte[] _gatherHeader = new byte[FrameHeader.Size];
+    private readonly Http2FrameWriter _frameWriter;
+    private readonly Http2KeepAlive _keepAlive;
     private readonly CancellationTokenSource _closing = new();
     private readonly object _sync = new();
     private readonly Dictionary<int, Http2Stream> _streams = [];
@@ -60,7 +55,12 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     private Http2Connection(Stream transport, Socket? socket, Http2ConnectionSettings settings, Action<Http2Connection> onClosed, string authority)
     {
         _transport = transport;
-        _socket = socket;
+        _frameWriter = new Http2FrameWriter(transport, socket);
+        _headerBlocks = new Http2HeaderBlockAssembler(OnHeaderBlock);
+        _keepAlive = new Http2KeepAlive(settings.KeepAlivePingDelay, settings.KeepAlivePingTimeout, HasActiveStreams,
+            ping => QueueControlFrame(FrameType.Ping, 0, 0, ping),
+            timeout => Abort(new HttpRequestException(HttpRequestError.ConnectionError,
+                $"The server at {_authority} did not answer a keepalive ping within {timeout.TotalSeconds:0.###} s.")));
         _settings = settings;
         _onClosed = onClosed;
         _authority = authority;
@@ -73,6 +73,11 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         {
             lock (_sync) return _failure is null && !_goingAway && _streams.Count < _peerMaxConcurrentStreams && _nextStreamId < int.MaxValue - 2;
         }
+    }
+
+    private bool HasActiveStreams()
+    {
+        lock (_sync) return _streams.Count > 0 && _failure is null;
     }
 
     public bool IsClosed
@@ -133,10 +138,10 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         var settings = new byte[4 * 6];
-        WriteSetting(settings.AsSpan(0), SettingId.EnablePush, 0);
-        WriteSetting(settings.AsSpan(6), SettingId.InitialWindowSize, (uint)_settings.StreamWindowSize);
-        WriteSetting(settings.AsSpan(12), SettingId.MaxFrameSize, MaxFrameSize);
-        WriteSetting(settings.AsSpan(18), SettingId.MaxHeaderListSize, HpackDecoder.DefaultMaxHeaderListSize);
+        Http2FrameWriter.WriteSetting(settings.AsSpan(0), SettingId.EnablePush, 0);
+        Http2FrameWriter.WriteSetting(settings.AsSpan(6), SettingId.InitialWindowSize, (uint)_settings.StreamWindowSize);
+        Http2FrameWriter.WriteSetting(settings.AsSpan(12), SettingId.MaxFrameSize, MaxFrameSize);
+        Http2FrameWriter.WriteSetting(settings.AsSpan(18), SettingId.MaxHeaderListSize, HpackDecoder.DefaultMaxHeaderListSize);
         var start = new byte[Preface.Length + FrameHeader.Size + settings.Length + FrameHeader.Size + 4];
         Preface.CopyTo(start, 0);
         var position = Preface.Length;
@@ -149,13 +154,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         _connectionReceiveWindow += increment;
         await _transport.WriteAsync(start, cancellationToken).ConfigureAwait(false);
         _readLoop = Task.Run(ReadLoopAsync);
-        if (_settings.KeepAlivePingDelay != Timeout.InfiniteTimeSpan) _ = Task.Run(KeepAliveLoopAsync);
-    }
-
-    private static void WriteSetting(Span<byte> destination, ushort id, uint value)
-    {
-        BinaryPrimitives.WriteUInt16BigEndian(destination, id);
-        BinaryPrimitives.WriteUInt32BigEndian(destination[2..], value);
+        if (_keepAlive.Enabled) _ = Task.Run(() => _keepAlive.RunAsync(_closing.Token));
     }
 
     /// <summary>Opens a stream and sends its HEADERS; null when this connection cannot take another stream.</summary>
@@ -309,32 +308,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     }
 
     /// <summary>Writes one frame; the caller holds the write lock.</summary>
-    private async ValueTask WriteFrameLockedAsync(FrameHeader header, ReadOnlyMemory<byte> payload)
-    {
-        if (payload.Length <= SmallFrameCopyLimit)
-        {
-            header.WriteTo(_writeBuffer);
-            payload.Span.CopyTo(_writeBuffer.AsSpan(FrameHeader.Size));
-            await _transport.WriteAsync(_writeBuffer.AsMemory(0, FrameHeader.Size + payload.Length), _closing.Token).ConfigureAwait(false);
-            return;
-        }
-        header.WriteTo(_gatherHeader);
-        if (_socket is not null && MemoryMarshal.TryGetArray(payload, out var segment))
-        {
-            var sent = await _socket.SendAsync([new ArraySegment<byte>(_gatherHeader), segment], SocketFlags.None).ConfigureAwait(false);
-            var total = FrameHeader.Size + payload.Length;
-            // A gathered send normally sends everything; finish by hand if the kernel took less.
-            if (sent < FrameHeader.Size)
-            {
-                await _transport.WriteAsync(_gatherHeader.AsMemory(sent), _closing.Token).ConfigureAwait(false);
-                sent = FrameHeader.Size;
-            }
-            if (sent < total) await _transport.WriteAsync(payload[(sent - FrameHeader.Size)..], _closing.Token).ConfigureAwait(false);
-            return;
-        }
-        await _transport.WriteAsync(_gatherHeader, _closing.Token).ConfigureAwait(false);
-        await _transport.WriteAsync(payload, _closing.Token).ConfigureAwait(false);
-    }
+    private ValueTask WriteFrameLockedAsync(FrameHeader header, ReadOnlyMemory<byte> payload) => _frameWriter.WriteAsync(header, payload, _closing.Token);
 
     /// <summary>Sends a small control frame without making the caller (often the read loop) wait for the write lock.</summary>
     private void QueueControlFrame(FrameType type, byte flags, int streamId, byte[] payload) => _ = WriteControlFrameAsync(type, flags, streamId, payload);
@@ -359,13 +333,6 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         }
     }
 
-    private static byte[] UInt32Payload(uint value)
-    {
-        var payload = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(payload, value);
-        return payload;
-    }
-
     /// <summary>The reader consumed <paramref name="count"/> received bytes of the stream (null: bytes nobody reads): grant the server more window when due.</summary>
     public void OnConsumed(Http2Stream? stream, int count)
     {
@@ -386,8 +353,8 @@ internal sealed partial class Http2Connection : IAsyncDisposable
                 stream.ReceiveWindow += streamIncrement;
             }
         }
-        if (connectionIncrement > 0) QueueControlFrame(FrameType.WindowUpdate, 0, 0, UInt32Payload((uint)connectionIncrement));
-        if (streamIncrement > 0) QueueControlFrame(FrameType.WindowUpdate, 0, stream!.Id, UInt32Payload((uint)streamIncrement));
+        if (connectionIncrement > 0) QueueControlFrame(FrameType.WindowUpdate, 0, 0, Http2FrameWriter.UInt32Payload((uint)connectionIncrement));
+        if (streamIncrement > 0) QueueControlFrame(FrameType.WindowUpdate, 0, stream!.Id, Http2FrameWriter.UInt32Payload((uint)streamIncrement));
     }
 
     /// <summary>Ends a stream from our side with RST_STREAM and fails whatever still waits on it.</summary>
@@ -400,7 +367,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
             stream.LocalClosed = stream.RemoteClosed = true;
             PulseWindows();
         }
-        if (removed && _failure is null) QueueControlFrame(FrameType.RstStream, 0, stream.Id, UInt32Payload((uint)errorCode));
+        if (removed && _failure is null) QueueControlFrame(FrameType.RstStream, 0, stream.Id, Http2FrameWriter.UInt32Payload((uint)errorCode));
         stream.Fail(error);
         stream.ReleaseBuffers();
         if (removed) stream.OnRemoved();
@@ -497,18 +464,13 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     {
         try
         {
-            var debug = System.Text.Encoding.UTF8.GetBytes(message);
-            var payload = new byte[8 + Math.Min(debug.Length, 256)];
-            BinaryPrimitives.WriteUInt32BigEndian(payload, 0);
-            BinaryPrimitives.WriteUInt32BigEndian(payload.AsSpan(4), (uint)errorCode);
-            debug.AsSpan(0, payload.Length - 8).CopyTo(payload.AsSpan(8));
+            var payload = Http2FrameWriter.GoAwayPayload(0, errorCode, message);
             if (await _writeLock.WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false))
             {
                 try
                 {
-                    new FrameHeader(payload.Length, FrameType.GoAway, 0, 0).WriteTo(_writeBuffer);
-                    payload.CopyTo(_writeBuffer, FrameHeader.Size);
-                    await _transport.WriteAsync(_writeBuffer.AsMemory(0, FrameHeader.Size + payload.Length)).AsTask().WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
+                    await _frameWriter.WriteAsync(new FrameHeader(payload.Length, FrameType.GoAway, 0, 0), payload, CancellationToken.None).AsTask()
+                        .WaitAsync(TimeSpan.FromSeconds(1)).ConfigureAwait(false);
                 }
                 finally
                 {

@@ -1,0 +1,159 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Pipelines;
+using Google.Protobuf;
+
+namespace ParallelNet.Rpc.Internal.Http2;
+
+/// <summary>
+/// One request stream on our own HTTP/2 server, seen by the call it carries. The connection's read loop writes DATA
+/// payloads from the socket straight into the request pipe (the only writer); the call reads messages from it, and
+/// what it consumes reopens the flow-control windows. Responses go out through the connection, straight from the
+/// message's memory. Fields marked "guarded" belong to the connection's lock.
+/// </summary>
+internal sealed class Http2ServerStream : IServerCallTransport
+{
+    private readonly Http2ServerConnection _connection;
+    private readonly List<(string Name, string Value)> _headers;
+    private readonly Pipe _body;
+    private readonly ConsumptionCountingPipeReader _bodyReader;
+    private readonly CancellationTokenSource _clientGone = new();
+    private long _delivered;
+    private long _consumed;
+
+    public Http2ServerStream(Http2ServerConnection connection, int id, List<(string Name, string Value)> headers, long sendWindow, long receiveWindow,
+        MemoryPool<byte> pool)
+    {
+        _connection = connection;
+        Id = id;
+        _headers = headers;
+        SendWindow = sendWindow;
+        ReceiveWindow = receiveWindow;
+        // The HTTP/2 window bounds what a client may send ahead, so the pipe itself never makes the read loop wait; the
+        // call's continuations run on the thread pool, never on the read loop.
+        _body = new Pipe(new PipeOptions(pool, PipeScheduler.ThreadPool, PipeScheduler.Inline, pauseWriterThreshold: 0, resumeWriterThreshold: 0,
+            minimumSegmentSize: LargeBlockMemoryPool.DefaultBlockSize, useSynchronizationContext: false));
+        _bodyReader = new ConsumptionCountingPipeReader(_body.Reader, OnConsumed);
+        HttpMethod = Find(":method") ?? "";
+        Path = Find(":path") ?? "";
+        Authority = Find(":authority") ?? Find("host") ?? "";
+    }
+
+    public int Id { get; }
+
+    /// <summary>Guarded.</summary>
+    public long SendWindow { get; set; }
+
+    /// <summary>Guarded.</summary>
+    public long ReceiveWindow { get; set; }
+
+    /// <summary>Consumed bytes not yet returned to the client by WINDOW_UPDATE. Guarded.</summary>
+    public int Unacknowledged { get; set; }
+
+    /// <summary>The client ended its side (END_STREAM) or the stream was reset. Guarded.</summary>
+    public bool RemoteClosed { get; set; }
+
+    /// <summary>We ended our side (END_STREAM or RST_STREAM): nothing more may be sent. Guarded.</summary>
+    public bool LocalClosed { get; set; }
+
+    public string HttpMethod { get; }
+
+    public string Path { get; }
+
+    public string Authority { get; }
+
+    public string Peer => _connection.Peer;
+
+    public CancellationToken ClientGone => _clientGone.Token;
+
+    /// <summary>Request bytes delivered but never read by the call (their connection window is returned when the stream ends).</summary>
+    public long Unread => Interlocked.Read(ref _delivered) - Interlocked.Read(ref _consumed);
+
+    public string? GetRequestHeader(string name) => Find(name.ToLowerInvariant());
+
+    private string? Find(string name)
+    {
+        foreach (var (n, v) in _headers)
+            if (n == name) return v;
+        return null;
+    }
+
+    public Metadata ReadRequestMetadata()
+    {
+        var metadata = new Metadata();
+        foreach (var (name, value) in _headers) GrpcProtocol.AddToMetadata(metadata, name, value);
+        return metadata;
+    }
+
+    public ValueTask<T?> ReadMessageAsync<T>(MessageParser<T> parser, int maxMessageSize, CancellationToken cancellationToken, LentReceiveBuffer? lent)
+        where T : class, IMessage<T> =>
+        PipeMessageFraming.ReadMessageAsync(_bodyReader, parser, maxMessageSize, cancellationToken, lent);
+
+    public Task SendHeadersAsync(Metadata metadata) =>
+        _connection.SendHeadersAsync(this, Http2ResponseHeaders.Encode(200, grpc: true, MetadataFields(metadata)), endStream: false);
+
+    public async ValueTask<bool> WriteMessageAsync(IMessage message, int? maxMessageSize, CancellationToken cancellationToken)
+    {
+        using var framed = FramedMessage.Create(message, maxMessageSize);
+        foreach (var piece in framed.Pieces)
+            if (!await _connection.SendDataAsync(this, piece, cancellationToken).ConfigureAwait(false)) return false;
+        return true;
+    }
+
+    public Task CompleteAsync(Status status, Metadata trailers, bool headersSent, int httpStatus = 200, IReadOnlyList<(string Name, string Value)>? extraHeaders = null)
+    {
+        var fields = new List<(string, string)> { (GrpcProtocol.StatusHeader, ((int)status.StatusCode).ToString(CultureInfo.InvariantCulture)) };
+        var message = GrpcProtocol.PercentEncode(status.Detail);
+        if (message.Length > 0) fields.Add((GrpcProtocol.MessageHeader, message));
+        if (!headersSent) fields.AddRange(extraHeaders ?? []);
+        fields.AddRange(MetadataFields(trailers));
+        var block = headersSent ? Http2ResponseHeaders.EncodeTrailers(fields) : Http2ResponseHeaders.Encode(httpStatus, grpc: true, fields);
+        return _connection.SendHeadersAsync(this, block, endStream: true);
+    }
+
+    public Task RespondHttpErrorAsync(int httpStatus) =>
+        _connection.SendHeadersAsync(this, Http2ResponseHeaders.Encode(httpStatus, grpc: false, []), endStream: true);
+
+    private static IEnumerable<(string, string)> MetadataFields(Metadata metadata) =>
+        metadata.Select(entry => (entry.Key, entry.IsBinary ? GrpcProtocol.EncodeBase64(entry.ValueBytes) : entry.Value));
+
+    private void OnConsumed(int count)
+    {
+        Interlocked.Add(ref _consumed, count);
+        _connection.OnConsumed(this, count);
+    }
+
+    /// <summary>Memory for the next DATA bytes. Read loop only.</summary>
+    public Memory<byte> GetBodyMemory() => _body.Writer.GetMemory();
+
+    /// <summary>Read loop only.</summary>
+    public void CommitBody(int count)
+    {
+        _body.Writer.Advance(count);
+        Interlocked.Add(ref _delivered, count);
+    }
+
+    /// <summary>Makes committed bytes readable; never waits, as the pipe never pauses its writer. Read loop only.</summary>
+    public void PublishBody() => _body.Writer.FlushAsync().GetAwaiter().GetResult();
+
+    /// <summary>The client ended the request stream. Read loop only.</summary>
+    public void EndOfBody() => _body.Writer.Complete();
+
+    /// <summary>The client reset the stream or its connection ended: the call's token fires and reads fail. Read loop only.</summary>
+    public void Fail(string reason)
+    {
+        // The token first: a read that fails next must find the call already cancelled, not blame the handler.
+        try
+        {
+            _clientGone.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A token callback threw; the call still sees its token cancelled.
+        }
+        _body.Writer.Complete(new IOException(reason));
+    }
+
+    /// <summary>The call finished: its request pipe and token are no longer used.</summary>
+    public void OnCallFinished() => _bodyReader.Complete();
+}

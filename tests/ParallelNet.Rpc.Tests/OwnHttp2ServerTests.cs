@@ -1,0 +1,121 @@
+using System.Net.Sockets;
+using ParallelNet.Rpc.Internal.Http2;
+using ParallelNet.Rpc.Tests.Protos;
+
+namespace ParallelNet.Rpc.Tests;
+
+/// <summary>What only our own HTTP/2 server transport does: its listener, bad bytes on its port, its shutdown.</summary>
+public sealed class OwnHttp2ServerTests
+{
+    private static async Task<GrpcServer> StartAsync(TestService service)
+    {
+        var options = new GrpcServerOptions { Transport = GrpcServerTransport.Http2, ShutdownGracePeriod = Waits.Long };
+        options.Services.Add(service.Definition());
+        return await GrpcServer.StartAsync(options);
+    }
+
+    /// <summary>Sends the bytes and reads until the server closes the connection; returns what it sent back.</summary>
+    private static async Task<byte[]> SendAndReadToEndAsync(GrpcServer server, byte[] bytes)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", server.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(bytes);
+        using var received = new MemoryStream();
+        await stream.CopyToAsync(received).WaitAsync(Waits.Long);
+        return received.ToArray();
+    }
+
+    [Fact]
+    public async Task Bytes_that_are_not_HTTP2_get_GOAWAY_and_a_closed_connection_and_the_server_keeps_serving()
+    {
+        await using var server = await StartAsync(new TestService());
+
+        var answer = await SendAndReadToEndAsync(server, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"u8.ToArray());
+
+        Assert.True(answer.Length >= 9 + 8, $"expected a GOAWAY frame, got {answer.Length} bytes");
+        Assert.Equal(0x7, answer[3]); // GOAWAY
+        Assert.Equal(0x1, answer[9 + 7]); // PROTOCOL_ERROR
+        using var client = new GrpcClient(server.LoopbackAddress);
+        Assert.Equal("after", (await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "after" }, CallOptions.WithTimeout(Waits.Long))).Text);
+    }
+
+    [Fact]
+    public async Task DATA_on_a_stream_the_client_never_opened_ends_that_connection_only()
+    {
+        await using var server = await StartAsync(new TestService());
+        var preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
+        byte[] settings = [0, 0, 0, 0x4, 0, 0, 0, 0, 0];
+        byte[] data = [0, 0, 1, 0x0, 0, 0, 0, 0, 7, 42];
+
+        var answer = await SendAndReadToEndAsync(server, [.. preface, .. settings, .. data]);
+
+        // Our SETTINGS and WINDOW_UPDATE come first; the last frame is GOAWAY with PROTOCOL_ERROR.
+        Assert.Contains(FrameTypes(answer), t => t == 0x7);
+        using var client = new GrpcClient(server.LoopbackAddress);
+        Assert.Equal("after", (await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "after" }, CallOptions.WithTimeout(Waits.Long))).Text);
+    }
+
+    private static List<byte> FrameTypes(byte[] frames)
+    {
+        var types = new List<byte>();
+        for (var position = 0; position + 9 <= frames.Length; position += 9 + (frames[position] << 16 | frames[position + 1] << 8 | frames[position + 2]))
+            types.Add(frames[position + 3]);
+        return types;
+    }
+
+    [Fact]
+    public async Task A_client_that_goes_silent_under_an_open_call_and_ignores_pings_is_dropped()
+    {
+        var options = new GrpcServerOptions
+        {
+            Transport = GrpcServerTransport.Http2, KeepAlivePingDelay = TimeSpan.FromSeconds(1), KeepAlivePingTimeout = TimeSpan.FromSeconds(1),
+        };
+        options.Services.Add(new TestService().Definition());
+        await using var server = await GrpcServer.StartAsync(options);
+        var block = new List<byte>();
+        HpackEncoder.WriteIndexed(block, 3); // :method POST
+        HpackEncoder.WriteIndexed(block, 6); // :scheme http
+        HpackEncoder.WriteLiteral(block, 4, TestService.ClientStream.FullName); // :path
+        HpackEncoder.WriteLiteral(block, 31, "application/grpc");
+        byte[] headers = [0, 0, (byte)block.Count, 0x1, 0x4, 0, 0, 0, 1, .. block];
+
+        // The call stays open (no END_STREAM) and the client never answers the server's PINGs.
+        var answer = await SendAndReadToEndAsync(server, [.. "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray(), 0, 0, 0, 0x4, 0, 0, 0, 0, 0, .. headers]);
+
+        Assert.Contains(FrameTypes(answer), t => t == 0x6); // PING
+    }
+
+    [Fact]
+    public async Task Stopping_lets_a_running_call_finish_and_refuses_new_connections()
+    {
+        var service = new TestService();
+        var server = await StartAsync(service);
+        using var client = new GrpcClient(server.LoopbackAddress);
+        using var call = client.AsyncClientStreamingCall(TestService.ClientStream, CallOptions.WithTimeout(Waits.Long));
+        await call.RequestStream.WriteAsync(new EchoRequest { Text = "before" });
+
+        var stopping = server.StopAsync();
+        await call.RequestStream.WriteAsync(new EchoRequest { Text = "during" });
+        await call.RequestStream.CompleteAsync();
+        var response = await call;
+        await stopping.WaitAsync(Waits.Long);
+
+        Assert.Equal(StatusCode.OK, call.GetStatus().StatusCode);
+        Assert.NotNull(response);
+        await Assert.ThrowsAnyAsync<SocketException>(async () =>
+        {
+            using var tcp = new TcpClient();
+            await tcp.ConnectAsync("127.0.0.1", server.Port);
+        });
+        await server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task TLS_is_refused_with_a_clear_message_until_the_own_transport_supports_it()
+    {
+        var options = new GrpcServerOptions { Transport = GrpcServerTransport.Http2, CertificatePath = "/nonexistent.pfx" };
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => GrpcServer.StartAsync(options));
+        Assert.Contains("Kestrel", error.Message);
+    }
+}
