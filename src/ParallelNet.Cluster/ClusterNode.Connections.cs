@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using ParallelNet.Actors;
@@ -230,9 +231,10 @@ public sealed partial class ClusterNode
         {
             while (await link.Reader.MoveNext(link.Closed).ConfigureAwait(false))
             {
+                long readAt = HopTrace.Enabled ? Stopwatch.GetTimestamp() : 0;
                 ClusterFrame frame = link.Reader.Current;
                 Heard(link.Remote);
-                if (!HandleFrame(link, frame, reassembly)) break;
+                if (!HandleFrame(link, frame, reassembly, readAt)) break;
             }
         }
         catch (Exception ex) when (link.IsClosed || stopping.IsCancellationRequested)
@@ -250,7 +252,7 @@ public sealed partial class ClusterNode
     }
 
     /// <summary>Acts on one frame; false when the stream must be closed.</summary>
-    private bool HandleFrame(Link link, ClusterFrame frame, Reassembly reassembly)
+    private bool HandleFrame(Link link, ClusterFrame frame, Reassembly reassembly, long readAt)
     {
         switch (frame.KindCase)
         {
@@ -261,7 +263,7 @@ public sealed partial class ClusterNode
             case ClusterFrame.KindOneofCase.Continuation:
                 if (reassembly.Accept(frame, out MessageStart? complete, out System.Buffers.ReadOnlySequence<byte> payload, out string? problem))
                 {
-                    if (complete is not null) Deliver(link.Remote, complete, payload);
+                    if (complete is not null) Deliver(link.Remote, complete, payload, readAt);
                     return true;
                 }
                 logger.LogWarning("Closing the stream {Link}: {Problem}", link, problem);
@@ -274,7 +276,7 @@ public sealed partial class ClusterNode
                         logger.LogWarning("Closing the stream {Link}: a batched message holds {Length} of its {Total} bytes in its data.", link, start.Data.Length, start.TotalLength);
                         return false;
                     }
-                    Deliver(link.Remote, start, new System.Buffers.ReadOnlySequence<byte>(start.Data.Memory));
+                    Deliver(link.Remote, start, new System.Buffers.ReadOnlySequence<byte>(start.Data.Memory), readAt);
                 }
                 return true;
             case ClusterFrame.KindOneofCase.System:

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using ParallelNet.Actors;
 using ParallelNet.Cluster.Internal;
@@ -50,7 +51,8 @@ public sealed partial class ClusterNode
             sent?.Invoke();
             return;
         }
-        var outbound = OutboundMessage.ForMessage(recipientPath, senderPath, codec.TypeId!, payload, sent);
+        var outbound = OutboundMessage.ForMessage(recipientPath, senderPath, codec.TypeId!, payload, sent, HopTrace.Enabled ? message : null);
+        if (outbound.Traced is not null) HopTrace.MarkMessage(message, "enqueued", Stopwatch.GetTimestamp());
         if (outbound.PayloadLength > options.MaxMessageSize)
         {
             dropLog.Warn($"oversized-send {codec.TypeId}", () => $"Dropped a {codec.TypeId} of {outbound.PayloadLength} bytes for {recipient.Path}: over MaxMessageSize ({options.MaxMessageSize}).");
@@ -101,7 +103,8 @@ public sealed partial class ClusterNode
     }
 
     /// <summary>A complete actor message from <paramref name="from"/>: decode it and tell its recipient here.</summary>
-    private void Deliver(Member from, MessageStart start, System.Buffers.ReadOnlySequence<byte> payload)
+    /// <param name="readAt">When the message's last frame was read (timestamp; 0 when not traced).</param>
+    private void Deliver(Member from, MessageStart start, System.Buffers.ReadOnlySequence<byte> payload, long readAt)
     {
         if (!Serializers.TryGetById(start.TypeId, out MessageCodec? codec) || codec.IsLocalOnly)
         {
@@ -118,6 +121,11 @@ public sealed partial class ClusterNode
         {
             dropLog.Warn($"decode {codec.TypeId}", () => $"Dropped a {codec.TypeId} from {from} for {Truncate(start.Recipient)}: its payload does not decode: {ex.Message}");
             return;
+        }
+        if (readAt != 0)
+        {
+            HopTrace.MarkMessage(message, "read", readAt);
+            HopTrace.MarkMessage(message, "decoded", Stopwatch.GetTimestamp());
         }
         IActorRef? sender = start.Sender.Length == 0 ? null : ResolveWire(start.Sender);
         if (!TryResolveLocal(start.Recipient, out IActorRef? recipient))

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Sockets;
+using ParallelNet.Actors;
 using ParallelNet.Cluster;
 using ParallelNet.Cluster.Training;
 using ParallelNet.Data;
@@ -60,6 +61,11 @@ internal static class ClusterTrainingBenchmark
             output.WriteLine($"  measured at the coordinator, per step: compute of the block the step waited for {timeline.ComputeSeconds / timeline.Steps * 1e3:0.0} ms" +
                 $" + weights out and gradients back (transport, copies, decoding) {timeline.TransitSeconds / timeline.Steps * 1e3:0.0} ms" +
                 $" + parameter server (combine, optimizer, publish) {timeline.ServerSeconds / timeline.Steps * 1e3:0.0} ms");
+        if (cluster.Hops.Count > 0)
+        {
+            output.WriteLine("  the hops of a step (mean time after the parameter server published the weights it uses; PARALLELNET_HOP_TRACE marks):");
+            foreach (string hop in cluster.Hops) output.WriteLine(hop);
+        }
         output.WriteLine(CpuLine(cluster.Window.CpuSeconds, o.Steps, stepSeconds));
         output.WriteLine(FloorLine(single, singleRate, o, parameters * 4));
         return ExitCodes.Success;
@@ -90,7 +96,7 @@ internal static class ClusterTrainingBenchmark
             $"{Environment.ProcessorCount} cores allow at most {boundRate:0} samples/s ({boundRate / singleRate:0.00}x of single process) for any TCP transport";
     }
 
-    private sealed record ClusterResult(StepWindow Window, double BytesPerStep, double ComputeSecondsPerStep);
+    private sealed record ClusterResult(StepWindow Window, double BytesPerStep, double ComputeSecondsPerStep, IReadOnlyList<string> Hops);
 
     private static async Task<ClusterResult> MeasureClusterAsync(TrainingOptions options, DataSplit data, string mnist, ClusterTrainingBenchmarkOptions o)
     {
@@ -101,31 +107,39 @@ internal static class ClusterTrainingBenchmark
         nodeOptions.Serializers.AddTrainingMessages(traffic);
         await using var node = await ClusterNode.StartAsync(nodeOptions);
         var workers = new List<Process>();
+        string traces = Directory.CreateTempSubdirectory("parallelnet-hops-").FullName;
         try
         {
-            for (int i = 0; i < o.Workers; i++) workers.Add(StartWorker(port, mnist));
+            HopTimeline.StartCoordinator(traces);
+            for (int i = 0; i < o.Workers; i++) workers.Add(StartWorker(port, mnist, traces));
             int[] pids = [Environment.ProcessId, .. workers.Select(w => w.Id)];
             var window = new StepWindow(o.WarmupSteps, o.WarmupSteps + o.Steps, traffic, pids);
             var runner = new ClusterJobRunner(() => node, new ClusterJobSettings { MinWorkers = o.Workers, WorkerWaitTimeout = TimeSpan.FromMinutes(2) });
             await runner.RunAsync(new JobRun("bench", options, "mnist", data, 0, window), CancellationToken.None);
-            return new ClusterResult(window, window.SocketBytes / (double)o.Steps, window.ComputeSeconds / o.Steps / o.Workers);
+            HopTrace.Stop();
+            await Task.Delay(200); // the workers' last lines reach their files
+            var hops = HopTimeline.Summarize(traces, o.WarmupSteps + 1, o.WarmupSteps + o.Steps);
+            return new ClusterResult(window, window.SocketBytes / (double)o.Steps, window.ComputeSeconds / o.Steps / o.Workers, hops);
         }
         finally
         {
+            HopTrace.Stop();
             foreach (var worker in workers)
             {
                 if (!worker.HasExited) worker.Kill(entireProcessTree: true);
                 worker.Dispose();
             }
+            Directory.Delete(traces, recursive: true);
         }
     }
 
-    private static Process StartWorker(int port, string mnist)
+    private static Process StartWorker(int port, string mnist, string traces)
     {
         var apphost = Path.Combine(AppContext.BaseDirectory, "parallelnet");
         var start = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet") { ArgumentList = { Path.Combine(AppContext.BaseDirectory, "parallelnet.dll") } };
         foreach (var a in new[] { "node", "--role", "worker", "--listen", "127.0.0.1:0", "--seeds", $"127.0.0.1:{port}", "--cluster-token", "bench", "--data-dir", mnist, "--threads", "1" })
             start.ArgumentList.Add(a);
+        start.Environment[HopTrace.EnvironmentVariable] = traces;
         start.RedirectStandardError = true;
         start.RedirectStandardOutput = true;
         var process = Process.Start(start)!;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using ParallelNet.Actors;
@@ -146,12 +147,14 @@ internal sealed class Association : IAsyncDisposable
         try
         {
             Link link = await CurrentLinkAsync().ConfigureAwait(false);
+            if (message.Traced is { } traced) HopTrace.MarkMessage(traced, "write-started", Stopwatch.GetTimestamp());
             try
             {
                 if (IsBatchable(message) && queue.TryPeek(out OutboundMessage? next) && IsBatchable(next))
                     await WriteBatchAsync(link, message).ConfigureAwait(false);
                 else
                     await WriteAsync(link, message).ConfigureAwait(false);
+                if (message.Traced is { } written) HopTrace.MarkMessage(written, "written", Stopwatch.GetTimestamp());
             }
             catch (Exception ex) when (!stopping.IsCancellationRequested)
             {

@@ -31,6 +31,9 @@ internal sealed class OutboundMessage
     /// <summary>Completed once the item is on the wire (or could not be), for those who wait for a flush.</summary>
     public TaskCompletionSource? Written { get; init; }
 
+    /// <summary>The actor message itself, kept only while <see cref="ParallelNet.Actors.HopTrace"/> runs, to name its hops.</summary>
+    public object? Traced { get; init; }
+
     /// <summary>The item is on the wire or will never be: tells the waiter, and lets the sender reuse the memory the payload referenced. Once only.</summary>
     public void Complete()
     {
@@ -42,11 +45,12 @@ internal sealed class OutboundMessage
         new(frame, null, null, frame.CalculateSize(), null) { Written = written };
 
     /// <param name="sent">Called by <see cref="Complete"/>: the payload's segments are no longer referenced.</param>
-    public static OutboundMessage ForMessage(string recipient, string sender, string typeId, List<ReadOnlyMemory<byte>> payload, Action? sent = null)
+    public static OutboundMessage ForMessage(string recipient, string sender, string typeId, List<ReadOnlyMemory<byte>> payload, Action? sent = null,
+        object? traced = null)
     {
         long length = 0;
         foreach (ReadOnlyMemory<byte> segment in payload) length += segment.Length;
         var start = new MessageStart { Recipient = recipient, Sender = sender, TypeId = typeId, TotalLength = (ulong)length };
-        return new OutboundMessage(null, start, payload, length, sent);
+        return new OutboundMessage(null, start, payload, length, sent) { Traced = traced };
     }
 }

@@ -115,6 +115,7 @@ public sealed class ParameterServer : ReceiveActor
             }
             throw new TrainingException($"Gradient blocks [{held.Block.FirstShard}, {held.Block.EndShard}) and [{block.Block.FirstShard}, {block.Block.EndShard}) of step {block.Step} overlap; the coordinator must keep a step's blocks when it reissues them.");
         }
+        HopTrace.Mark("ps.block", block.Step);
         _blocks.Add(block.Block.FirstShard, (block, Sender));
         _shardsReceived += block.Block.ShardCount;
         if (_shardsReceived == _options.VirtualShards) Apply();
@@ -122,6 +123,7 @@ public sealed class ParameterServer : ReceiveActor
 
     private void Apply()
     {
+        HopTrace.Mark("ps.apply", _version + 1);
         var held = _blocks.Values.ToArray();
         var blocks = held.Select(h => h.Block).ToArray();
         _blocks.Clear();
@@ -189,6 +191,7 @@ public sealed class ParameterServer : ReceiveActor
             // A skipped step republishes the unchanged weights under the new version.
             if (outcome.Applied && !_publishesMaster) Publish();
             _lending.Lend(_published, _version, _subscribers.Count);
+            HopTrace.Mark("ps.published", _version + 1);
             foreach (var subscriber in _subscribers) subscriber.Tell(new WeightsPublished(_jobId, _version, _published), Self);
         }
         Context.Parent.Tell(new StepApplied(_jobId, step, _version, outcome.Applied, outcome.Rejection, lossSum, batchCount), Self);

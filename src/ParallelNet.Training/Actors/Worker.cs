@@ -92,6 +92,7 @@ public sealed class Worker : ReceiveActor
 
     private void OnWeights(WeightsPublished weights)
     {
+        HopTrace.Mark("worker.weights", weights.Version + 1);
         if (!IsNewer(weights.Version, weights.Weights.Length))
         {
             Sender.Tell(new WeightsBufferReleased(_jobId, weights.Weights), Self);
@@ -121,6 +122,7 @@ public sealed class Worker : ReceiveActor
 
     private void OnWeights(WeightsArrived weights)
     {
+        HopTrace.Mark("worker.weights", weights.Version + 1);
         if (!IsNewer(weights.Version, weights.Length)) return;
         // Weights from another process are decoded into the replica's own buffer, never into a lent one.
         ReleaseWeightsLoan();
@@ -195,6 +197,7 @@ public sealed class Worker : ReceiveActor
     private void Compute(ComputeGradients work, IActorRef replyTo)
     {
         long started = Stopwatch.GetTimestamp();
+        HopTrace.Mark("worker.block-start", work.Step, started);
         var plan = new ShardPlan(work.BatchCount, work.ShardCount);
         ShardPlan.ValidateBlock(work.Block, work.ShardCount);
         var permutation = PermutationOf(work.Epoch);
@@ -231,9 +234,11 @@ public sealed class Worker : ReceiveActor
             sparse = _packing.PackSparse(_fullGradient);
         }
 
+        HopTrace.Mark("worker.block-computed", work.Step);
         // Before the gradients, so the server has the buffer back by the time the step's last block arrives.
         if (_weightsLentInProcess) ReleaseWeightsLoan();
         _parameterServer.Tell(new GradientsComputed(_jobId, work.Step, work.WeightsVersion, work.BatchCount, work.ShardCount, work.Block, sum, sparse, losses), Self);
+        HopTrace.Mark("worker.block-sent", work.Step);
         replyTo.Tell(new BlockCompleted(_jobId, work.Step, work.Block, samples, Stopwatch.GetElapsedTime(started).TotalSeconds), Self);
     }
 

@@ -91,6 +91,7 @@ internal static class NodeCommand
         if (settings.Seeds.Count == 0) throw new UsageException("a worker needs --seeds HOST:PORT (the coordinator's address) to find its cluster.");
         using var compute = new SharedCompute(settings.Device, settings.Threads, message => log.LogWarning("{Notice}", message));
         _ = compute.Get(); // a bad --device fails now, not at the first job
+        Bench.HopTimeline.StartWorkerFromEnvironment();
         await using var node = await ClusterNode.StartAsync(options, stop);
         node.System.ActorOf(WorkerHost.Props(node, new WorkerHostSettings { DataDirectory = settings.DataDir, ComputeFactory = compute.Get }, loggers), "worker-host");
         log.LogInformation("Worker node {Address} serving jobs of the coordinator at {Seeds} until SIGINT/SIGTERM.", node.SelfAddress, string.Join(',', settings.Seeds));

@@ -1,0 +1,75 @@
+using System.Globalization;
+using ParallelNet.Actors;
+using ParallelNet.Training.Actors;
+
+namespace ParallelNet.Cli.Bench;
+
+/// <summary>
+/// The hops of a cluster step from the <see cref="HopTrace"/> files of the coordinator and its workers: for each hop,
+/// its mean time after the parameter server published the weights the step computes with, over the measured steps.
+/// </summary>
+internal static class HopTimeline
+{
+    private const string CoordinatorFile = "coordinator.trace";
+
+    /// <summary>Names the training messages for the trace: weights count for the step they are used in.</summary>
+    public static void DescribeTrainingMessages() => HopTrace.Describe = message => message switch
+    {
+        WeightsPublished w => ("weights", w.Version + 1),
+        GradientsComputed g => ("gradients", g.Step),
+        ComputeGradients c => ("command", c.Step),
+        _ => null,
+    };
+
+    /// <summary>A worker process: traces when the environment asks for it.</summary>
+    public static void StartWorkerFromEnvironment()
+    {
+        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(HopTrace.EnvironmentVariable))) return;
+        DescribeTrainingMessages();
+        HopTrace.StartFromEnvironment();
+    }
+
+    public static void StartCoordinator(string directory)
+    {
+        DescribeTrainingMessages();
+        HopTrace.Start(Path.Combine(directory, CoordinatorFile));
+    }
+
+    /// <summary>One line per hop, in order of their mean offset; empty when the files hold no measured step.</summary>
+    public static IReadOnlyList<string> Summarize(string directory, long firstStep, long lastStep)
+    {
+        var published = new Dictionary<long, long>();
+        var marks = new List<(string Hop, long Step, long At)>();
+        foreach (string path in Directory.EnumerateFiles(directory, "*.trace"))
+        {
+            string where = Path.GetFileName(path) == CoordinatorFile ? "coordinator" : "worker";
+            foreach (string line in File.ReadLines(path))
+            {
+                string[] parts = line.Split(' ');
+                if (parts.Length != 3 || !long.TryParse(parts[1], CultureInfo.InvariantCulture, out long step)
+                    || !long.TryParse(parts[2], CultureInfo.InvariantCulture, out long at) || step < firstStep || step > lastStep + 1) continue;
+                if (parts[0] == "ps.published") published[step] = at;
+                marks.Add(($"{parts[0]} ({where})", step, at));
+            }
+        }
+        var offsets = new Dictionary<string, (double Sum, int Count)>();
+        foreach (var (hop, step, at) in marks)
+        {
+            // A hop of step s counts from the publication of the weights s uses; the next publication closes the step.
+            bool closes = hop.StartsWith("ps.published", StringComparison.Ordinal);
+            long origin = closes ? step - 1 : step;
+            if (origin < firstStep || origin > lastStep || !published.TryGetValue(origin, out long start)) continue;
+            string name = closes ? "ps.published next (coordinator)" : hop;
+            var (sum, count) = offsets.GetValueOrDefault(name);
+            offsets[name] = (sum + (at - start) * 1e3 / System.Diagnostics.Stopwatch.Frequency, count + 1);
+        }
+        var lines = new List<string>();
+        double previous = 0;
+        foreach (var (hop, mean, count) in offsets.Select(o => (o.Key, o.Value.Sum / o.Value.Count, o.Value.Count)).OrderBy(o => o.Item2))
+        {
+            lines.Add($"    {hop,-40}{mean,8:0.00} ms{mean - previous,+10:+0.00;-0.00} ms  ({count} marks)");
+            previous = mean;
+        }
+        return lines;
+    }
+}
