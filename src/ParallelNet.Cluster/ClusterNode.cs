@@ -112,6 +112,7 @@ public sealed partial class ClusterNode : IAsyncDisposable, IWireReferences
         {
             Host = options.Host,
             Port = options.Port,
+            Transport = options.ServerTransport,
             MaxReceiveMessageSize = options.MaxFrameSize,
             MaxSendMessageSize = options.MaxFrameSize,
             LoggerFactory = options.LoggerFactory,

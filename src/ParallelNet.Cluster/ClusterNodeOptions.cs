@@ -41,6 +41,12 @@ public sealed class ClusterNodeOptions
     /// <summary>How long a dialed node has to answer the handshake (and an accepted one to send it).</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// The HTTP/2 server under the node's endpoint. ParallelNet's own (the default) reads each received frame with one
+    /// copy fewer and writes the weights it sends straight from their memory; Kestrel remains for comparison.
+    /// </summary>
+    public GrpcServerTransport ServerTransport { get; set; } = GrpcServerTransport.Http2;
+
     /// <summary>The largest gRPC message on the cluster stream: a payload up to this size (less room for the paths) travels as one frame. Default 4 MiB.</summary>
     public int MaxFrameSize { get; set; } = 4 * 1024 * 1024;
 
@@ -79,6 +85,8 @@ public sealed class ClusterNodeOptions
                 $"The failure detector needs HeartbeatInterval < UnreachableAfter < RemovedAfter (e.g. 1 s, 5 s, 10 s); got {HeartbeatInterval}, {UnreachableAfter}, {RemovedAfter}.");
         if (HandshakeTimeout <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(HandshakeTimeout), HandshakeTimeout, "ClusterNodeOptions.HandshakeTimeout must be positive.");
+        if (!Enum.IsDefined(ServerTransport))
+            throw new ArgumentOutOfRangeException(nameof(ServerTransport), ServerTransport, "ClusterNodeOptions.ServerTransport must be Http2 or Kestrel.");
         if (MaxFrameSize < 128 * 1024)
             throw new ArgumentOutOfRangeException(nameof(MaxFrameSize), MaxFrameSize, "ClusterNodeOptions.MaxFrameSize must be at least 128 KiB (default 4 MiB).");
         if (MaxMessageSize > Array.MaxLength)

@@ -141,6 +141,31 @@ public sealed class ReductionTreeTests
         }
     }
 
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Combining_scaled_in_place_on_several_threads_is_bitwise_the_one_thread_combination(int threads)
+    {
+        var random = new Random(23);
+        // Enough chunks for every thread, the last one partial.
+        int length = 50 * ReductionTree.ScaledCombineChunk + 11;
+        var leaves = RandomLeaves(random, 4, length);
+        ShardBlock[] tiling = [new(0, 2), new(2, 1), new(3, 1)];
+        Memory<float>[] Sums() => tiling.Select(b =>
+        {
+            var mine = Copy(leaves.Skip(b.FirstShard).Take(b.ShardCount));
+            ReductionTree.SumInPlace(mine);
+            return (Memory<float>)mine[0].ToArray();
+        }).ToArray();
+        var one = Sums();
+        var several = Sums();
+
+        ReductionTree.CombineBlocksScaledInPlace(4, tiling, one, 1f / 3);
+        ReductionTree.CombineBlocksScaledInPlace(4, tiling, several, 1f / 3, threads);
+
+        Assert.True(one[0].Span.SequenceEqual(several[0].Span));
+    }
+
     [Fact]
     public void Combining_scaled_in_place_refuses_bad_tilings_and_mismatched_lengths()
     {

@@ -7,13 +7,15 @@ using ParallelNet.Actors;
 using ParallelNet.Cluster;
 using ParallelNet.Cluster.Training;
 using ParallelNet.Data;
+using ParallelNet.Rpc;
 using ParallelNet.Training;
 using ParallelNet.Training.Actors;
 using ParallelNet.Training.Jobs;
 
 namespace ParallelNet.Cli.Bench;
 
-internal sealed record ClusterTrainingBenchmarkOptions(int Workers, int WarmupSteps, int Steps, string? DataDirectory, string Python);
+internal sealed record ClusterTrainingBenchmarkOptions(int Workers, int WarmupSteps, int Steps, string? DataDirectory, string Python,
+    IReadOnlyList<GrpcServerTransport> ServerTransports, bool MeasureDdp = true);
 
 /// <summary>
 /// `parallelnet bench cluster`: mlp on MNIST at global batch 128, samples/s of a coordinator (this process)
@@ -28,6 +30,7 @@ internal static class ClusterTrainingBenchmark
     public static int Run(ClusterTrainingBenchmarkOptions o, TextWriter output)
     {
         if (o.Workers < 1 || o.WarmupSteps < 1 || o.Steps < 1) throw new UsageException("--workers, --warmup-steps and --steps must be positive.");
+        if (o.ServerTransports.Count == 0) throw new UsageException("--server-transport needs at least one of Http2, Kestrel.");
         string mnist = MnistFetcher.ResolveDirectory(o.DataDirectory);
         var data = DatasetCatalog.Load("mnist", mnist);
         var options = new Commands.TrainingFlags().BuildOptions(CliApplication.BuildRoot().Parse("train --model mlp --data mnist"), data)
@@ -38,20 +41,35 @@ internal static class ClusterTrainingBenchmark
         new ActorTrainer(options, data, new ActorTrainerSettings { Workers = 1 }, single).Run();
         double singleRate = o.Steps * BatchSize / single.Seconds;
 
-        var cluster = MeasureClusterAsync(options, data, mnist, o).GetAwaiter().GetResult();
-        double clusterRate = o.Steps * BatchSize / cluster.Window.Seconds;
-        double ddp2 = Ddp(o, mnist, 2), ddp1 = Ddp(o, mnist, 1);
+        var clusters = o.ServerTransports.Select(t => (Transport: t, Result: MeasureClusterAsync(options, data, mnist, o, t).GetAwaiter().GetResult())).ToList();
+        double ddp2 = o.MeasureDdp ? Ddp(o, mnist, 2) : 0, ddp1 = o.MeasureDdp ? Ddp(o, mnist, 1) : 0;
 
         output.WriteLine($"{"",-44}{"samples/s",12}{"vs single",11}");
         output.WriteLine($"{"ParallelNet single process (1 worker)",-44}{singleRate,12:0}{1.0,11:0.00}x");
-        output.WriteLine($"{$"ParallelNet coordinator + {o.Workers} worker processes",-44}{clusterRate,12:0}{clusterRate / singleRate,11:0.00}x");
+        foreach (var (transport, cluster) in clusters)
+        {
+            double clusterRate = o.Steps * BatchSize / cluster.Window.Seconds;
+            string name = clusters.Count > 1 ? $"coordinator ({transport}) + {o.Workers} workers" : $"coordinator + {o.Workers} worker processes";
+            output.WriteLine($"{"ParallelNet " + name,-44}{clusterRate,12:0}{clusterRate / singleRate,11:0.00}x");
+        }
         output.WriteLine(ddp1 > 0 && ddp2 > 0
             ? $"{"PyTorch 1 rank",-44}{ddp1,12:0}{1.0,11:0.00}x\n{"PyTorch DDP gloo, 2 ranks",-44}{ddp2,12:0}{ddp2 / ddp1,11:0.00}x"
-            : "PyTorch DDP: not measured (needs /usr/bin/python3 with torch; see the message above)");
+            : o.MeasureDdp ? "PyTorch DDP: not measured (needs /usr/bin/python3 with torch; see the message above)" : "PyTorch DDP: not measured (--no-ddp)");
 
         long parameters = NN.Model.Create(options.Model, new Tensors.Cpu.CpuCompute(1), 1).Layout.TotalSize;
-        double stepSeconds = cluster.Window.Seconds / o.Steps;
         double decode = DecodeSeconds(parameters);
+        foreach (var (transport, cluster) in clusters)
+        {
+            if (clusters.Count > 1) output.WriteLine($"with the coordinator's {transport} server:");
+            WriteStepBreakdown(output, o, cluster, parameters, decode);
+        }
+        output.WriteLine(FloorLine(single, singleRate, o, parameters * 4));
+        return ExitCodes.Success;
+    }
+
+    private static void WriteStepBreakdown(TextWriter output, ClusterTrainingBenchmarkOptions o, ClusterResult cluster, long parameters, double decode)
+    {
+        double stepSeconds = cluster.Window.Seconds / o.Steps;
         output.WriteLine($"training-message payload on the wire per step (coordinator sent + received): {cluster.BytesPerStep / 1e6:0.00} MB " +
             $"(weights and gradients are {parameters * 4 / 1e6:0.00} MB each; {o.Workers} workers x 2 directions = {o.Workers * 2 * parameters * 4 / 1e6:0.00} MB of tensors)");
         output.WriteLine($"a cluster step: {stepSeconds * 1e3:0.0} ms; mean worker block (compute) {cluster.ComputeSecondsPerStep * 1e3:0.0} ms; " +
@@ -63,12 +81,10 @@ internal static class ClusterTrainingBenchmark
                 $" + parameter server (combine, optimizer, publish) {timeline.ServerSeconds / timeline.Steps * 1e3:0.0} ms");
         if (cluster.Hops.Count > 0)
         {
-            output.WriteLine("  the hops of a step (mean time after the parameter server published the weights it uses; PARALLELNET_HOP_TRACE marks):");
+            output.WriteLine("  the hops of a step (time after the parameter server published the weights it uses, at the first and the last worker; PARALLELNET_HOP_TRACE marks):");
             foreach (string hop in cluster.Hops) output.WriteLine(hop);
         }
         output.WriteLine(CpuLine(cluster.Window.CpuSeconds, o.Steps, stepSeconds));
-        output.WriteLine(FloorLine(single, singleRate, o, parameters * 4));
-        return ExitCodes.Success;
     }
 
     /// <summary>CPU per step of each process against what the machine's cores offer in a step: on few cores, every CPU-ms outside compute slows the step.</summary>
@@ -98,10 +114,11 @@ internal static class ClusterTrainingBenchmark
 
     private sealed record ClusterResult(StepWindow Window, double BytesPerStep, double ComputeSecondsPerStep, IReadOnlyList<string> Hops);
 
-    private static async Task<ClusterResult> MeasureClusterAsync(TrainingOptions options, DataSplit data, string mnist, ClusterTrainingBenchmarkOptions o)
+    private static async Task<ClusterResult> MeasureClusterAsync(TrainingOptions options, DataSplit data, string mnist, ClusterTrainingBenchmarkOptions o,
+        GrpcServerTransport transport)
     {
         int port = FreePort();
-        var nodeOptions = new ClusterNodeOptions { Host = "127.0.0.1", Port = port, ClusterToken = "bench" };
+        var nodeOptions = new ClusterNodeOptions { Host = "127.0.0.1", Port = port, ClusterToken = "bench", ServerTransport = transport };
         nodeOptions.Roles.Add(WorkerHost.CoordinatorRole);
         var traffic = new TrainingTraffic();
         nodeOptions.Serializers.AddTrainingMessages(traffic);

@@ -6,7 +6,7 @@ namespace ParallelNet.Cli.Bench;
 
 /// <summary>
 /// The hops of a cluster step from the <see cref="HopTrace"/> files of the coordinator and its workers: for each hop,
-/// its mean time after the parameter server published the weights the step computes with, over the measured steps.
+/// its time after the parameter server published the weights the step computes with, at the first and at the last worker (or message), averaged over the measured steps.
 /// </summary>
 internal static class HopTimeline
 {
@@ -52,7 +52,8 @@ internal static class HopTimeline
                 marks.Add(($"{parts[0]} ({where})", step, at));
             }
         }
-        var offsets = new Dictionary<string, (double Sum, int Count)>();
+        // Per hop and step: the earliest and the latest mark (one per worker, or per message to a worker).
+        var perStep = new Dictionary<(string Hop, long Step), (double First, double Last)>();
         foreach (var (hop, step, at) in marks)
         {
             // A hop of step s counts from the publication of the weights s uses; the next publication closes the step.
@@ -60,15 +61,17 @@ internal static class HopTimeline
             long origin = closes ? step - 1 : step;
             if (origin < firstStep || origin > lastStep || !published.TryGetValue(origin, out long start)) continue;
             string name = closes ? "ps.published next (coordinator)" : hop;
-            var (sum, count) = offsets.GetValueOrDefault(name);
-            offsets[name] = (sum + (at - start) * 1e3 / System.Diagnostics.Stopwatch.Frequency, count + 1);
+            double offset = (at - start) * 1e3 / System.Diagnostics.Stopwatch.Frequency;
+            perStep[(name, origin)] = perStep.TryGetValue((name, origin), out var seen) ? (Math.Min(seen.First, offset), Math.Max(seen.Last, offset)) : (offset, offset);
         }
-        var lines = new List<string>();
+        var lines = new List<string> { $"    {"hop",-40}{"first",10}{"last",10}{"last - previous last",24}" };
         double previous = 0;
-        foreach (var (hop, mean, count) in offsets.Select(o => (o.Key, o.Value.Sum / o.Value.Count, o.Value.Count)).OrderBy(o => o.Item2))
+        foreach (var hop in perStep.GroupBy(p => p.Key.Hop)
+            .Select(g => (Hop: g.Key, First: g.Average(p => p.Value.First), Last: g.Average(p => p.Value.Last)))
+            .OrderBy(h => h.Last))
         {
-            lines.Add($"    {hop,-40}{mean,8:0.00} ms{mean - previous,+10:+0.00;-0.00} ms  ({count} marks)");
-            previous = mean;
+            lines.Add($"    {hop.Hop,-40}{hop.First,7:0.00} ms{hop.Last,7:0.00} ms{hop.Last - previous,18:+0.00;-0.00} ms");
+            previous = hop.Last;
         }
         return lines;
     }

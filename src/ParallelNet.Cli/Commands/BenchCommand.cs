@@ -82,12 +82,19 @@ internal static class BenchCommand
         var steps = new Option<int>("--steps") { DefaultValueFactory = _ => 300 };
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "Directory with the MNIST IDX files." };
         var python = new Option<string>("--python") { Description = "Python with torch for the DDP peer.", DefaultValueFactory = _ => "/usr/bin/python3" };
+        var serverTransports = new Option<GrpcServerTransport[]>("--server-transport")
+        {
+            Description = "The coordinator's HTTP/2 server (Http2 = ours, Kestrel); several values measure the cluster once with each, in one run.",
+            DefaultValueFactory = _ => [new ParallelNet.Cluster.ClusterNodeOptions().ServerTransport],
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var noDdp = new Option<bool>("--no-ddp") { Description = "Skip the PyTorch DDP peer (quicker runs while comparing ParallelNet variants)." };
         var command = new Command("cluster", "mlp on MNIST (batch 128): coordinator + worker processes on loopback against single-process training, PyTorch DDP beside it; bytes per step and where a step's time goes.")
         {
-            workers, warmup, steps, dataDir, python, transport,
+            workers, warmup, steps, dataDir, python, serverTransports, noDdp, transport,
         };
         command.SetAction(parse => ClusterTrainingBenchmark.Run(new ClusterTrainingBenchmarkOptions(parse.GetValue(workers), parse.GetValue(warmup), parse.GetValue(steps),
-            parse.GetValue(dataDir)?.FullName, parse.GetValue(python)!), parse.InvocationConfiguration.Output));
+            parse.GetValue(dataDir)?.FullName, parse.GetValue(python)!, parse.GetValue(serverTransports)!, !parse.GetValue(noDdp)), parse.InvocationConfiguration.Output));
         return command;
     }
 

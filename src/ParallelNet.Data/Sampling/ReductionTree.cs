@@ -102,14 +102,37 @@ public static class ReductionTree
     /// once and nothing else does, where combining into a total and scaling it would take k - 1 passes and one more.
     /// The root overwrites a chunk of <c>blockSums[0]</c> only after every leaf of that chunk has been read.
     /// </summary>
-    public static void CombineBlocksScaledInPlace(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale)
+    /// <param name="threads">Threads that combine disjoint ranges of chunks at once (every element gets the same operations, so the split cannot change a bit).</param>
+    public static void CombineBlocksScaledInPlace(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(blockSums);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         ValidateTiling(shardCount, blocks, blockSums.Count);
         int length = CheckLengths(blockSums);
+        int chunks = (length + ScaledCombineChunk - 1) / ScaledCombineChunk;
+        // Below a few chunks per thread waking a helper costs more than it saves.
+        int parts = Math.Min(threads, chunks / MinChunksPerThread);
+        if (parts <= 1)
+        {
+            CombineScaledRange(shardCount, blocks, blockSums, scale, 0, length);
+            return;
+        }
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
+        {
+            int start = (int)((long)chunks * part / parts) * ScaledCombineChunk;
+            int end = Math.Min(length, (int)((long)chunks * (part + 1) / parts) * ScaledCombineChunk);
+            CombineScaledRange(shardCount, blocks, blockSums, scale, start, end);
+        });
+    }
+
+    private const int MinChunksPerThread = 16;
+
+    /// <summary>Elements [start, end) of <see cref="CombineBlocksScaledInPlace"/>, chunk by chunk, with a scratch of its own.</summary>
+    private static void CombineScaledRange(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale, int start, int end)
+    {
         if (blocks.Count == 1)
         {
-            var only = blockSums[0].Span;
+            var only = blockSums[0].Span[start..end];
             TensorPrimitives.Multiply(only, scale, only);
             return;
         }
@@ -120,9 +143,9 @@ public static class ReductionTree
         float[] scratch = System.Buffers.ArrayPool<float>.Shared.Rent(blocks.Count * ScaledCombineChunk);
         try
         {
-            for (int offset = 0; offset < length; offset += ScaledCombineChunk)
+            for (int offset = start; offset < end; offset += ScaledCombineChunk)
             {
-                int chunk = Math.Min(ScaledCombineChunk, length - offset);
+                int chunk = Math.Min(ScaledCombineChunk, end - offset);
                 foreach (var merge in merges)
                 {
                     var left = Value(merge.Left, merge.LeftInScratch, offset, chunk);

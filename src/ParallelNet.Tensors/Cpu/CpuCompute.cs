@@ -302,11 +302,31 @@ public sealed partial class CpuCompute : ICompute
     }
 
     // ---- optimizers ----
+    // Every lane of the optimizer kernels gets the scalar tail's bits, so splitting a slot across threads changes nothing.
     public void SgdStep(Tensor weights, Tensor gradients, Tensor velocity, float learningRate, float momentum, float weightDecay, bool nesterov, bool firstStep)
-        => Optimizers.SgdStep(weights.Span, gradients.Span, velocity.Span, learningRate, momentum, weightDecay, nesterov, firstStep);
+    {
+        if (momentum == 0f || weights.Length != velocity.Length || weights.Length != gradients.Length)
+        {
+            // Without momentum the velocity is not read; mismatched lengths get the kernel's own message.
+            Optimizers.SgdStep(weights.Span, gradients.Span, velocity.Span, learningRate, momentum, weightDecay, nesterov, firstStep);
+            return;
+        }
+        var (w, g, v) = (Host(weights), Host(gradients), Host(velocity));
+        ForEachBlock(w.Count, (start, length) => Optimizers.SgdStep(w.AsSpan(start, length), g.AsSpan(start, length), v.AsSpan(start, length),
+            learningRate, momentum, weightDecay, nesterov, firstStep));
+    }
 
     public void AdamStep(Tensor weights, Tensor gradients, Tensor firstMoment, Tensor secondMoment, float learningRate, float beta1, float beta2, float epsilon, float weightDecay, bool decoupled, long step)
-        => Optimizers.AdamStep(weights.Span, gradients.Span, firstMoment.Span, secondMoment.Span, learningRate, beta1, beta2, epsilon, weightDecay, decoupled, step);
+    {
+        if (weights.Length != gradients.Length || weights.Length != firstMoment.Length || weights.Length != secondMoment.Length)
+        {
+            Optimizers.AdamStep(weights.Span, gradients.Span, firstMoment.Span, secondMoment.Span, learningRate, beta1, beta2, epsilon, weightDecay, decoupled, step);
+            return;
+        }
+        var (w, g, m, v) = (Host(weights), Host(gradients), Host(firstMoment), Host(secondMoment));
+        ForEachBlock(w.Count, (start, length) => Optimizers.AdamStep(w.AsSpan(start, length), g.AsSpan(start, length), m.AsSpan(start, length), v.AsSpan(start, length),
+            learningRate, beta1, beta2, epsilon, weightDecay, decoupled, step));
+    }
 
     // ---- helpers ----
     private static ArraySegment<float> Host(Tensor t) => t.Storage is HostStorage h

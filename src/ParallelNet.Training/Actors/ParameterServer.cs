@@ -37,6 +37,8 @@ public sealed class ParameterServer : ReceiveActor
     // the optimizer updates (in place when no reader holds it any more, see PrepareMasterForUpdate).
     private float[] _published = [];
     private readonly bool _publishesMaster;
+    // The workers wait while the server combines and updates: its backend's threads share the combine too.
+    private readonly int _combineThreads;
 
     private ParameterServer(string jobId, TrainingOptions options, DataSplit data, ICompute compute, long totalSteps, TrainingCheckpoint? resumeFrom)
     {
@@ -49,6 +51,7 @@ public sealed class ParameterServer : ReceiveActor
         _gradients = compute.Allocate(new Shape(_model.Layout.TotalSize));
         _packing = new GradientPacking(_model.Layout);
         _combineScratch = new float[]?[options.VirtualShards];
+        _combineThreads = compute is ParallelNet.Tensors.Cpu.CpuCompute cpu ? cpu.Threads : 1;
         if (resumeFrom is null)
         {
             _model.Initialize(options.Seed);
@@ -146,7 +149,7 @@ public sealed class ParameterServer : ReceiveActor
             // below. Without an L2 term the division can come first: the L2 gradient joins the sum before it.
             var sums = new Memory<float>[blocks.Length];
             for (int k = 0; k < blocks.Length; k++) sums[k] = blocks[k].GradientSum;
-            ReductionTree.CombineBlocksScaledInPlace(_options.VirtualShards, BlocksOf(blocks), sums, 1f / batchCount);
+            ReductionTree.CombineBlocksScaledInPlace(_options.VirtualShards, BlocksOf(blocks), sums, 1f / batchCount, _combineThreads);
             PrepareMasterForUpdate();
             outcome = _optimizer.StepAveraged(_model.Parameters, HostTensor(blocks[0].GradientSum), batchCount, _totalSteps);
         }

@@ -162,4 +162,31 @@ public class ElementwiseAndOptimizerTests
         TestData.AssertClose(expectedM, m, 1e-7f, 1e-6f, "first moment");
         TestData.AssertClose(expectedV, v, 1e-9f, 1e-6f, "second moment");
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Updates_SplitAcrossThreads_AreBitwiseTheOneThreadKernel(bool adam)
+    {
+        // Past the parallel threshold with an odd length, so the split falls inside a vector and the tail is scalar.
+        const int length = 70_001;
+        var weights = TestData.Uniform(length, 7);
+        var grad = TestData.Uniform(length, 8);
+        var (first, second) = (TestData.Uniform(length, 9), TestData.Uniform(length, 10, 0f, 1f));
+        var (w1, m1, v1) = ((float[])weights.Clone(), (float[])first.Clone(), (float[])second.Clone());
+        if (adam)
+        {
+            ParallelNet.Tensors.Cpu.Kernels.Optimizers.AdamStep(w1, grad, m1, v1, 0.01f, 0.9f, 0.999f, 1e-8f, 0.1f, true, 5);
+            new CpuCompute(3).AdamStep(TestData.Tensor(weights, length), TestData.Tensor(grad, length), TestData.Tensor(first, length), TestData.Tensor(second, length),
+                0.01f, 0.9f, 0.999f, 1e-8f, 0.1f, true, 5);
+        }
+        else
+        {
+            ParallelNet.Tensors.Cpu.Kernels.Optimizers.SgdStep(w1, grad, m1, 0.05f, 0.9f, 0.01f, true, false);
+            new CpuCompute(3).SgdStep(TestData.Tensor(weights, length), TestData.Tensor(grad, length), TestData.Tensor(first, length), 0.05f, 0.9f, 0.01f, true, false);
+        }
+        TestData.AssertBitwiseEqual(w1, weights, "weights");
+        TestData.AssertBitwiseEqual(m1, first, "first moment or velocity");
+        TestData.AssertBitwiseEqual(v1, second, "second moment");
+    }
 }
