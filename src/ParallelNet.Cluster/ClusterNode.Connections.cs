@@ -300,7 +300,7 @@ public sealed partial class ClusterNode
 
     /// <summary>The send queue for <paramref name="address"/>, created (and dialed) on first use.</summary>
     private Association AssociationFor(Address address) =>
-        associations.GetOrAdd(address, a => new Association(a, options, logger, dropLog, NeedsLink));
+        associations.GetOrAdd(address, a => new Association(a, options, logger, dropLog, NeedsLink, writerPlacement));
 
     /// <summary>A queue has messages and no stream: dial, at most once per heartbeat interval.</summary>
     private void NeedsLink(Association association)

@@ -45,6 +45,7 @@ public sealed partial class ClusterNode : IAsyncDisposable, IWireReferences
     private readonly ConcurrentDictionary<Link, byte> links = new();
     private readonly RemoteWatches remoteWatches = new();
     private readonly ReceiveBufferPool receiveBuffers = new();
+    private readonly WriterPlacement writerPlacement = new();
     private readonly Lock membershipGate = new();
     private readonly Membership membership;
     private readonly IReadOnlyList<Endpoint> seeds;

@@ -28,6 +28,7 @@ internal sealed class Association : IAsyncDisposable
     private readonly ILogger logger;
     private readonly DropLog dropLog;
     private readonly Action<Association> needsLink;
+    private readonly WriterPlacement writers;
     private readonly Lock gate = new();
     private readonly int chunkSize;
     private Task writer = Task.CompletedTask;
@@ -36,10 +37,13 @@ internal sealed class Association : IAsyncDisposable
     private TaskCompletionSource<Link> linkReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Link? sendLink;
     private int queuedCount;
+    private int carriesTensors;
     private long queuedBytes;
 
-    public Association(Address remote, ClusterNodeOptions options, ILogger logger, DropLog dropLog, Action<Association> needsLink)
+    /// <param name="writers">How many of the node's peers receive tensors: decides where a writer starts (see <see cref="WriterPlacement"/>).</param>
+    public Association(Address remote, ClusterNodeOptions options, ILogger logger, DropLog dropLog, Action<Association> needsLink, WriterPlacement writers)
     {
+        this.writers = writers;
         Remote = remote;
         this.options = options;
         this.logger = logger;
@@ -86,6 +90,7 @@ internal sealed class Association : IAsyncDisposable
             message.Complete();
             return false;
         }
+        if (message.PayloadLength > BatchableSize && Interlocked.Exchange(ref carriesTensors, 1) == 0) writers.AddTensorPeer();
         queue.Enqueue(message);
         ScheduleWriter();
         return true;
@@ -117,7 +122,7 @@ internal sealed class Association : IAsyncDisposable
     private void ScheduleWriter()
     {
         if (Interlocked.CompareExchange(ref writing, 1, 0) != 0) return;
-        writer = Task.Run(WriteQueuedAsync);
+        writer = writers.MayRunOnSendingThread() ? WriteQueuedAsync() : Task.Run(WriteQueuedAsync);
     }
 
     private async Task WriteQueuedAsync()
@@ -338,4 +343,22 @@ internal sealed class Association : IAsyncDisposable
     }
 
     public override string ToString() => $"Association({Remote})";
+}
+
+/// <summary>
+/// Where a node's association writers start. A writer started on the sending thread skips a thread-pool hop (a wake-up,
+/// and on busy cores a wait for one, on a training step's critical path) but holds that thread while the socket takes
+/// the message, which for megabytes can be milliseconds. So it runs there only while the node sends tensors to one
+/// peer at most (a worker returning gradients has nothing else to do); a node that sends tensors to several peers (the
+/// coordinator broadcasting weights) gives every writer a task, so the sender goes on to the next peer at once and the
+/// sockets fill side by side.
+/// </summary>
+internal sealed class WriterPlacement
+{
+    private int tensorPeers;
+
+    public bool MayRunOnSendingThread() => Volatile.Read(ref tensorPeers) <= 1;
+
+    /// <summary>A peer's queue carried a message larger than a batchable one (called once per queue).</summary>
+    public void AddTensorPeer() => Interlocked.Increment(ref tensorPeers);
 }
