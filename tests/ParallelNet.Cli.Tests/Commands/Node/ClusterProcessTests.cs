@@ -69,7 +69,9 @@ public sealed class ClusterProcessTests : IDisposable
     [Trait("Category", "Slow")]
     public async Task AWorkerJoiningMidJobTakesPartAndChangesNothing()
     {
-        var job = MnistJob(60);
+        // Long enough that the second process can start, load MNIST and join while steps remain: mlp steps take
+        // 10-40 ms here, and 50 steps ended before a loaded machine had the second worker up.
+        var job = MnistJob(400);
         await using var cluster = new ClusterProcesses(_directory);
         cluster.StartWorker(extra: ["--data-dir", TestData.RequireMnistDirectory()]);
         var coordinator = cluster.StartCoordinator([.. job, "--min-workers", "1"]);
