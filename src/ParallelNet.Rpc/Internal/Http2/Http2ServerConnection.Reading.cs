@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 
 namespace ParallelNet.Rpc.Internal.Http2;
 
-/// <summary>The read side: one loop parses the client's frames and writes DATA payloads into the request pipes.</summary>
+/// <summary>The read side: one loop parses the client's frames and reads DATA payloads into waiting message buffers or the request pipes.</summary>
 internal sealed partial class Http2ServerConnection
 {
     private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
@@ -151,14 +151,34 @@ internal sealed partial class Http2ServerConnection
             if (padding > length) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent a DATA frame whose padding is longer than the frame.");
             length -= padding;
         }
+        var piped = false;
         for (var remaining = length; remaining > 0;)
         {
-            var target = stream.GetBodyMemory();
-            var read = await _frameReader.ReadSomeAsync(target[..Math.Min(target.Length, remaining)], _closing.Token).ConfigureAwait(false);
-            stream.CommitBody(read);
+            var direct = stream.ClaimDirectTarget(remaining);
+            int read;
+            if (!direct.IsEmpty)
+            {
+                // The call waits for a large message: the socket fills its buffer, with no pipe copy in between.
+                read = 0;
+                try
+                {
+                    read = await _frameReader.ReadSomeAsync(direct, _closing.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    stream.CommitDirect(read);
+                }
+            }
+            else
+            {
+                var target = stream.GetBodyMemory();
+                read = await _frameReader.ReadSomeAsync(target[..Math.Min(target.Length, remaining)], _closing.Token).ConfigureAwait(false);
+                stream.CommitBody(read);
+                piped = true;
+            }
             remaining -= read;
         }
-        if (length > 0) stream.PublishBody();
+        if (piped) stream.PublishBody();
         if (padding > 0 || header.Has(FrameFlags.Padded))
         {
             await _frameReader.SkipAsync(padding, _closing.Token).ConfigureAwait(false);
