@@ -182,10 +182,43 @@ public sealed class OwnHttp2ServerTests
     }
 
     [Fact]
-    public async Task TLS_is_refused_with_a_clear_message_until_the_own_transport_supports_it()
+    public async Task A_TLS_client_that_does_not_offer_h2_is_refused_with_a_clear_answer_and_the_server_keeps_serving()
     {
-        var options = new GrpcServerOptions { Transport = GrpcServerTransport.Http2, CertificatePath = "/nonexistent.pfx" };
-        var error = await Assert.ThrowsAsync<ArgumentException>(() => GrpcServer.StartAsync(options));
-        Assert.Contains("Kestrel", error.Message);
+        var path = TestCertificates.CreateLocalhostPfx("pw");
+        try
+        {
+            var options = new GrpcServerOptions { Transport = GrpcServerTransport.Http2, CertificatePath = path, CertificatePassword = "pw" };
+            options.Services.Add(new TestService().Definition());
+            await using var server = await GrpcServer.StartAsync(options);
+            // Offering only HTTP/1.1 ends the handshake with TLS's own alert for it.
+            var refused = await Assert.ThrowsAsync<System.Security.Authentication.AuthenticationException>(() =>
+                ConnectTlsAsync(server, [System.Net.Security.SslApplicationProtocol.Http11]));
+            Assert.Contains("no application protocol", refused.ToString());
+            // Offering no protocol at all gets through the handshake, then an HTTP/1.1 answer that says why the connection closes.
+            var answer = await ConnectTlsAsync(server, null);
+            Assert.StartsWith("HTTP/1.1 505", answer);
+            Assert.Contains("HTTP/2 only: offer ALPN h2", answer);
+            using var client = new GrpcClient(server.LoopbackAddress, new GrpcClientOptions { ServerCertificateValidator = (_, _, _) => true });
+            Assert.Equal("after", (await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "after" }, CallOptions.WithTimeout(Waits.Long))).Text);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    /// <summary>Connects with TLS offering <paramref name="protocols"/> (null: no ALPN) and returns all the server sends until it closes.</summary>
+    private static async Task<string> ConnectTlsAsync(GrpcServer server, List<System.Net.Security.SslApplicationProtocol>? protocols)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync("127.0.0.1", server.Port);
+        await using var ssl = new System.Net.Security.SslStream(tcp.GetStream());
+        await ssl.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions
+        {
+            TargetHost = "localhost", ApplicationProtocols = protocols, RemoteCertificateValidationCallback = (_, _, _, _) => true,
+        });
+        using var received = new MemoryStream();
+        await ssl.CopyToAsync(received).WaitAsync(Waits.Long);
+        return System.Text.Encoding.ASCII.GetString(received.ToArray());
     }
 }

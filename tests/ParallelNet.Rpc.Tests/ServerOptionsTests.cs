@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Google.Protobuf;
 using Grpc.Health.V1;
 using ParallelNet.Rpc.Tests.Protos;
@@ -39,25 +37,20 @@ public sealed class ServerOptionsTests
         Assert.Equal("in", ok.Text);
     }
 
-    [Fact]
-    public async Task TLS_with_a_certificate_file_serves_clients_that_trust_it()
+    [Theory]
+    [InlineData(GrpcServerTransport.Kestrel)]
+    [InlineData(GrpcServerTransport.Http2)]
+    public async Task TLS_with_a_certificate_file_serves_clients_that_trust_it(GrpcServerTransport transport)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"pn-rpc-{Guid.NewGuid():N}.pfx");
-        using (var key = RSA.Create(2048))
-        {
-            var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddDnsName("localhost");
-            request.CertificateExtensions.Add(san.Build());
-            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-            File.WriteAllBytes(path, certificate.Export(X509ContentType.Pfx, "pw"));
-        }
+        var path = TestCertificates.CreateLocalhostPfx("pw");
         try
         {
-            await using var server = await StartAsync(o => { o.CertificatePath = path; o.CertificatePassword = "pw"; });
+            await using var server = await StartAsync(o => { o.Transport = transport; o.CertificatePath = path; o.CertificatePassword = "pw"; });
             Assert.True(server.IsTls);
             using var trusting = new GrpcClient(server.LoopbackAddress, new GrpcClientOptions { ServerCertificateValidator = (_, _, _) => true });
             Assert.Equal("secure", (await trusting.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "secure" })).Text);
+            var large = new EchoRequest { Payload = ByteString.CopyFrom(new byte[3 * 1024 * 1024]), ResponseSize = 2 * 1024 * 1024 };
+            Assert.Equal(2 * 1024 * 1024, (await trusting.AsyncUnaryCall(TestService.Echo, large)).Payload.Length);
 
             using var strict = new GrpcClient(server.LoopbackAddress);
             var error = await Assert.ThrowsAsync<RpcException>(async () => await strict.AsyncUnaryCall(TestService.Echo, new EchoRequest()));

@@ -23,7 +23,7 @@ internal sealed partial class Http2ServerConnection
             await _frameReader.FillAsync(Preface.Length, _closing.Token).ConfigureAwait(false);
             if (!_frameReader.Take(Preface.Length).SequenceEqual(Preface))
                 throw new Http2ConnectionException(Http2ErrorCode.ProtocolError,
-                    "it did not start with the HTTP/2 connection preface (this port speaks h2c with prior knowledge only).");
+                    "it did not start with the HTTP/2 connection preface (this port speaks HTTP/2 only: h2c with prior knowledge, or h2 over TLS).");
             await SendSettingsAsync().ConfigureAwait(false);
             if (_keepAlive.Enabled) _ = Task.Run(() => _keepAlive.RunAsync(_closing.Token));
             var first = true;

@@ -10,7 +10,7 @@ internal sealed record Http2ServerSettings(int StreamWindowSize, int ConnectionW
     MemoryPool<byte> BodyPool);
 
 /// <summary>
-/// One HTTP/2 server connection (RFC 9113) over TCP with prior knowledge (h2c): the preface, SETTINGS (1 MiB frames,
+/// One HTTP/2 server connection (RFC 9113) over TCP, with prior knowledge (h2c) or over TLS (ALPN h2): the preface, SETTINGS (1 MiB frames,
 /// large windows), many concurrent request streams, flow control both ways, PING answers, RST_STREAM both ways and
 /// GOAWAY on shutdown. Each request stream runs as one call through <c>dispatch</c>. Writes are serialized by one
 /// lock, one frame at a time; one loop reads (see the Reading part).
@@ -24,7 +24,7 @@ internal sealed partial class Http2ServerConnection
     public const int MaxConcurrentStreams = 256;
 
     private readonly Socket _socket;
-    private readonly NetworkStream _transport;
+    private readonly Stream _transport;
     private readonly Http2FrameWriter _frameWriter;
     private readonly Http2KeepAlive _keepAlive;
     private readonly Http2ServerSettings _settings;
@@ -43,16 +43,17 @@ internal sealed partial class Http2ServerConnection
     private int _runningCalls;
     private bool _goingAway;
 
-    public Http2ServerConnection(Socket socket, Http2ServerSettings settings, Func<IServerCallTransport, Task> dispatch, ILogger logger)
+    /// <summary>A connection over <paramref name="transport"/>: the socket's own stream (h2c), or TLS over it.</summary>
+    public Http2ServerConnection(Socket socket, Stream transport, Http2ServerSettings settings, Func<IServerCallTransport, Task> dispatch, ILogger logger)
     {
         _socket = socket;
-        _transport = new NetworkStream(socket, ownsSocket: true);
-        _frameWriter = new Http2FrameWriter(_transport, socket);
+        _transport = transport;
+        // Gathered sends go to the socket itself, so only where no TLS sits between.
+        _frameWriter = new Http2FrameWriter(_transport, transport is NetworkStream ? socket : null);
         _settings = settings;
         _dispatch = dispatch;
         _logger = logger;
-        var remote = socket.RemoteEndPoint as IPEndPoint;
-        Peer = GrpcProtocol.FormatPeer(remote?.Address, remote?.Port ?? 0);
+        Peer = PeerOf(socket);
         _frameReader = new Http2FrameReader(_transport, $"The client at {Peer}");
         _headerBlocks = new Http2HeaderBlockAssembler(OnHeaderBlock);
         _keepAlive = new Http2KeepAlive(settings.KeepAlivePingDelay, settings.KeepAlivePingTimeout, HasRunningCalls,
@@ -65,6 +66,12 @@ internal sealed partial class Http2ServerConnection
     }
 
     public string Peer { get; }
+
+    public static string PeerOf(Socket socket)
+    {
+        var remote = socket.RemoteEndPoint as IPEndPoint;
+        return GrpcProtocol.FormatPeer(remote?.Address, remote?.Port ?? 0);
+    }
 
     private bool HasRunningCalls()
     {
