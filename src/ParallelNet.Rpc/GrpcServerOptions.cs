@@ -13,10 +13,10 @@ public sealed class GrpcServerOptions
     public int Port { get; set; }
 
     /// <summary>
-    /// Which HTTP/2 server carries the calls: Kestrel (the default) or our own, which reads request
-    /// messages from the socket with one copy fewer and sends responses straight from the messages' memory.
+    /// Which HTTP/2 server carries the calls: our own (the default), which reads large request messages from the socket
+    /// straight into their buffers and sends responses straight from the messages' memory, or ASP.NET Core's Kestrel.
     /// </summary>
-    public GrpcServerTransport Transport { get; set; } = GrpcServerTransport.Kestrel;
+    public GrpcServerTransport Transport { get; set; } = GrpcServerTransport.Http2;
 
     /// <summary>A PKCS#12 (.pfx) certificate file; when set the server speaks TLS (h2 via ALPN) instead of h2c.</summary>
     public string? CertificatePath { get; set; }

@@ -7,18 +7,20 @@ namespace ParallelNet.Rpc.Tests;
 /// <summary>Servers with non-default options: interceptor auth, TLS, shutdown.</summary>
 public sealed class ServerOptionsTests
 {
-    private static async Task<GrpcServer> StartAsync(Action<GrpcServerOptions> configure)
+    private static async Task<GrpcServer> StartAsync(GrpcServerTransport transport, Action<GrpcServerOptions> configure)
     {
-        var options = new GrpcServerOptions();
+        var options = new GrpcServerOptions { Transport = transport };
         options.Services.Add(new TestService().Definition());
         configure(options);
         return await GrpcServer.StartAsync(options);
     }
 
-    [Fact]
-    public async Task Interceptor_can_refuse_calls_and_pass_state_to_handlers()
+    [Theory]
+    [InlineData(GrpcServerTransport.Kestrel)]
+    [InlineData(GrpcServerTransport.Http2)]
+    public async Task Interceptor_can_refuse_calls_and_pass_state_to_handlers(GrpcServerTransport transport)
     {
-        await using var server = await StartAsync(o => o.Interceptor = context =>
+        await using var server = await StartAsync(transport, o => o.Interceptor = context =>
         {
             if (context.RequestHeaders.GetValue("authorization") != "Bearer good")
                 throw new RpcException(new Status(StatusCode.Unauthenticated, "Missing or wrong bearer token."));
@@ -45,7 +47,7 @@ public sealed class ServerOptionsTests
         var path = TestCertificates.CreateLocalhostPfx("pw");
         try
         {
-            await using var server = await StartAsync(o => { o.Transport = transport; o.CertificatePath = path; o.CertificatePassword = "pw"; });
+            await using var server = await StartAsync(transport, o => { o.CertificatePath = path; o.CertificatePassword = "pw"; });
             Assert.True(server.IsTls);
             using var trusting = new GrpcClient(server.LoopbackAddress, new GrpcClientOptions { ServerCertificateValidator = (_, _, _) => true });
             Assert.Equal("secure", (await trusting.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "secure" })).Text);
@@ -62,10 +64,12 @@ public sealed class ServerOptionsTests
         }
     }
 
-    [Fact]
-    public async Task Stop_turns_health_to_not_serving_ends_watches_and_refuses_new_calls()
+    [Theory]
+    [InlineData(GrpcServerTransport.Kestrel)]
+    [InlineData(GrpcServerTransport.Http2)]
+    public async Task Stop_turns_health_to_not_serving_ends_watches_and_refuses_new_calls(GrpcServerTransport transport)
     {
-        var server = await StartAsync(o => o.ShutdownGracePeriod = TimeSpan.FromSeconds(2));
+        var server = await StartAsync(transport, o => o.ShutdownGracePeriod = TimeSpan.FromSeconds(2));
         using var client = new GrpcClient(server.LoopbackAddress);
         var watch = Method.Create<HealthCheckRequest, HealthCheckResponse>(MethodType.ServerStreaming, "grpc.health.v1.Health", "Watch");
         using var call = client.AsyncServerStreamingCall(watch, new HealthCheckRequest());
@@ -85,12 +89,15 @@ public sealed class ServerOptionsTests
     }
 
     [Theory]
-    [InlineData("localhost")]
-    [InlineData("*")]
-    [InlineData("127.0.0.1")]
-    public async Task Server_bound_to_any_host_form_is_reachable_at_its_loopback_address(string host)
+    [InlineData("localhost", GrpcServerTransport.Kestrel)]
+    [InlineData("*", GrpcServerTransport.Kestrel)]
+    [InlineData("127.0.0.1", GrpcServerTransport.Kestrel)]
+    [InlineData("localhost", GrpcServerTransport.Http2)]
+    [InlineData("*", GrpcServerTransport.Http2)]
+    [InlineData("127.0.0.1", GrpcServerTransport.Http2)]
+    public async Task Server_bound_to_any_host_form_is_reachable_at_its_loopback_address(string host, GrpcServerTransport transport)
     {
-        await using var server = await StartAsync(o => o.Host = host);
+        await using var server = await StartAsync(transport, o => o.Host = host);
         Assert.InRange(server.Port, 1, 65535);
         using var client = new GrpcClient(server.LoopbackAddress);
         Assert.Equal(host, (await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = host })).Text);
@@ -110,11 +117,13 @@ public sealed class ServerOptionsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ServerServiceDefinition.CreateBuilder().WithMaxReceiveMessageSize(0));
     }
 
-    [Fact]
-    public async Task A_service_can_carry_its_own_message_limits_beside_the_server_wide_ones()
+    [Theory]
+    [InlineData(GrpcServerTransport.Kestrel)]
+    [InlineData(GrpcServerTransport.Http2)]
+    public async Task A_service_can_carry_its_own_message_limits_beside_the_server_wide_ones(GrpcServerTransport transport)
     {
         // The server-wide limit stays tiny (health keeps it); the test service accepts 64 KiB and answers at most 8 KiB.
-        var options = new GrpcServerOptions { MaxReceiveMessageSize = 1024 };
+        var options = new GrpcServerOptions { MaxReceiveMessageSize = 1024, Transport = transport };
         options.Services.Add(new TestService().Definition(builder => builder.WithMaxReceiveMessageSize(64 * 1024).WithMaxSendMessageSize(8 * 1024)));
         await using var server = await GrpcServer.StartAsync(options);
         using var client = new GrpcClient(server.LoopbackAddress);
