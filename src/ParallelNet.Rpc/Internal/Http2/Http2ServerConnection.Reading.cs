@@ -74,7 +74,7 @@ internal sealed partial class Http2ServerConnection
             {
                 open = [.. _streams.Values];
                 foreach (var stream in open) stream.LocalClosed = stream.RemoteClosed = true;
-                PulseWindows();
+                _sendWindows.Pulse();
             }
             foreach (var stream in open) stream.Fail($"The connection from {Peer} closed before the call ended.");
             Abort();
@@ -293,7 +293,7 @@ internal sealed partial class Http2ServerConnection
         {
             if (!_streams.TryGetValue(header.StreamId, out stream)) return;
             stream.LocalClosed = stream.RemoteClosed = true;
-            PulseWindows();
+            _sendWindows.Pulse();
         }
         _logger.LogDebug("The client at {Peer} reset HTTP/2 stream {StreamId} (error code {ErrorCode}).", Peer, header.StreamId, code);
         stream.Fail($"The client reset the HTTP/2 stream (error code {code}).");
@@ -317,7 +317,7 @@ internal sealed partial class Http2ServerConnection
                     _peerMaxFrameSize = (int)value;
                 }
             }
-            PulseWindows();
+            _sendWindows.Pulse();
         }
         QueueControlFrame(FrameType.Settings, FrameFlags.Ack, 0, []);
     }
@@ -330,14 +330,14 @@ internal sealed partial class Http2ServerConnection
         {
             if (header.StreamId == 0)
             {
-                _connectionSendWindow = Http2FrameChecks.CheckWindow(_connectionSendWindow + increment, "its WINDOW_UPDATE overflows the connection window.");
+                _sendWindows.Connection = Http2FrameChecks.CheckWindow(_sendWindows.Connection + increment, "its WINDOW_UPDATE overflows the connection window.");
             }
             else if (_streams.TryGetValue(header.StreamId, out var stream))
             {
                 stream.SendWindow += increment;
                 if (increment == 0 || stream.SendWindow > FrameHeader.MaxWindowSize) broken = stream;
             }
-            PulseWindows();
+            _sendWindows.Pulse();
         }
         if (broken is not null)
             ResetStream(broken, increment == 0 ? Http2ErrorCode.ProtocolError : Http2ErrorCode.FlowControlError, $"the client sent an invalid stream WINDOW_UPDATE ({increment})");

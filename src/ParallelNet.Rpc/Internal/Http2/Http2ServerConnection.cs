@@ -35,8 +35,7 @@ internal sealed partial class Http2ServerConnection
     private readonly object _sync = new();
     private readonly Dictionary<int, Http2ServerStream> _streams = [];
     private readonly TaskCompletionSource _callsDrained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private TaskCompletionSource _windowChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _connectionSendWindow = 65_535;
+    private readonly Http2SendWindows _sendWindows = new();
     private int _connectionUnacknowledged;
     private int _peerInitialWindow = 65_535;
     private int _peerMaxFrameSize = FrameHeader.MinMaxFrameSize;
@@ -130,11 +129,7 @@ internal sealed partial class Http2ServerConnection
             if (!await TrySendDataFrameAsync(stream, data[..granted]).ConfigureAwait(false))
             {
                 // Only this stream is gone (reset or ended): its share of the connection window goes back to the others.
-                lock (_sync)
-                {
-                    _connectionSendWindow += granted;
-                    PulseWindows();
-                }
+                lock (_sync) _sendWindows.GiveBack(granted);
                 return false;
             }
             data = data[granted..];
@@ -189,25 +184,12 @@ internal sealed partial class Http2ServerConnection
             lock (_sync)
             {
                 if (_closing.IsCancellationRequested || stream.LocalClosed || !_streams.ContainsKey(stream.Id)) return 0;
-                var granted = (int)Math.Min(Math.Min(stream.SendWindow, _connectionSendWindow), Math.Min(wanted, _peerMaxFrameSize));
-                if (granted > 0)
-                {
-                    stream.SendWindow -= granted;
-                    _connectionSendWindow -= granted;
-                    return granted;
-                }
-                changed = _windowChanged.Task;
+                var granted = _sendWindows.TryTake(stream, wanted, _peerMaxFrameSize);
+                if (granted > 0) return granted;
+                changed = _sendWindows.Changed;
             }
             await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>Wakes every sender waiting for window; the caller holds _sync.</summary>
-    private void PulseWindows()
-    {
-        var changed = _windowChanged;
-        _windowChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        changed.TrySetResult();
     }
 
     /// <summary>A call consumed <paramref name="count"/> request bytes of <paramref name="stream"/> (null: bytes nobody reads): reopen the windows when due.</summary>
@@ -266,7 +248,7 @@ internal sealed partial class Http2ServerConnection
         {
             send = !stream.LocalClosed;
             stream.LocalClosed = stream.RemoteClosed = true;
-            PulseWindows();
+            _sendWindows.Pulse();
         }
         _logger.LogWarning("HTTP/2 stream {StreamId} from {Peer} reset (error code {ErrorCode}): {Reason}", stream.Id, Peer, errorCode, reason);
         stream.Fail(reason);

@@ -11,7 +11,7 @@ namespace ParallelNet.Rpc.Internal.Http2;
 /// pipe (the only writer); the call reads messages from it, and what it consumes reopens the flow-control windows. Responses go out through the connection, straight from the
 /// message's memory. Fields marked "guarded" belong to the connection's lock.
 /// </summary>
-internal sealed class Http2ServerStream : IServerCallTransport, IDirectBodyTarget
+internal sealed class Http2ServerStream : IServerCallTransport, IDirectBodyTarget, IHttp2SendingStream
 {
     private readonly Http2ServerConnection _connection;
     private readonly List<(string Name, string Value)> _headers;
