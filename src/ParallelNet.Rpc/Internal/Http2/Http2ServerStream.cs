@@ -127,30 +127,36 @@ internal sealed class Http2ServerStream : IServerCallTransport, IDirectBodyTarge
     /// <summary>The read loop read <paramref name="count"/> bytes (maybe 0, when the socket read failed) into the claimed memory.</summary>
     public void CommitDirect(int count)
     {
+        DirectRead? full = null;
         lock (_gate)
         {
             // The read may have ended meanwhile (cancelled, failed): its abandoned buffer took the bytes.
             if (_claimed is { } read && ReferenceEquals(_direct, read))
             {
                 read.Filled += count;
-                if (read.Filled == read.Destination.Length) CompleteDirect(read, null);
+                if (read.Filled == read.Destination.Length && Detach(read)) full = read;
             }
             _claimed = null;
         }
+        full?.Finish(null);
         if (count > 0) _connection.OnConsumed(this, count);
     }
 
     /// <summary>Ends the waiting direct read, if <paramref name="read"/> still is it: with its count, or with an error.</summary>
     private void CompleteDirect(DirectRead read, Exception? error)
     {
-        lock (_gate)
-        {
-            if (!ReferenceEquals(_direct, read)) return;
-            _direct = null;
-        }
-        read.Registration.Dispose();
-        if (error is null) read.Completion.TrySetResult(read.Filled);
-        else read.Completion.TrySetException(error);
+        bool detached;
+        lock (_gate) detached = Detach(read);
+        // Outside the lock: disposing the cancellation registration waits for a callback that may be waiting for the lock.
+        if (detached) read.Finish(error);
+    }
+
+    /// <summary>Whether <paramref name="read"/> was the waiting direct read; it no longer is. The caller holds the gate.</summary>
+    private bool Detach(DirectRead read)
+    {
+        if (!ReferenceEquals(_direct, read)) return false;
+        _direct = null;
+        return true;
     }
 
     public Task SendHeadersAsync(Metadata metadata) =>
@@ -194,12 +200,14 @@ internal sealed class Http2ServerStream : IServerCallTransport, IDirectBodyTarge
     public void CommitBody(int count)
     {
         _body.Writer.Advance(count);
+        DirectRead? waiting;
         lock (_gate)
         {
             Interlocked.Add(ref _delivered, count);
             // A read that started waiting while these bytes were on their way must take them from the pipe first.
-            if (_direct is { } read) CompleteDirect(read, null);
+            waiting = _direct;
         }
+        if (waiting is not null) CompleteDirect(waiting, null);
     }
 
     /// <summary>Makes committed bytes readable; never waits, as the pipe never pauses its writer. Read loop only.</summary>
@@ -250,5 +258,13 @@ internal sealed class Http2ServerStream : IServerCallTransport, IDirectBodyTarge
         public TaskCompletionSource<int> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public CancellationTokenRegistration Registration { get; set; }
         public int Filled { get; set; }
+
+        /// <summary>Completes the waiting call with what arrived, or with the error. Never under the gate.</summary>
+        public void Finish(Exception? error)
+        {
+            Registration.Dispose();
+            if (error is null) Completion.TrySetResult(Filled);
+            else Completion.TrySetException(error);
+        }
     }
 }
