@@ -270,15 +270,14 @@ internal sealed partial class Http2ServerConnection
         lock (_sync) unfinished = !stream.LocalClosed;
         // A call must end with a status; if it could not send one, the client learns from a reset instead of waiting.
         if (unfinished) ResetStream(stream, Http2ErrorCode.InternalError, "the call ended without sending its status");
-        stream.OnCallFinished();
+        // Request bytes nobody read still occupied connection window.
+        var unread = stream.OnCallFinished();
         bool drained;
         lock (_sync)
         {
             _streams.Remove(stream.Id);
             drained = --_runningCalls == 0 && _goingAway;
         }
-        // Request bytes nobody read still occupied connection window.
-        var unread = stream.Unread;
         if (unread > 0) OnConsumed(null, (int)Math.Min(unread, int.MaxValue));
         if (drained) _callsDrained.TrySetResult();
     }

@@ -22,6 +22,7 @@ internal sealed class Http2ServerStream : IServerCallTransport, IDirectBodyTarge
     private DirectRead? _direct;
     private DirectRead? _claimed;
     private bool _bodyEnded;
+    private bool _callFinished;
     private long _delivered;
     private long _consumed;
 
@@ -70,8 +71,6 @@ internal sealed class Http2ServerStream : IServerCallTransport, IDirectBodyTarge
 
     public CancellationToken ClientGone => _clientGone.Token;
 
-    /// <summary>Request bytes delivered but never read by the call (their connection window is returned when the stream ends).</summary>
-    public long Unread => Interlocked.Read(ref _delivered) - Interlocked.Read(ref _consumed);
 
     public string? GetRequestHeader(string name) => Find(name.ToLowerInvariant());
 
@@ -201,13 +200,17 @@ internal sealed class Http2ServerStream : IServerCallTransport, IDirectBodyTarge
     {
         _body.Writer.Advance(count);
         DirectRead? waiting;
+        bool unwanted;
         lock (_gate)
         {
-            Interlocked.Add(ref _delivered, count);
+            unwanted = _callFinished;
+            if (!unwanted) Interlocked.Add(ref _delivered, count);
             // A read that started waiting while these bytes were on their way must take them from the pipe first.
             waiting = _direct;
         }
         if (waiting is not null) CompleteDirect(waiting, null);
+        // Nobody will read them: their connection window goes back now.
+        if (unwanted) _connection.OnConsumed(null, count);
     }
 
     /// <summary>Makes committed bytes readable; never waits, as the pipe never pauses its writer. Read loop only.</summary>
@@ -249,8 +252,21 @@ internal sealed class Http2ServerStream : IServerCallTransport, IDirectBodyTarge
         _body.Writer.Complete(error);
     }
 
-    /// <summary>The call finished: its request pipe and token are no longer used.</summary>
-    public void OnCallFinished() => _bodyReader.Complete();
+    /// <summary>
+    /// The call finished: its request pipe and token are no longer used. Returns how many delivered request bytes it
+    /// never read; bytes that still arrive (the rest of a DATA frame being read) give their window back as they come.
+    /// </summary>
+    public long OnCallFinished()
+    {
+        long unread;
+        lock (_gate)
+        {
+            _callFinished = true;
+            unread = Interlocked.Read(ref _delivered) - Interlocked.Read(ref _consumed);
+        }
+        _bodyReader.Complete();
+        return unread;
+    }
 
     private sealed class DirectRead(Memory<byte> destination)
     {
