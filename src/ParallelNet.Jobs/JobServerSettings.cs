@@ -1,4 +1,5 @@
 using System.Net;
+using ParallelNet.Rpc;
 
 namespace ParallelNet.Jobs;
 
@@ -38,6 +39,9 @@ public sealed class JobServerSettings
 
     /// <summary>The largest request message accepted (stand-alone server).</summary>
     public int MaxReceiveMessageSize { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>The HTTP/2 server under a stand-alone server: our own (default) or Kestrel.</summary>
+    public GrpcServerTransport ServerTransport { get; set; } = GrpcServerTransport.Http2;
 
     /// <summary>TLS certificate (.pfx) of a stand-alone server; null = h2c.</summary>
     public string? CertificatePath { get; set; }

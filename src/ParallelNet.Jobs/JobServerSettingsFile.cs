@@ -1,4 +1,5 @@
 using System.Globalization;
+using ParallelNet.Rpc;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
@@ -13,6 +14,7 @@ namespace ParallelNet.Jobs;
 /// data_dir: /data/mnist
 /// max_concurrent_jobs: 1
 /// max_queued_jobs: 100
+/// server_transport: http2   # or kestrel
 /// tokens:
 ///   - { token_env: PARALLELNET_ADMIN_TOKEN, role: admin }
 ///   - { token: a-read-only-token, role: read }
@@ -65,10 +67,11 @@ public static class JobServerSettingsFile
                 case "max_concurrent_jobs": settings.MaxConcurrentJobs = Integer(key, value); break;
                 case "max_queued_jobs": settings.MaxQueuedJobs = Integer(key, value); break;
                 case "max_message_bytes": settings.MaxReceiveMessageSize = Integer(key, value); break;
+                case "server_transport": settings.ServerTransport = Transport(Scalar(key, value)); break;
                 case "certificate": settings.CertificatePath = Relative(Scalar(key, value)); break;
                 case "certificate_password": settings.CertificatePassword = Scalar(key, value); break;
                 default:
-                    throw new ArgumentException($"unknown key '{key}'; use host, port, state_dir, database, checkpoint_dir, data_dir, max_concurrent_jobs, max_queued_jobs, max_message_bytes, certificate, certificate_password, tokens.");
+                    throw new ArgumentException($"unknown key '{key}'; use host, port, state_dir, database, checkpoint_dir, data_dir, max_concurrent_jobs, max_queued_jobs, max_message_bytes, server_transport, certificate, certificate_password, tokens.");
             }
         }
         return settings;
@@ -106,6 +109,13 @@ public static class JobServerSettingsFile
             settings.Tokens.Add(new JobToken(token ?? throw new ArgumentException("tokens: an entry has neither token nor token_env."), role));
         }
     }
+
+    private static GrpcServerTransport Transport(string value) => value.ToLowerInvariant() switch
+    {
+        "http2" => GrpcServerTransport.Http2,
+        "kestrel" => GrpcServerTransport.Kestrel,
+        _ => throw new ArgumentException($"server_transport must be http2 (our own HTTP/2 server) or kestrel, got '{value}'."),
+    };
 
     private static string Scalar(string key, YamlNode node) =>
         node is YamlScalarNode { Value: { } value } ? value : throw new ArgumentException($"{key} needs a single value.");

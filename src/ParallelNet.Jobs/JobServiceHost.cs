@@ -77,6 +77,7 @@ public sealed class JobServer : IAsyncDisposable
             Host = settings.Host,
             Port = settings.Port,
             MaxReceiveMessageSize = settings.MaxReceiveMessageSize,
+            Transport = settings.ServerTransport,
             CertificatePath = settings.CertificatePath,
             CertificatePassword = settings.CertificatePassword,
             LoggerFactory = loggers,

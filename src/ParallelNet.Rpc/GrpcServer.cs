@@ -17,8 +17,8 @@ using ParallelNet.Rpc.Internal.Http2;
 namespace ParallelNet.Rpc;
 
 /// <summary>
-/// A running gRPC server on Kestrel (HTTP/2 cleartext or TLS with a certificate) or on our own HTTP/2 layer (h2c;
-/// <see cref="GrpcServerOptions.Transport"/>): the given services,
+/// A running gRPC server on our own HTTP/2 layer or on Kestrel (<see cref="GrpcServerOptions.Transport"/>), HTTP/2
+/// cleartext or TLS with a certificate: the given services,
 /// grpc.health.v1.Health and server reflection. Start with <see cref="StartAsync"/>, stop with <see cref="StopAsync"/>.
 /// </summary>
 public sealed class GrpcServer : IAsyncDisposable
@@ -77,17 +77,18 @@ public sealed class GrpcServer : IAsyncDisposable
         if (options.EnableReflectionService)
             services.AddRange(ReflectionService.CreateDefinitions(services.Where(s => s.Descriptor is not null).Select(s => s.Descriptor!)));
         var dispatcher = new RequestDispatcher(services, options, loggerFactory.CreateLogger<GrpcServer>(), callsCancelled.Token);
+        var certificate = options.CertificatePath is null ? null
+            : X509CertificateLoader.LoadPkcs12FromFile(options.CertificatePath, options.CertificatePassword);
         if (options.Transport == GrpcServerTransport.Http2)
         {
-            var ownServer = Http2Server.Start(ResolveBindAddress(options.Host), options.Port,
+            var ownServer = Http2Server.Start(ResolveBindAddress(options.Host), options.Port, certificate,
                 new Http2ServerSettings(options.Http2StreamWindowSize, options.Http2ConnectionWindowSize, options.KeepAlivePingDelay, options.KeepAlivePingTimeout,
                     new LargeBlockMemoryPool(LargeBlockMemoryPool.DefaultBlockSize, LargeBlockMemoryPool.DefaultMaxRetainedBlocks)),
                 dispatcher.DispatchAsync, loggerFactory.CreateLogger<GrpcServer>());
             SetAllServing(health, services);
-            return new GrpcServer(null, ownServer, ownServer.Port, false, options.Host, health, stopRequested, callsCancelled, options.ShutdownGracePeriod);
+            return new GrpcServer(null, ownServer, ownServer.Port, certificate is not null, options.Host, health, stopRequested, callsCancelled,
+                options.ShutdownGracePeriod);
         }
-        var certificate = options.CertificatePath is null ? null
-            : X509CertificateLoader.LoadPkcs12FromFile(options.CertificatePath, options.CertificatePassword);
 
         var host = new HostBuilder()
             .ConfigureLogging(logging => logging.ClearProviders())

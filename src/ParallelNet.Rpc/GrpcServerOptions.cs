@@ -13,10 +13,10 @@ public sealed class GrpcServerOptions
     public int Port { get; set; }
 
     /// <summary>
-    /// Which HTTP/2 server carries the calls: Kestrel (the default) or our own (h2c only so far), which reads request
-    /// messages from the socket with one copy fewer and sends responses straight from the messages' memory.
+    /// Which HTTP/2 server carries the calls: our own (the default), which reads large request messages from the socket
+    /// straight into their buffers and sends responses straight from the messages' memory, or ASP.NET Core's Kestrel.
     /// </summary>
-    public GrpcServerTransport Transport { get; set; } = GrpcServerTransport.Kestrel;
+    public GrpcServerTransport Transport { get; set; } = GrpcServerTransport.Http2;
 
     /// <summary>A PKCS#12 (.pfx) certificate file; when set the server speaks TLS (h2 via ALPN) instead of h2c.</summary>
     public string? CertificatePath { get; set; }
@@ -65,8 +65,6 @@ public sealed class GrpcServerOptions
     {
         if (!Enum.IsDefined(Transport))
             throw new ArgumentOutOfRangeException(nameof(Transport), Transport, "GrpcServerOptions.Transport must be Kestrel or Http2.");
-        if (Transport == GrpcServerTransport.Http2 && CertificatePath is not null)
-            throw new ArgumentException("GrpcServerOptions.Transport Http2 serves h2c only so far; TLS (CertificatePath) needs the Kestrel transport.");
         if (string.IsNullOrWhiteSpace(Host))
             throw new ArgumentException("GrpcServerOptions.Host is empty: give an IP address, \"localhost\" or \"*\".");
         if (Port is < 0 or > 65535)
@@ -96,6 +94,6 @@ public enum GrpcServerTransport
     /// <summary>ASP.NET Core's Kestrel: h2c or TLS.</summary>
     Kestrel,
 
-    /// <summary>ParallelNet's own HTTP/2 layer on a socket (shared with the client): h2c with prior knowledge.</summary>
+    /// <summary>ParallelNet's own HTTP/2 layer on a socket (shared with the client): h2c with prior knowledge, or TLS with ALPN h2.</summary>
     Http2,
 }

@@ -16,10 +16,12 @@ public sealed partial class JobCommandsTests : IDisposable
     /// <summary>train's flags for the example job file, so the two must give the same weights.</summary>
     private static readonly string[] ExampleAsTrainFlags = ["--model", "mlp", "--data", "spirals", "--epochs", "2", "--batch-size", "32", "--optimizer", "sgd", "--lr", "0.05", "--seed", "3", "--workers", "2", "--virtual-shards", "4"];
 
-    [Fact]
-    public void Submit_watch_status_jobs_download_and_errors_follow_the_service()
+    [Theory]
+    [InlineData("Http2")]
+    [InlineData("Kestrel")]
+    public void Submit_watch_status_jobs_download_and_errors_follow_the_service(string serverTransport)
     {
-        using var serve = ServeProcess.Start(_state);
+        using var serve = ServeProcess.Start(_state, "--server-transport", serverTransport);
         var server = serve.Address;
 
         var submitted = CliRunner.Run("submit", ExampleJob, "--server", server, "--watch", "--json");
@@ -118,10 +120,10 @@ public sealed partial class JobCommandsTests : IDisposable
 
         public string Address { get; }
 
-        public static ServeProcess Start(string stateDirectory)
+        public static ServeProcess Start(string stateDirectory, params string[] options)
         {
             var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "parallelnet.dll"), "serve", "--port", "0", "--state-dir", stateDirectory })
+            foreach (var a in (string[])[Path.Combine(AppContext.BaseDirectory, "parallelnet.dll"), "serve", "--port", "0", "--state-dir", stateDirectory, .. options])
                 start.ArgumentList.Add(a);
             var process = Process.Start(start)!;
             var first = process.StandardOutput.ReadLineAsync();

@@ -76,4 +76,19 @@ public sealed class AuthorizationTests
         Assert.Contains("prot", Assert.Throws<ArgumentException>(() => JobServerSettingsFile.Parse("prot: 5", "/")).Message);
         Assert.Contains("role", Assert.Throws<ArgumentException>(() => JobServerSettingsFile.Parse("tokens:\n  - { token: abcdefghij, role: root }\n", "/")).Message);
     }
+
+    [Fact]
+    public async Task The_server_runs_on_our_own_HTTP2_server_by_default_and_on_Kestrel_when_the_config_says_so()
+    {
+        Assert.Equal(GrpcServerTransport.Http2, JobServerSettingsFile.Parse("port: 6000", "/").ServerTransport);
+        Assert.Contains("server_transport", Assert.Throws<ArgumentException>(() => JobServerSettingsFile.Parse("server_transport: nginx", "/")).Message);
+        var kestrel = JobServerSettingsFile.Parse("server_transport: Kestrel", "/");
+        Assert.Equal(GrpcServerTransport.Kestrel, kestrel.ServerTransport);
+
+        await using var server = await TestJobServer.StartAsync(new GatedJobRunner(), s => s.ServerTransport = kestrel.ServerTransport);
+        using var client = server.Client();
+        var job = await client.SubmitAsync(JobTestExtensions.TinySpirals());
+        Assert.Contains((await client.ListAsync()).Jobs, j => j.Id == job.Id);
+        await client.CancelAsync(job.Id);
+    }
 }

@@ -28,8 +28,10 @@ public sealed class LentBytesTests
     private static byte[] ArrayOf(ByteString payload) =>
         MemoryMarshal.TryGetArray(payload.Memory, out var segment) ? segment.Array! : throw new InvalidOperationException("The payload is not array-backed.");
 
-    [Fact]
-    public async Task Each_lent_payload_reads_right_and_the_receive_buffer_is_reused()
+    [Theory]
+    [InlineData(GrpcServerTransport.Kestrel)]
+    [InlineData(GrpcServerTransport.Http2)]
+    public async Task Each_lent_payload_reads_right_and_the_receive_buffer_is_reused(GrpcServerTransport transport)
     {
         var serverArrays = new List<byte[]>();
         var definition = ServerServiceDefinition.CreateBuilder()
@@ -44,7 +46,7 @@ public sealed class LentBytesTests
                 }
             })
             .Build();
-        var options = new GrpcServerOptions { MaxReceiveMessageSize = ServerFixture.LargeLimit };
+        var options = new GrpcServerOptions { MaxReceiveMessageSize = ServerFixture.LargeLimit, Transport = transport };
         options.Services.Add(definition);
         await using var server = await GrpcServer.StartAsync(options);
         using var client = new GrpcClient(server.LoopbackAddress, new GrpcClientOptions { MaxReceiveMessageSize = ServerFixture.LargeLimit });
@@ -68,8 +70,10 @@ public sealed class LentBytesTests
         Assert.InRange(serverArrays.Distinct().Count(), 1, Messages / 2);
     }
 
-    [Fact]
-    public async Task A_lent_unary_request_reads_right_until_its_answer_is_sent_and_its_buffer_serves_the_next()
+    [Theory]
+    [InlineData(GrpcServerTransport.Kestrel)]
+    [InlineData(GrpcServerTransport.Http2)]
+    public async Task A_lent_unary_request_reads_right_until_its_answer_is_sent_and_its_buffer_serves_the_next(GrpcServerTransport transport)
     {
         var serverArrays = new List<byte[]>();
         var definition = ServerServiceDefinition.CreateBuilder()
@@ -81,7 +85,7 @@ public sealed class LentBytesTests
                 return Task.FromResult(new EchoResponse { Index = request.Count, Payload = UnsafeByteOperations.UnsafeWrap(request.Payload.Memory[..AnswerSize]) });
             })
             .Build();
-        var options = new GrpcServerOptions { MaxReceiveMessageSize = ServerFixture.LargeLimit };
+        var options = new GrpcServerOptions { MaxReceiveMessageSize = ServerFixture.LargeLimit, Transport = transport };
         options.Services.Add(definition);
         await using var server = await GrpcServer.StartAsync(options);
         using var client = new GrpcClient(server.LoopbackAddress, new GrpcClientOptions { MaxReceiveMessageSize = ServerFixture.LargeLimit });

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Google.Protobuf;
 using Grpc.Health.V1;
 using ParallelNet.Rpc.Tests.Protos;
@@ -9,18 +7,20 @@ namespace ParallelNet.Rpc.Tests;
 /// <summary>Servers with non-default options: interceptor auth, TLS, shutdown.</summary>
 public sealed class ServerOptionsTests
 {
-    private static async Task<GrpcServer> StartAsync(Action<GrpcServerOptions> configure)
+    private static async Task<GrpcServer> StartAsync(GrpcServerTransport transport, Action<GrpcServerOptions> configure)
     {
-        var options = new GrpcServerOptions();
+        var options = new GrpcServerOptions { Transport = transport };
         options.Services.Add(new TestService().Definition());
         configure(options);
         return await GrpcServer.StartAsync(options);
     }
 
-    [Fact]
-    public async Task Interceptor_can_refuse_calls_and_pass_state_to_handlers()
+    [Theory]
+    [InlineData(GrpcServerTransport.Kestrel)]
+    [InlineData(GrpcServerTransport.Http2)]
+    public async Task Interceptor_can_refuse_calls_and_pass_state_to_handlers(GrpcServerTransport transport)
     {
-        await using var server = await StartAsync(o => o.Interceptor = context =>
+        await using var server = await StartAsync(transport, o => o.Interceptor = context =>
         {
             if (context.RequestHeaders.GetValue("authorization") != "Bearer good")
                 throw new RpcException(new Status(StatusCode.Unauthenticated, "Missing or wrong bearer token."));
@@ -39,25 +39,20 @@ public sealed class ServerOptionsTests
         Assert.Equal("in", ok.Text);
     }
 
-    [Fact]
-    public async Task TLS_with_a_certificate_file_serves_clients_that_trust_it()
+    [Theory]
+    [InlineData(GrpcServerTransport.Kestrel)]
+    [InlineData(GrpcServerTransport.Http2)]
+    public async Task TLS_with_a_certificate_file_serves_clients_that_trust_it(GrpcServerTransport transport)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"pn-rpc-{Guid.NewGuid():N}.pfx");
-        using (var key = RSA.Create(2048))
-        {
-            var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddDnsName("localhost");
-            request.CertificateExtensions.Add(san.Build());
-            using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
-            File.WriteAllBytes(path, certificate.Export(X509ContentType.Pfx, "pw"));
-        }
+        var path = TestCertificates.CreateLocalhostPfx("pw");
         try
         {
-            await using var server = await StartAsync(o => { o.CertificatePath = path; o.CertificatePassword = "pw"; });
+            await using var server = await StartAsync(transport, o => { o.CertificatePath = path; o.CertificatePassword = "pw"; });
             Assert.True(server.IsTls);
             using var trusting = new GrpcClient(server.LoopbackAddress, new GrpcClientOptions { ServerCertificateValidator = (_, _, _) => true });
             Assert.Equal("secure", (await trusting.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = "secure" })).Text);
+            var large = new EchoRequest { Payload = ByteString.CopyFrom(new byte[3 * 1024 * 1024]), ResponseSize = 2 * 1024 * 1024 };
+            Assert.Equal(2 * 1024 * 1024, (await trusting.AsyncUnaryCall(TestService.Echo, large)).Payload.Length);
 
             using var strict = new GrpcClient(server.LoopbackAddress);
             var error = await Assert.ThrowsAsync<RpcException>(async () => await strict.AsyncUnaryCall(TestService.Echo, new EchoRequest()));
@@ -69,10 +64,12 @@ public sealed class ServerOptionsTests
         }
     }
 
-    [Fact]
-    public async Task Stop_turns_health_to_not_serving_ends_watches_and_refuses_new_calls()
+    [Theory]
+    [InlineData(GrpcServerTransport.Kestrel)]
+    [InlineData(GrpcServerTransport.Http2)]
+    public async Task Stop_turns_health_to_not_serving_ends_watches_and_refuses_new_calls(GrpcServerTransport transport)
     {
-        var server = await StartAsync(o => o.ShutdownGracePeriod = TimeSpan.FromSeconds(2));
+        var server = await StartAsync(transport, o => o.ShutdownGracePeriod = TimeSpan.FromSeconds(2));
         using var client = new GrpcClient(server.LoopbackAddress);
         var watch = Method.Create<HealthCheckRequest, HealthCheckResponse>(MethodType.ServerStreaming, "grpc.health.v1.Health", "Watch");
         using var call = client.AsyncServerStreamingCall(watch, new HealthCheckRequest());
@@ -92,12 +89,15 @@ public sealed class ServerOptionsTests
     }
 
     [Theory]
-    [InlineData("localhost")]
-    [InlineData("*")]
-    [InlineData("127.0.0.1")]
-    public async Task Server_bound_to_any_host_form_is_reachable_at_its_loopback_address(string host)
+    [InlineData("localhost", GrpcServerTransport.Kestrel)]
+    [InlineData("*", GrpcServerTransport.Kestrel)]
+    [InlineData("127.0.0.1", GrpcServerTransport.Kestrel)]
+    [InlineData("localhost", GrpcServerTransport.Http2)]
+    [InlineData("*", GrpcServerTransport.Http2)]
+    [InlineData("127.0.0.1", GrpcServerTransport.Http2)]
+    public async Task Server_bound_to_any_host_form_is_reachable_at_its_loopback_address(string host, GrpcServerTransport transport)
     {
-        await using var server = await StartAsync(o => o.Host = host);
+        await using var server = await StartAsync(transport, o => o.Host = host);
         Assert.InRange(server.Port, 1, 65535);
         using var client = new GrpcClient(server.LoopbackAddress);
         Assert.Equal(host, (await client.AsyncUnaryCall(TestService.Echo, new EchoRequest { Text = host })).Text);
@@ -117,11 +117,13 @@ public sealed class ServerOptionsTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ServerServiceDefinition.CreateBuilder().WithMaxReceiveMessageSize(0));
     }
 
-    [Fact]
-    public async Task A_service_can_carry_its_own_message_limits_beside_the_server_wide_ones()
+    [Theory]
+    [InlineData(GrpcServerTransport.Kestrel)]
+    [InlineData(GrpcServerTransport.Http2)]
+    public async Task A_service_can_carry_its_own_message_limits_beside_the_server_wide_ones(GrpcServerTransport transport)
     {
         // The server-wide limit stays tiny (health keeps it); the test service accepts 64 KiB and answers at most 8 KiB.
-        var options = new GrpcServerOptions { MaxReceiveMessageSize = 1024 };
+        var options = new GrpcServerOptions { MaxReceiveMessageSize = 1024, Transport = transport };
         options.Services.Add(new TestService().Definition(builder => builder.WithMaxReceiveMessageSize(64 * 1024).WithMaxSendMessageSize(8 * 1024)));
         await using var server = await GrpcServer.StartAsync(options);
         using var client = new GrpcClient(server.LoopbackAddress);

@@ -10,7 +10,7 @@ namespace ParallelNet.Cli.Bench;
 /// <summary>What `bench grpc` measures: message sizes in MiB, bytes per streaming measurement, timed unary calls per size.</summary>
 public sealed record RpcBenchmarkOptions(IReadOnlyList<int> SizesMiB, int TotalMiB = 512, int UnaryCalls = 8, bool Json = false,
     string Python = "/usr/bin/python3", string Protoc = "/usr/bin/protoc", bool MeasureGrpcio = true,
-    GrpcClientTransport Transport = GrpcClientTransport.Native, GrpcServerTransport ServerTransport = GrpcServerTransport.Kestrel);
+    GrpcClientTransport Transport = GrpcClientTransport.Native, GrpcServerTransport ServerTransport = GrpcServerTransport.Http2);
 
 /// <summary>
 /// `parallelnet bench grpc`: unary latency and streaming throughput on loopback between two ParallelNet

@@ -51,7 +51,7 @@ internal static class BenchCommand
         var rpcJson = new Option<bool>("--json") { Description = "JSON lines instead of a table." };
         var rpcNoPeer = new Option<bool>("--no-grpcio") { Description = "Measure ParallelNet only (quicker, for profiling); no grpcio column." };
         var rpcTransport = new Option<GrpcClientTransport>("--transport") { Description = "Our client's HTTP/2 stack: Native (ours) or SocketsHttpHandler (.NET's), to compare them.", DefaultValueFactory = _ => GrpcClientTransport.Native };
-        var rpcServerTransport = new Option<GrpcServerTransport>("--server-transport") { Description = "Our server's HTTP/2 stack: Kestrel or Http2 (ours), to compare them.", DefaultValueFactory = _ => GrpcServerTransport.Kestrel };
+        var rpcServerTransport = new Option<GrpcServerTransport>("--server-transport") { Description = "Our server's HTTP/2 stack: Http2 (ours) or Kestrel, to compare them.", DefaultValueFactory = _ => GrpcServerTransport.Http2 };
         var grpc = new Command("grpc", "gRPC unary latency and streaming throughput between two ParallelNet processes, beside python grpcio.") { rpcSizes, rpcTotal, rpcUnaryCalls, rpcJson, rpcNoPeer, rpcTransport, rpcServerTransport };
         grpc.SetAction(parse => RpcBenchmark.Run(new RpcBenchmarkOptions(parse.GetValue(rpcSizes)!, parse.GetValue(rpcTotal), parse.GetValue(rpcUnaryCalls), parse.GetValue(rpcJson),
             MeasureGrpcio: !parse.GetValue(rpcNoPeer), Transport: parse.GetValue(rpcTransport), ServerTransport: parse.GetValue(rpcServerTransport)), parse.InvocationConfiguration.Output));

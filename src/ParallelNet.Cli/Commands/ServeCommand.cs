@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using ParallelNet.Jobs;
+using ParallelNet.Rpc;
 using ParallelNet.Training.Jobs;
 
 namespace ParallelNet.Cli.Commands;
@@ -12,14 +13,15 @@ internal static class ServeCommand
     {
         var port = new Option<int?>("--port") { Description = $"TCP port (default {new JobServerSettings().Port}; 0 picks a free one)." };
         var host = new Option<string?>("--host") { Description = "Address to bind (default 127.0.0.1; any other address needs tokens in --config)." };
-        var config = new Option<FileInfo?>("--config") { Description = "Server settings (YAML): host, port, state_dir, data_dir, max_concurrent_jobs, max_queued_jobs, tokens." };
+        var config = new Option<FileInfo?>("--config") { Description = "Server settings (YAML): host, port, state_dir, data_dir, max_concurrent_jobs, max_queued_jobs, server_transport, tokens." };
         var stateDir = new Option<DirectoryInfo?>("--state-dir") { Description = "Where the job database and checkpoints live (default ~/.local/share/parallelnet/server)." };
         var dataDir = new Option<DirectoryInfo?>("--data-dir") { Description = "MNIST directory for jobs that name none." };
         var concurrency = new Option<int?>("--max-concurrent-jobs") { Description = "Jobs trained at the same time (default 1)." };
+        var serverTransport = new Option<GrpcServerTransport?>("--server-transport") { Description = "The HTTP/2 server: Http2 (our own, default) or Kestrel." };
         var threads = new Option<int>("--threads") { Description = "CPU threads per worker (0 = the cores divided among the workers).", DefaultValueFactory = _ => 0 };
         var command = new Command("serve", "Run the job service (gRPC, parallelnet.v1.JobService) with in-process workers until SIGINT/SIGTERM.")
         {
-            port, host, config, stateDir, dataDir, concurrency, threads,
+            port, host, config, stateDir, dataDir, concurrency, serverTransport, threads,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -29,6 +31,7 @@ internal static class ServeCommand
             if (parse.GetValue(stateDir) is { } s) settings.StateDirectory = s.FullName;
             if (parse.GetValue(dataDir) is { } d) settings.DataDirectory = d.FullName;
             if (parse.GetValue(concurrency) is { } c) settings.MaxConcurrentJobs = c;
+            if (parse.GetValue(serverTransport) is { } t) settings.ServerTransport = t;
             if (parse.GetValue(threads) < 0) throw new UsageException($"--threads must be non-negative, got {parse.GetValue(threads)}.");
 
             // The generic host inside GrpcServer would take SIGINT/SIGTERM for itself; these registrations see them first.

@@ -5,12 +5,13 @@ using Google.Protobuf;
 
 namespace ParallelNet.Rpc.Internal;
 
-/// <summary>Length-prefixed gRPC messages over Kestrel's request and response pipes.</summary>
+/// <summary>Length-prefixed gRPC messages over request and response pipes (Kestrel's, and our own server's request pipes).</summary>
 internal static class PipeMessageFraming
 {
-    /// <summary>Reads one message; null at a clean end of stream.</summary>
+    /// <summary>Reads one message; null at a clean end of stream. With <paramref name="direct"/>, a large message's bytes that have not
+    /// arrived yet are read straight into its buffer.</summary>
     public static async ValueTask<T?> ReadMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int maxMessageSize, CancellationToken cancellationToken,
-        LentReceiveBuffer? lent = null)
+        LentReceiveBuffer? lent = null, IDirectBodyTarget? direct = null)
         where T : class, IMessage<T>
     {
         while (true)
@@ -41,7 +42,7 @@ internal static class PipeMessageFraming
                     // Kestrel recycles its blocks and keeps the HTTP/2 window open.
                     var consumedHeader = buffer.Slice(GrpcProtocol.MessageHeaderSize);
                     reader.AdvanceTo(consumedHeader.Start);
-                    return await ReadLargeMessageAsync(reader, parser, length, cancellationToken, lent).ConfigureAwait(false);
+                    return await ReadLargeMessageAsync(reader, parser, length, cancellationToken, lent, direct).ConfigureAwait(false);
                 }
             }
             if (result.IsCompleted)
@@ -55,16 +56,33 @@ internal static class PipeMessageFraming
     }
 
     private static async ValueTask<T> ReadLargeMessageAsync<T>(PipeReader reader, MessageParser<T> parser, int length, CancellationToken cancellationToken,
-        LentReceiveBuffer? lent)
+        LentReceiveBuffer? lent, IDirectBodyTarget? direct)
         where T : class, IMessage<T>
     {
         var gathered = MessageBufferPool.Shared.Rent(length);
         var borrowed = false;
+        var abandoned = false;
         try
         {
             var filled = 0;
             while (filled < length)
             {
+                if (direct is not null)
+                {
+                    int arrived;
+                    try
+                    {
+                        arrived = await direct.FillAsync(gathered.AsMemory(filled, length - filled), cancellationToken).ConfigureAwait(false);
+                    }
+                    catch
+                    {
+                        // The connection may still be reading into the buffer: it must not serve another message.
+                        abandoned = true;
+                        throw;
+                    }
+                    filled += arrived;
+                    if (arrived > 0) continue;
+                }
                 var result = await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 if (result.IsCanceled) throw new OperationCanceledException("The request body read was cancelled.");
                 var buffer = result.Buffer;
@@ -86,8 +104,8 @@ internal static class PipeMessageFraming
         }
         finally
         {
-            if (!borrowed) MessageBufferPool.Shared.Return(gathered);
-            else lent?.Hold(gathered);
+            if (borrowed) lent?.Hold(gathered);
+            else if (!abandoned) MessageBufferPool.Shared.Return(gathered);
         }
     }
 

@@ -311,7 +311,7 @@ internal sealed partial class Http2Connection
         lock (_sync)
         {
             if (_streams.Remove(header.StreamId, out stream)) stream.LocalClosed = stream.RemoteClosed = true;
-            PulseWindows();
+            _sendWindows.Pulse();
         }
         if (stream is null) return;
         stream.OnRemoved();
@@ -343,7 +343,7 @@ internal sealed partial class Http2Connection
                         break;
                 }
             }
-            PulseWindows();
+            _sendWindows.Pulse();
         }
         QueueControlFrame(FrameType.Settings, FrameFlags.Ack, 0, []);
     }
@@ -368,7 +368,7 @@ internal sealed partial class Http2Connection
             _goingAway = true;
             refused = [.. _streams.Values.Where(s => s.Id > lastStreamId)];
             foreach (var stream in refused) _streams.Remove(stream.Id);
-            PulseWindows();
+            _sendWindows.Pulse();
         }
         _onClosed(this);
         var reason = $"The server at {_authority} is closing the connection (GOAWAY, error code {code}{(debug.Length > 0 ? ", " + debug : "")}) and did not process this call.";
@@ -389,14 +389,14 @@ internal sealed partial class Http2Connection
         {
             if (header.StreamId == 0)
             {
-                _connectionSendWindow = Http2FrameChecks.CheckWindow(_connectionSendWindow + increment, "its WINDOW_UPDATE overflows the connection window.");
+                _sendWindows.Connection = Http2FrameChecks.CheckWindow(_sendWindows.Connection + increment, "its WINDOW_UPDATE overflows the connection window.");
             }
             else if (_streams.TryGetValue(header.StreamId, out var stream))
             {
                 stream.SendWindow += increment;
                 if (increment == 0 || stream.SendWindow > FrameHeader.MaxWindowSize) broken = stream;
             }
-            PulseWindows();
+            _sendWindows.Pulse();
         }
         if (broken is not null)
             ResetStream(broken, increment == 0 ? Http2ErrorCode.ProtocolError : Http2ErrorCode.FlowControlError,

@@ -39,8 +39,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
     private readonly CancellationTokenSource _closing = new();
     private readonly object _sync = new();
     private readonly Dictionary<int, Http2Stream> _streams = [];
-    private TaskCompletionSource _windowChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _connectionSendWindow = 65_535;
+    private readonly Http2SendWindows _sendWindows = new();
     private long _connectionReceiveWindow = 65_535;
     private int _connectionUnacknowledged;
     private int _peerInitialWindow = 65_535;
@@ -221,11 +220,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
             if (!open)
             {
                 // Only this stream is gone (reset, refused or finished): give its share back to the others.
-                lock (_sync)
-                {
-                    _connectionSendWindow += granted;
-                    PulseWindows();
-                }
+                lock (_sync) _sendWindows.GiveBack(granted);
                 ThrowIfStreamGone(stream);
                 return;
             }
@@ -282,14 +277,9 @@ internal sealed partial class Http2Connection : IAsyncDisposable
                     ThrowIfStreamGone(stream);
                     return 0;
                 }
-                var granted = (int)Math.Min(Math.Min(stream.SendWindow, _connectionSendWindow), Math.Min(wanted, _peerMaxFrameSize));
-                if (granted > 0)
-                {
-                    stream.SendWindow -= granted;
-                    _connectionSendWindow -= granted;
-                    return granted;
-                }
-                changed = _windowChanged.Task;
+                var granted = _sendWindows.TryTake(stream, wanted, _peerMaxFrameSize);
+                if (granted > 0) return granted;
+                changed = _sendWindows.Changed;
             }
             await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
@@ -365,7 +355,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         {
             removed = _streams.Remove(stream.Id);
             stream.LocalClosed = stream.RemoteClosed = true;
-            PulseWindows();
+            _sendWindows.Pulse();
         }
         if (removed && _failure is null) QueueControlFrame(FrameType.RstStream, 0, stream.Id, Http2FrameWriter.UInt32Payload((uint)errorCode));
         stream.Fail(error);
@@ -419,14 +409,6 @@ internal sealed partial class Http2Connection : IAsyncDisposable
         if (close) Abort(new HttpRequestException(HttpRequestError.ConnectionError, $"The server at {_authority} closed the connection (GOAWAY)."));
     }
 
-    /// <summary>Wakes senders waiting for window; the caller holds the flow lock.</summary>
-    private void PulseWindows()
-    {
-        var changed = _windowChanged;
-        _windowChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        changed.TrySetResult();
-    }
-
     /// <summary>Ends the connection: every open stream fails with the returned error (the first failure stands).</summary>
     public Exception Abort(Exception reason)
     {
@@ -446,7 +428,7 @@ internal sealed partial class Http2Connection : IAsyncDisposable
             };
             streams = [.. _streams.Values];
             _streams.Clear();
-            PulseWindows();
+            _sendWindows.Pulse();
         }
         if (reason is Http2ConnectionException error) _ = SendGoAwayAndCloseAsync(error.ErrorCode, error.Message);
         else Close();

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 
 namespace ParallelNet.Rpc.Internal.Http2;
 
-/// <summary>The read side: one loop parses the client's frames and writes DATA payloads into the request pipes.</summary>
+/// <summary>The read side: one loop parses the client's frames and reads DATA payloads into waiting message buffers or the request pipes.</summary>
 internal sealed partial class Http2ServerConnection
 {
     private static readonly byte[] Preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray();
@@ -23,7 +23,7 @@ internal sealed partial class Http2ServerConnection
             await _frameReader.FillAsync(Preface.Length, _closing.Token).ConfigureAwait(false);
             if (!_frameReader.Take(Preface.Length).SequenceEqual(Preface))
                 throw new Http2ConnectionException(Http2ErrorCode.ProtocolError,
-                    "it did not start with the HTTP/2 connection preface (this port speaks h2c with prior knowledge only).");
+                    "it did not start with the HTTP/2 connection preface (this port speaks HTTP/2 only: h2c with prior knowledge, or h2 over TLS).");
             await SendSettingsAsync().ConfigureAwait(false);
             if (_keepAlive.Enabled) _ = Task.Run(() => _keepAlive.RunAsync(_closing.Token));
             var first = true;
@@ -74,7 +74,7 @@ internal sealed partial class Http2ServerConnection
             {
                 open = [.. _streams.Values];
                 foreach (var stream in open) stream.LocalClosed = stream.RemoteClosed = true;
-                PulseWindows();
+                _sendWindows.Pulse();
             }
             foreach (var stream in open) stream.Fail($"The connection from {Peer} closed before the call ended.");
             Abort();
@@ -151,14 +151,34 @@ internal sealed partial class Http2ServerConnection
             if (padding > length) throw new Http2ConnectionException(Http2ErrorCode.ProtocolError, "it sent a DATA frame whose padding is longer than the frame.");
             length -= padding;
         }
+        var piped = false;
         for (var remaining = length; remaining > 0;)
         {
-            var target = stream.GetBodyMemory();
-            var read = await _frameReader.ReadSomeAsync(target[..Math.Min(target.Length, remaining)], _closing.Token).ConfigureAwait(false);
-            stream.CommitBody(read);
+            var direct = stream.ClaimDirectTarget(remaining);
+            int read;
+            if (!direct.IsEmpty)
+            {
+                // The call waits for a large message: the socket fills its buffer, with no pipe copy in between.
+                read = 0;
+                try
+                {
+                    read = await _frameReader.ReadSomeAsync(direct, _closing.Token).ConfigureAwait(false);
+                }
+                finally
+                {
+                    stream.CommitDirect(read);
+                }
+            }
+            else
+            {
+                var target = stream.GetBodyMemory();
+                read = await _frameReader.ReadSomeAsync(target[..Math.Min(target.Length, remaining)], _closing.Token).ConfigureAwait(false);
+                stream.CommitBody(read);
+                piped = true;
+            }
             remaining -= read;
         }
-        if (length > 0) stream.PublishBody();
+        if (piped) stream.PublishBody();
         if (padding > 0 || header.Has(FrameFlags.Padded))
         {
             await _frameReader.SkipAsync(padding, _closing.Token).ConfigureAwait(false);
@@ -273,7 +293,7 @@ internal sealed partial class Http2ServerConnection
         {
             if (!_streams.TryGetValue(header.StreamId, out stream)) return;
             stream.LocalClosed = stream.RemoteClosed = true;
-            PulseWindows();
+            _sendWindows.Pulse();
         }
         _logger.LogDebug("The client at {Peer} reset HTTP/2 stream {StreamId} (error code {ErrorCode}).", Peer, header.StreamId, code);
         stream.Fail($"The client reset the HTTP/2 stream (error code {code}).");
@@ -297,7 +317,7 @@ internal sealed partial class Http2ServerConnection
                     _peerMaxFrameSize = (int)value;
                 }
             }
-            PulseWindows();
+            _sendWindows.Pulse();
         }
         QueueControlFrame(FrameType.Settings, FrameFlags.Ack, 0, []);
     }
@@ -310,14 +330,14 @@ internal sealed partial class Http2ServerConnection
         {
             if (header.StreamId == 0)
             {
-                _connectionSendWindow = Http2FrameChecks.CheckWindow(_connectionSendWindow + increment, "its WINDOW_UPDATE overflows the connection window.");
+                _sendWindows.Connection = Http2FrameChecks.CheckWindow(_sendWindows.Connection + increment, "its WINDOW_UPDATE overflows the connection window.");
             }
             else if (_streams.TryGetValue(header.StreamId, out var stream))
             {
                 stream.SendWindow += increment;
                 if (increment == 0 || stream.SendWindow > FrameHeader.MaxWindowSize) broken = stream;
             }
-            PulseWindows();
+            _sendWindows.Pulse();
         }
         if (broken is not null)
             ResetStream(broken, increment == 0 ? Http2ErrorCode.ProtocolError : Http2ErrorCode.FlowControlError, $"the client sent an invalid stream WINDOW_UPDATE ({increment})");

@@ -10,7 +10,7 @@ internal sealed record Http2ServerSettings(int StreamWindowSize, int ConnectionW
     MemoryPool<byte> BodyPool);
 
 /// <summary>
-/// One HTTP/2 server connection (RFC 9113) over TCP with prior knowledge (h2c): the preface, SETTINGS (1 MiB frames,
+/// One HTTP/2 server connection (RFC 9113) over TCP, with prior knowledge (h2c) or over TLS (ALPN h2): the preface, SETTINGS (1 MiB frames,
 /// large windows), many concurrent request streams, flow control both ways, PING answers, RST_STREAM both ways and
 /// GOAWAY on shutdown. Each request stream runs as one call through <c>dispatch</c>. Writes are serialized by one
 /// lock, one frame at a time; one loop reads (see the Reading part).
@@ -24,7 +24,7 @@ internal sealed partial class Http2ServerConnection
     public const int MaxConcurrentStreams = 256;
 
     private readonly Socket _socket;
-    private readonly NetworkStream _transport;
+    private readonly Stream _transport;
     private readonly Http2FrameWriter _frameWriter;
     private readonly Http2KeepAlive _keepAlive;
     private readonly Http2ServerSettings _settings;
@@ -35,24 +35,24 @@ internal sealed partial class Http2ServerConnection
     private readonly object _sync = new();
     private readonly Dictionary<int, Http2ServerStream> _streams = [];
     private readonly TaskCompletionSource _callsDrained = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private TaskCompletionSource _windowChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private long _connectionSendWindow = 65_535;
+    private readonly Http2SendWindows _sendWindows = new();
     private int _connectionUnacknowledged;
     private int _peerInitialWindow = 65_535;
     private int _peerMaxFrameSize = FrameHeader.MinMaxFrameSize;
     private int _runningCalls;
     private bool _goingAway;
 
-    public Http2ServerConnection(Socket socket, Http2ServerSettings settings, Func<IServerCallTransport, Task> dispatch, ILogger logger)
+    /// <summary>A connection over <paramref name="transport"/>: the socket's own stream (h2c), or TLS over it.</summary>
+    public Http2ServerConnection(Socket socket, Stream transport, Http2ServerSettings settings, Func<IServerCallTransport, Task> dispatch, ILogger logger)
     {
         _socket = socket;
-        _transport = new NetworkStream(socket, ownsSocket: true);
-        _frameWriter = new Http2FrameWriter(_transport, socket);
+        _transport = transport;
+        // Gathered sends go to the socket itself, so only where no TLS sits between.
+        _frameWriter = new Http2FrameWriter(_transport, transport is NetworkStream ? socket : null);
         _settings = settings;
         _dispatch = dispatch;
         _logger = logger;
-        var remote = socket.RemoteEndPoint as IPEndPoint;
-        Peer = GrpcProtocol.FormatPeer(remote?.Address, remote?.Port ?? 0);
+        Peer = PeerOf(socket);
         _frameReader = new Http2FrameReader(_transport, $"The client at {Peer}");
         _headerBlocks = new Http2HeaderBlockAssembler(OnHeaderBlock);
         _keepAlive = new Http2KeepAlive(settings.KeepAlivePingDelay, settings.KeepAlivePingTimeout, HasRunningCalls,
@@ -65,6 +65,12 @@ internal sealed partial class Http2ServerConnection
     }
 
     public string Peer { get; }
+
+    public static string PeerOf(Socket socket)
+    {
+        var remote = socket.RemoteEndPoint as IPEndPoint;
+        return GrpcProtocol.FormatPeer(remote?.Address, remote?.Port ?? 0);
+    }
 
     private bool HasRunningCalls()
     {
@@ -123,11 +129,7 @@ internal sealed partial class Http2ServerConnection
             if (!await TrySendDataFrameAsync(stream, data[..granted]).ConfigureAwait(false))
             {
                 // Only this stream is gone (reset or ended): its share of the connection window goes back to the others.
-                lock (_sync)
-                {
-                    _connectionSendWindow += granted;
-                    PulseWindows();
-                }
+                lock (_sync) _sendWindows.GiveBack(granted);
                 return false;
             }
             data = data[granted..];
@@ -182,25 +184,12 @@ internal sealed partial class Http2ServerConnection
             lock (_sync)
             {
                 if (_closing.IsCancellationRequested || stream.LocalClosed || !_streams.ContainsKey(stream.Id)) return 0;
-                var granted = (int)Math.Min(Math.Min(stream.SendWindow, _connectionSendWindow), Math.Min(wanted, _peerMaxFrameSize));
-                if (granted > 0)
-                {
-                    stream.SendWindow -= granted;
-                    _connectionSendWindow -= granted;
-                    return granted;
-                }
-                changed = _windowChanged.Task;
+                var granted = _sendWindows.TryTake(stream, wanted, _peerMaxFrameSize);
+                if (granted > 0) return granted;
+                changed = _sendWindows.Changed;
             }
             await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>Wakes every sender waiting for window; the caller holds _sync.</summary>
-    private void PulseWindows()
-    {
-        var changed = _windowChanged;
-        _windowChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        changed.TrySetResult();
     }
 
     /// <summary>A call consumed <paramref name="count"/> request bytes of <paramref name="stream"/> (null: bytes nobody reads): reopen the windows when due.</summary>
@@ -259,7 +248,7 @@ internal sealed partial class Http2ServerConnection
         {
             send = !stream.LocalClosed;
             stream.LocalClosed = stream.RemoteClosed = true;
-            PulseWindows();
+            _sendWindows.Pulse();
         }
         _logger.LogWarning("HTTP/2 stream {StreamId} from {Peer} reset (error code {ErrorCode}): {Reason}", stream.Id, Peer, errorCode, reason);
         stream.Fail(reason);
@@ -281,15 +270,14 @@ internal sealed partial class Http2ServerConnection
         lock (_sync) unfinished = !stream.LocalClosed;
         // A call must end with a status; if it could not send one, the client learns from a reset instead of waiting.
         if (unfinished) ResetStream(stream, Http2ErrorCode.InternalError, "the call ended without sending its status");
-        stream.OnCallFinished();
+        // Request bytes nobody read still occupied connection window.
+        var unread = stream.OnCallFinished();
         bool drained;
         lock (_sync)
         {
             _streams.Remove(stream.Id);
             drained = --_runningCalls == 0 && _goingAway;
         }
-        // Request bytes nobody read still occupied connection window.
-        var unread = stream.Unread;
         if (unread > 0) OnConsumed(null, (int)Math.Min(unread, int.MaxValue));
         if (drained) _callsDrained.TrySetResult();
     }

@@ -9,7 +9,7 @@ namespace ParallelNet.Rpc.Internal.Http2;
 /// chunks that later reads drain; either way a byte is copied at most once in user space. A read waits for a minimum
 /// count, so a large gRPC message is filled frame after frame without a round trip through the caller per frame.
 /// </summary>
-internal sealed class Http2Stream
+internal sealed class Http2Stream : IHttp2SendingStream
 {
     private readonly Http2Connection _connection;
     private readonly object _lock = new();
