@@ -63,7 +63,7 @@ internal static class ClusterTrainingBenchmark
             if (clusters.Count > 1) output.WriteLine($"with the coordinator's {transport} server:");
             WriteStepBreakdown(output, o, cluster, parameters, decode);
         }
-        output.WriteLine(FloorLine(single, singleRate, o, parameters * 4));
+        output.WriteLine(FloorLine(single, singleRate, o, parameters * 4, clusters.Min(c => c.Result.TracedBlockSeconds)));
         return ExitCodes.Success;
     }
 
@@ -72,7 +72,8 @@ internal static class ClusterTrainingBenchmark
         double stepSeconds = cluster.Window.Seconds / o.Steps;
         output.WriteLine($"training-message payload on the wire per step (coordinator sent + received): {cluster.BytesPerStep / 1e6:0.00} MB " +
             $"(weights and gradients are {parameters * 4 / 1e6:0.00} MB each; {o.Workers} workers x 2 directions = {o.Workers * 2 * parameters * 4 / 1e6:0.00} MB of tensors)");
-        output.WriteLine($"a cluster step: {stepSeconds * 1e3:0.0} ms; mean worker block (compute) {cluster.ComputeSecondsPerStep * 1e3:0.0} ms; " +
+        output.WriteLine($"a cluster step: {stepSeconds * 1e3:0.0} ms; mean worker block {cluster.ComputeSecondsPerStep * 1e3:0.0} ms as the worker reports it (compute, then writing its gradients)" +
+            (cluster.TracedBlockSeconds > 0 ? $", {cluster.TracedBlockSeconds * 1e3:0.0} ms of it compute; " : "; ") +
             $"decoding one tensor {decode * 1e3:0.00} ms (encoding wraps without copying)");
         var timeline = cluster.Window.Timeline;
         if (timeline.Steps > 0)
@@ -99,8 +100,10 @@ internal static class ClusterTrainingBenchmark
     /// <summary>
     /// The best a cluster step could do here if it cost nothing but single-process compute plus the kernel's copies of
     /// its tensors through loopback TCP, both spread perfectly over the cores.
+    /// The second bound is the chain a step cannot escape without overlapping transport and compute: the workers' block,
+    /// then the tensors through plain sockets (weights out before it, gradients back after it).
     /// </summary>
-    private static string FloorLine(StepWindow single, double singleRate, ClusterTrainingBenchmarkOptions o, long tensorBytes)
+    private static string FloorLine(StepWindow single, double singleRate, ClusterTrainingBenchmarkOptions o, long tensorBytes, double blockSeconds)
     {
         if (single.CpuSeconds is not [double singleCpu]) return "loopback TCP floor: not measured (needs /proc)";
         var (floorCpu, floorWall) = LoopbackTcpFloor.MeasureStep(o.Workers, tensorBytes);
@@ -109,10 +112,14 @@ internal static class ClusterTrainingBenchmark
         double boundRate = BatchSize / boundStep;
         return $"loopback TCP floor: the step's {o.Workers * 2 * tensorBytes / 1e6:0.00} MB through plain sockets take {floorCpu * 1e3:0.0} CPU-ms " +
             $"({floorWall * 1e3:0.0} ms wall) with no protocol; with single-process training at {computeCpu * 1e3:0.0} CPU-ms per step, " +
-            $"{Environment.ProcessorCount} cores allow at most {boundRate:0} samples/s ({boundRate / singleRate:0.00}x of single process) for any TCP transport";
+            $"{Environment.ProcessorCount} cores allow at most {boundRate:0} samples/s ({boundRate / singleRate:0.00}x of single process) for any TCP transport" +
+            (blockSeconds > 0
+                ? $"; a step that waits for its tensors before and after the workers' block ({blockSeconds * 1e3:0.0} ms of compute) reaches at most " +
+                  $"{BatchSize / (blockSeconds + floorWall):0} samples/s ({BatchSize / (blockSeconds + floorWall) / singleRate:0.00}x) unless transport overlaps compute"
+                : "");
     }
 
-    private sealed record ClusterResult(StepWindow Window, double BytesPerStep, double ComputeSecondsPerStep, IReadOnlyList<string> Hops);
+    private sealed record ClusterResult(StepWindow Window, double BytesPerStep, double ComputeSecondsPerStep, IReadOnlyList<string> Hops, double TracedBlockSeconds);
 
     private static async Task<ClusterResult> MeasureClusterAsync(TrainingOptions options, DataSplit data, string mnist, ClusterTrainingBenchmarkOptions o,
         GrpcServerTransport transport)
@@ -136,7 +143,7 @@ internal static class ClusterTrainingBenchmark
             HopTrace.Stop();
             await Task.Delay(200); // the workers' last lines reach their files
             var hops = HopTimeline.Summarize(traces, o.WarmupSteps + 1, o.WarmupSteps + o.Steps);
-            return new ClusterResult(window, window.SocketBytes / (double)o.Steps, window.ComputeSeconds / o.Steps / o.Workers, hops);
+            return new ClusterResult(window, window.SocketBytes / (double)o.Steps, window.ComputeSeconds / o.Steps / o.Workers, hops.Lines, hops.BlockSeconds);
         }
         finally
         {

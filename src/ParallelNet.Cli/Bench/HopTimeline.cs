@@ -35,23 +35,31 @@ internal static class HopTimeline
         HopTrace.Start(Path.Combine(directory, CoordinatorFile));
     }
 
-    /// <summary>One line per hop, in order of their mean offset; empty when the files hold no measured step.</summary>
-    public static IReadOnlyList<string> Summarize(string directory, long firstStep, long lastStep)
+    /// <summary>
+    /// One line per hop, in order of their mean offset (empty when the files hold no measured step), and the mean time
+    /// a worker spent computing a block (block start to gradients computed, without sending them; 0 when unknown).
+    /// </summary>
+    public static (IReadOnlyList<string> Lines, double BlockSeconds) Summarize(string directory, long firstStep, long lastStep)
     {
         var published = new Dictionary<long, long>();
         var marks = new List<(string Hop, long Step, long At)>();
+        var blockTicks = new List<long>();
         foreach (string path in Directory.EnumerateFiles(directory, "*.trace"))
         {
             string where = Path.GetFileName(path) == CoordinatorFile ? "coordinator" : "worker";
+            var blockStarts = new Dictionary<long, long>();
             foreach (string line in File.ReadLines(path))
             {
                 string[] parts = line.Split(' ');
                 if (parts.Length != 3 || !long.TryParse(parts[1], CultureInfo.InvariantCulture, out long step)
                     || !long.TryParse(parts[2], CultureInfo.InvariantCulture, out long at) || step < firstStep || step > lastStep + 1) continue;
                 if (parts[0] == "ps.published") published[step] = at;
+                if (parts[0] == "worker.block-start") blockStarts[step] = at;
+                if (parts[0] == "worker.block-computed" && blockStarts.Remove(step, out long started)) blockTicks.Add(at - started);
                 marks.Add(($"{parts[0]} ({where})", step, at));
             }
         }
+        double blockSeconds = blockTicks.Count == 0 ? 0 : blockTicks.Average() / System.Diagnostics.Stopwatch.Frequency;
         // Per hop and step: the earliest and the latest mark (one per worker, or per message to a worker).
         var perStep = new Dictionary<(string Hop, long Step), (double First, double Last)>();
         foreach (var (hop, step, at) in marks)
@@ -73,6 +81,6 @@ internal static class HopTimeline
             lines.Add($"    {hop.Hop,-40}{hop.First,7:0.00} ms{hop.Last,7:0.00} ms{hop.Last - previous,18:+0.00;-0.00} ms");
             previous = hop.Last;
         }
-        return lines;
+        return (lines, blockSeconds);
     }
 }
