@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
 using ParallelNet.Actors;
 using ParallelNet.Cluster.Internal;
+using ParallelNet.Cluster.Internal.SharedMemory;
 using ParallelNet.Cluster.Protocol;
 using ParallelNet.Rpc;
 using Status = ParallelNet.Rpc.Status;
@@ -227,6 +228,7 @@ public sealed partial class ClusterNode
         var reassembly = new Reassembly(options.MaxMessageSize, start => dropLog.Warn($"oversized {start.TypeId}", () =>
             $"Dropped a {start.TypeId} of {start.TotalLength} bytes from {link.Remote} for {start.Recipient}: over MaxMessageSize ({options.MaxMessageSize} bytes)."),
             framesAreLent: ConnectMethod.LendsReceivedBytes);
+        using var rings = new PeerRings(options.SharedMemoryDirectory);
         try
         {
             while (await link.Reader.MoveNext(link.Closed).ConfigureAwait(false))
@@ -234,7 +236,7 @@ public sealed partial class ClusterNode
                 long readAt = HopTrace.Enabled ? Stopwatch.GetTimestamp() : 0;
                 ClusterFrame frame = link.Reader.Current;
                 Heard(link.Remote);
-                if (!HandleFrame(link, frame, reassembly, readAt)) break;
+                if (!HandleFrame(link, frame, reassembly, rings, readAt)) break;
             }
         }
         catch (Exception ex) when (link.IsClosed || stopping.IsCancellationRequested)
@@ -252,18 +254,31 @@ public sealed partial class ClusterNode
     }
 
     /// <summary>Acts on one frame; false when the stream must be closed.</summary>
-    private bool HandleFrame(Link link, ClusterFrame frame, Reassembly reassembly, long readAt)
+    private bool HandleFrame(Link link, ClusterFrame frame, Reassembly reassembly, PeerRings rings, long readAt)
     {
         switch (frame.KindCase)
         {
             case ClusterFrame.KindOneofCase.Heartbeat:
                 DialUnknown(frame.Heartbeat.Members);
                 return true;
+            case ClusterFrame.KindOneofCase.Message when frame.Message.Shared is not null:
+                return DeliverShared(link, frame.Message, reassembly, rings, readAt);
+            case ClusterFrame.KindOneofCase.RingOffer:
+                SharedRingAnswer answer = rings.Answer(frame.RingOffer);
+                if (!answer.Accepted) logger.LogInformation("Refused the shared-memory ring {Link} offered: {Reason}", link, answer.Reason);
+                Enqueue(link.Remote.Address, OutboundMessage.ForFrame(new ClusterFrame { RingAnswer = answer }), "ring answer");
+                return true;
+            case ClusterFrame.KindOneofCase.RingAnswer:
+                if (associations.TryGetValue(link.Remote.Address, out Association? offering)) offering.OnRingAnswer(frame.RingAnswer);
+                return true;
+            case ClusterFrame.KindOneofCase.RingReleased:
+                if (associations.TryGetValue(link.Remote.Address, out Association? sending)) sending.OnRingReleased(frame.RingReleased);
+                return true;
             case ClusterFrame.KindOneofCase.Message:
             case ClusterFrame.KindOneofCase.Continuation:
                 if (reassembly.Accept(frame, out MessageStart? complete, out System.Buffers.ReadOnlySequence<byte> payload, out string? problem))
                 {
-                    if (complete is not null) Deliver(link.Remote, complete, payload, readAt);
+                    if (complete is not null) Deliver(link.Remote, complete, payload, readAt, ConnectMethod.LendsReceivedBytes);
                     return true;
                 }
                 logger.LogWarning("Closing the stream {Link}: {Problem}", link, problem);
@@ -276,7 +291,7 @@ public sealed partial class ClusterNode
                         logger.LogWarning("Closing the stream {Link}: a batched message holds {Length} of its {Total} bytes in its data.", link, start.Data.Length, start.TotalLength);
                         return false;
                     }
-                    Deliver(link.Remote, start, new System.Buffers.ReadOnlySequence<byte>(start.Data.Memory), readAt);
+                    Deliver(link.Remote, start, new System.Buffers.ReadOnlySequence<byte>(start.Data.Memory), readAt, ConnectMethod.LendsReceivedBytes);
                 }
                 return true;
             case ClusterFrame.KindOneofCase.System:
@@ -289,6 +304,34 @@ public sealed partial class ClusterNode
                 logger.LogWarning("Closing the stream {Link}: unexpected {Kind} frame after the handshake.", link, frame.KindCase);
                 return false;
         }
+    }
+
+    /// <summary>
+    /// A message whose payload waits in a ring the peer offered on this stream: decoded in place, then the ring's space
+    /// handed back. False (the stream is closed) when the frame contradicts the stream: no such ring, bytes outside it,
+    /// or data beside the reference.
+    /// </summary>
+    private bool DeliverShared(Link link, MessageStart start, Reassembly reassembly, PeerRings rings, long readAt)
+    {
+        string? problem = null;
+        PeerRing? ring = null;
+        ReadOnlyMemory<byte> payload = default;
+        if (!reassembly.IsIdle) problem = "a shared-memory message began while an earlier message was still incomplete";
+        else if (!start.Data.IsEmpty || start.MoreData.Count > 0) problem = "a shared-memory message also carries data on the stream";
+        else if (!rings.TryGet(start.Shared.Ring, out ring)) problem = $"a message refers to shared-memory ring {start.Shared.Ring:x16}, which was not accepted on this stream";
+        else ring!.TrySlice(start.Shared.Position, start.TotalLength, out payload, out problem);
+        if (problem is not null)
+        {
+            logger.LogWarning("Closing the stream {Link}: {Problem}", link, problem);
+            return false;
+        }
+        if (start.TotalLength > (ulong)options.MaxMessageSize)
+            dropLog.Warn($"oversized {start.TypeId}", () => $"Dropped a {start.TypeId} of {start.TotalLength} bytes from {link.Remote} for {start.Recipient}: over MaxMessageSize ({options.MaxMessageSize} bytes).");
+        else
+            Deliver(link.Remote, start, new System.Buffers.ReadOnlySequence<byte>(payload), readAt, lent: true);
+        var released = new SharedRingReleased { Ring = ring!.Id, Position = start.Shared.Position + start.TotalLength };
+        Enqueue(link.Remote.Address, OutboundMessage.ForFrame(new ClusterFrame { RingReleased = released }), "ring release");
+        return true;
     }
 
     private void LinkEnded(Link link)

@@ -104,7 +104,8 @@ public sealed partial class ClusterNode
 
     /// <summary>A complete actor message from <paramref name="from"/>: decode it and tell its recipient here.</summary>
     /// <param name="readAt">When the message's last frame was read (timestamp; 0 when not traced).</param>
-    private void Deliver(Member from, MessageStart start, System.Buffers.ReadOnlySequence<byte> payload, long readAt)
+    /// <param name="lent">The payload's memory is reused once this returns: the decoded message must not refer to it.</param>
+    private void Deliver(Member from, MessageStart start, System.Buffers.ReadOnlySequence<byte> payload, long readAt, bool lent)
     {
         if (!Serializers.TryGetById(start.TypeId, out MessageCodec? codec) || codec.IsLocalOnly)
         {
@@ -115,7 +116,7 @@ public sealed partial class ClusterNode
         object message;
         try
         {
-            message = codec.Read(new PayloadReader(this, payload, receiveBuffers, lent: ConnectMethod.LendsReceivedBytes));
+            message = codec.Read(new PayloadReader(this, payload, receiveBuffers, lent));
         }
         catch (Exception ex)
         {

@@ -21,7 +21,7 @@ namespace ParallelNet.Cluster;
 public sealed partial class ClusterNode : IAsyncDisposable, IWireReferences
 {
     /// <summary>Nodes speak to each other only when their versions are equal; bump it on any incompatible change of cluster.proto.</summary>
-    public const uint ProtocolVersion = 2;
+    public const uint ProtocolVersion = 3;
 
     private const string ServiceName = "parallelnet.cluster.v1.Cluster";
 
@@ -138,11 +138,27 @@ public sealed partial class ClusterNode : IAsyncDisposable, IWireReferences
             throw;
         }
         holder.Value = node;
+        node.RemoveOrphanedRings();
         node.logger.LogInformation("Cluster node {Address} (incarnation {Uid:x16}, roles [{Roles}]) listening on {Host}:{Port}; seeds [{Seeds}].",
             node.SelfAddress, node.Uid, string.Join(',', options.Roles), options.Host, server.Port, string.Join(',', node.seeds));
         node.heartbeatTimer = options.TimeProvider.CreateTimer(static state => ((ClusterNode)state!).Tick(), node, options.HeartbeatInterval, options.HeartbeatInterval);
         foreach (Endpoint seed in node.seeds) node.Dial(seed);
         return node;
+    }
+
+    /// <summary>Rings of this user's nodes that died between making a ring and their peer mapping it (after that, a ring has no name).</summary>
+    private void RemoveOrphanedRings()
+    {
+        if (options.SharedMemoryDirectory is not { } directory) return;
+        try
+        {
+            int removed = Internal.SharedMemory.RingFile.RemoveOrphans(directory);
+            if (removed > 0) logger.LogInformation("Removed {Count} shared-memory rings of processes that no longer run from {Directory}.", removed, directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            logger.LogDebug(e, "Could not look for orphaned rings in {Directory}.", directory);
+        }
     }
 
     private static string PublicHostOf(ClusterNodeOptions options) => options.PublicHost switch

@@ -50,6 +50,18 @@ public sealed class ClusterNodeOptions
     /// <summary>The largest gRPC message on the cluster stream: a payload up to this size (less room for the paths) travels as one frame. Default 4 MiB.</summary>
     public int MaxFrameSize { get; set; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// Where same-host rings live: a tmpfs, /dev/shm on Linux (the default there; null elsewhere, which turns the path
+    /// off). A node whose peer runs on the same machine offers it a ring file there; once the peer has mapped it, payloads
+    /// of 64 KiB and more go through the ring and only a small frame on the stream, which spares the socket's two copies
+    /// and the HTTP/2 framing. Across hosts, or between containers with a /dev/shm of their own, the peer refuses the
+    /// offer and everything stays on the stream. Null: never offer, and refuse offers.
+    /// </summary>
+    public string? SharedMemoryDirectory { get; set; } = OperatingSystem.IsLinux() && Directory.Exists("/dev/shm") ? "/dev/shm" : null;
+
+    /// <summary>Data bytes of each ring this node offers (one per peer it sends large payloads to), allocated when offered; a payload over half of it stays on the stream. Default 64 MiB.</summary>
+    public long SharedMemoryRingBytes { get; set; } = 64L * 1024 * 1024;
+
     /// <summary>The largest actor message accepted after reassembly; longer ones are dropped with a log line. Default 1 GiB.</summary>
     public long MaxMessageSize { get; set; } = 1L << 30;
 
@@ -93,6 +105,8 @@ public sealed class ClusterNodeOptions
             throw new ArgumentOutOfRangeException(nameof(MaxMessageSize), MaxMessageSize, $"ClusterNodeOptions.MaxMessageSize can be at most {Array.MaxLength} bytes (one array).");
         if (MaxMessageSize <= 0 || MaxQueuedMessagesPerPeer <= 0 || MaxQueuedBytesPerPeer <= 0)
             throw new ArgumentOutOfRangeException(nameof(MaxMessageSize), "ClusterNodeOptions.MaxMessageSize, MaxQueuedMessagesPerPeer and MaxQueuedBytesPerPeer must be positive.");
+        if (SharedMemoryDirectory is not null && (SharedMemoryRingBytes is < Internal.SharedMemory.RingFile.MinCapacity or > Internal.SharedMemory.RingFile.MaxCapacity || SharedMemoryRingBytes % 64 != 0))
+            throw new ArgumentOutOfRangeException(nameof(SharedMemoryRingBytes), SharedMemoryRingBytes, "ClusterNodeOptions.SharedMemoryRingBytes must be 1 MiB-1 GiB, a multiple of 64 (default 64 MiB).");
         foreach (string seed in Seeds) _ = Internal.Endpoint.Parse(seed);
         ArgumentNullException.ThrowIfNull(TimeProvider);
     }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Google.Protobuf;
 using Microsoft.Extensions.Logging;
 using ParallelNet.Actors;
+using ParallelNet.Cluster.Internal.SharedMemory;
 using ParallelNet.Cluster.Protocol;
 
 namespace ParallelNet.Cluster.Internal;
@@ -31,6 +32,7 @@ internal sealed class Association : IAsyncDisposable
     private readonly WriterPlacement writers;
     private readonly Lock gate = new();
     private readonly int chunkSize;
+    private readonly RingSender? rings;
     private Task writer = Task.CompletedTask;
     private int writing;
     private bool waitingForLink;
@@ -51,6 +53,7 @@ internal sealed class Association : IAsyncDisposable
         this.needsLink = needsLink;
         // Room for the frame's own fields (paths, type id) next to the data.
         chunkSize = options.MaxFrameSize - 16 * 1024;
+        if (options.SharedMemoryDirectory is { } directory) rings = new RingSender(directory, options.SharedMemoryRingBytes, remote, logger);
     }
 
     public Address Remote { get; }
@@ -62,6 +65,15 @@ internal sealed class Association : IAsyncDisposable
 
     /// <summary>When this node last tried to dial the peer for this queue (TimeProvider timestamp).</summary>
     public long LastDialTimestamp { get; set; } = long.MinValue;
+
+    /// <summary>The same-host path's sender (null when shared memory is off on this node); tests look at its ring.</summary>
+    internal RingSender? Rings => rings;
+
+    /// <summary>The peer answered this node's ring offer.</summary>
+    public void OnRingAnswer(SharedRingAnswer answer) => rings?.OnAnswer(answer);
+
+    /// <summary>The peer decoded ring payloads up to a position.</summary>
+    public void OnRingReleased(SharedRingReleased released) => rings?.OnReleased(released);
 
     public bool HasLink
     {
@@ -155,7 +167,11 @@ internal sealed class Association : IAsyncDisposable
             if (message.Traced is { } traced) HopTrace.MarkMessage(traced, "write-started", Stopwatch.GetTimestamp());
             try
             {
-                if (IsBatchable(message) && queue.TryPeek(out OutboundMessage? next) && IsBatchable(next))
+                if (rings is not null && message.Start is not null && message.PayloadLength > BatchableSize && await rings.TryWriteAsync(link, message).ConfigureAwait(false))
+                {
+                    // Through the same-host ring: the stream carried only the header.
+                }
+                else if (IsBatchable(message) && queue.TryPeek(out OutboundMessage? next) && IsBatchable(next))
                     await WriteBatchAsync(link, message).ConfigureAwait(false);
                 else
                     await WriteAsync(link, message).ConfigureAwait(false);
@@ -339,6 +355,7 @@ internal sealed class Association : IAsyncDisposable
             dropped++;
         }
         if (dropped > 0) logger.LogInformation("Dropped {Count} messages still queued for {Remote}.", dropped, Remote);
+        rings?.Dispose();
         stopping.Dispose();
     }
 

@@ -23,6 +23,9 @@ internal sealed class Reassembly(long maxMessageSize, Action<MessageStart> overs
     private long received;
     private bool skipping;
 
+    /// <summary>True between messages: no message has begun and not yet ended.</summary>
+    public bool IsIdle => pending is null;
+
     /// <summary>
     /// Takes one frame. Returns false with <paramref name="problem"/> when the stream is corrupt; otherwise
     /// <paramref name="complete"/> is the message header once its last byte arrived (else null). With lent
