@@ -85,6 +85,10 @@ public sealed partial class ClusterNode : IAsyncDisposable, IWireReferences
     /// <summary>Received tensors waiting to be reused (tests).</summary>
     internal int PooledReceiveBuffers => receiveBuffers.FreeCount;
 
+    /// <summary>The same-host ring this node writes to <paramref name="peer"/> through, if any (tests).</summary>
+    internal Internal.SharedMemory.SharedRing? RingTo(Address peer) =>
+        associations.TryGetValue(peer, out Association? association) ? association.Rings?.Ring : null;
+
     /// <summary>The bound TCP port.</summary>
     public int Port => SelfAddress.Port ?? 0;
 

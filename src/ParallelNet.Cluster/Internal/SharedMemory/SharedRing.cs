@@ -35,6 +35,9 @@ internal sealed class SharedRing : IDisposable
 
     public byte[] Nonce { get; }
 
+    /// <summary>Payloads written so far (tests).</summary>
+    public long PayloadsWritten { get; private set; }
+
     /// <summary>Bytes written and not yet released (tests).</summary>
     public long InUse => (long)(head - Volatile.Read(ref tail));
 
@@ -72,12 +75,15 @@ internal sealed class SharedRing : IDisposable
         }
         head = end;
         position = start;
+        PayloadsWritten++;
         return true;
     }
 
     /// <summary>The peer decoded everything before <paramref name="position"/>. Ignored when it is behind what was released or past what was written.</summary>
     public void Release(ulong position)
     {
+        if (position > ulong.MaxValue - Alignment) return;
+        position = (ulong)AlignUp((long)position); // payloads start aligned; the peer names a payload's unpadded end
         ulong current = Volatile.Read(ref tail);
         while (position > current && position <= Volatile.Read(ref head))
         {
@@ -101,7 +107,7 @@ internal sealed class SharedRing : IDisposable
         }
     }
 
-    private static long AlignUp(long length) => (length + Alignment - 1) & ~(long)(Alignment - 1);
+    private static long AlignUp(long length) => (long)(((ulong)length + Alignment - 1) & ~(ulong)(Alignment - 1));
 
     public void Dispose()
     {

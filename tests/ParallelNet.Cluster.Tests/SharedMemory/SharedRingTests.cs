@@ -1,0 +1,152 @@
+using Google.Protobuf;
+using ParallelNet.Cluster.Internal.SharedMemory;
+using ParallelNet.Cluster.Protocol;
+using ParallelNet.Cluster.Tests.Support;
+
+namespace ParallelNet.Cluster.Tests.SharedMemory;
+
+/// <summary>The ring a sender writes large payloads into and the read-only view its same-host peer decodes them from.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class SharedRingTests : IDisposable
+{
+    private const long Capacity = RingFile.MinCapacity; // 1 MiB
+    private readonly RingDirectory directory = new();
+
+    public void Dispose() => directory.Dispose();
+
+    private static SharedRingOffer OfferOf(SharedRing ring) =>
+        new() { Ring = ring.Id, Name = ring.Name, Nonce = ByteString.CopyFrom(ring.Nonce), Capacity = (ulong)ring.Capacity };
+
+    private static byte[] Pattern(int length, int seed)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    [Fact]
+    public void A_payload_written_in_pieces_is_read_back_whole_from_the_peers_mapping()
+    {
+        using var ring = SharedRing.Create(directory.Path, Capacity);
+        using var peer = PeerRing.TryOpen(directory.Path, OfferOf(ring), out string reason);
+        Assert.True(peer is not null, reason);
+        byte[] head = Pattern(37, 1), tensor = Pattern(300_001, 2);
+
+        Assert.True(ring.TryWrite([head, tensor], head.Length + tensor.Length, out ulong position));
+
+        Assert.True(peer.TrySlice(position, (ulong)(head.Length + tensor.Length), out ReadOnlyMemory<byte> bytes, out string? problem), problem);
+        Assert.Equal(head.Concat(tensor).ToArray(), bytes.ToArray());
+    }
+
+    [Fact]
+    public void Space_comes_back_only_when_released_and_a_payload_never_wraps_past_the_end()
+    {
+        using var ring = SharedRing.Create(directory.Path, Capacity);
+        byte[] payload = Pattern(400_000, 3); // two fit in 1 MiB, a third would run past the end
+        Assert.True(ring.TryWrite([payload], payload.Length, out ulong first));
+        Assert.True(ring.TryWrite([payload], payload.Length, out ulong second));
+        Assert.Equal(0UL, first);
+        Assert.Equal(400_000UL, second); // 64-byte aligned already
+
+        Assert.False(ring.TryWrite([payload], payload.Length, out _)); // would have to go at the start, still in use
+        ring.Release(second); // the first payload is decoded
+        Assert.True(ring.TryWrite([payload], payload.Length, out ulong third));
+        Assert.Equal((ulong)Capacity, third); // the end was skipped: offset 0 of the next lap
+        Assert.Equal((long)(third + 400_000 - second), ring.InUse);
+
+        Assert.False(ring.TryWrite([new byte[Capacity + 1]], Capacity + 1, out _));
+    }
+
+    [Fact]
+    public void A_release_behind_the_last_one_or_past_what_was_written_is_ignored()
+    {
+        using var ring = SharedRing.Create(directory.Path, Capacity);
+        byte[] payload = Pattern(1000, 4);
+        Assert.True(ring.TryWrite([payload], payload.Length, out _));
+        long inUse = ring.InUse;
+
+        ring.Release(ulong.MaxValue);
+        ring.Release(1_000_000);
+        Assert.Equal(inUse, ring.InUse);
+        ring.Release((ulong)inUse);
+        Assert.Equal(0, ring.InUse);
+        ring.Release(0);
+        Assert.Equal(0, ring.InUse);
+    }
+
+    [Fact]
+    public void The_file_is_only_readable_by_its_owner_and_loses_its_name_on_unlink_while_both_mappings_stay_valid()
+    {
+        using var ring = SharedRing.Create(directory.Path, Capacity);
+        string path = Path.Combine(directory.Path, ring.Name);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        using var peer = PeerRing.TryOpen(directory.Path, OfferOf(ring), out _)!;
+
+        ring.Unlink();
+        Assert.Empty(directory.Rings);
+        byte[] payload = Pattern(5000, 5);
+        Assert.True(ring.TryWrite([payload], payload.Length, out ulong position));
+        Assert.True(peer.TrySlice(position, (ulong)payload.Length, out ReadOnlyMemory<byte> bytes, out _));
+        Assert.Equal(payload, bytes.ToArray());
+    }
+
+    [Fact]
+    public void Offers_that_name_other_files_or_do_not_match_the_file_are_refused_with_a_reason()
+    {
+        using var ring = SharedRing.Create(directory.Path, Capacity);
+        SharedRingOffer good = OfferOf(ring);
+
+        void Refused(SharedRingOffer offer, string expected)
+        {
+            Assert.Null(PeerRing.TryOpen(directory.Path, offer, out string reason));
+            Assert.Contains(expected, reason);
+        }
+
+        Refused(new SharedRingOffer(good) { Name = "../../etc/passwd" }, "not a ring file's name");
+        Refused(new SharedRingOffer(good) { Name = "parallelnet-1-zzzzzzzzzzzzzzzz.ring" }, "not a ring file's name");
+        Refused(new SharedRingOffer(good) { Name = "parallelnet-1-0123456789abcdef.ring" }, "does not exist here");
+        Refused(new SharedRingOffer(good) { Capacity = 1UL << 40 }, "outside");
+        Refused(new SharedRingOffer(good) { Capacity = (ulong)Capacity * 2 }, "not the");
+        Refused(new SharedRingOffer(good) { Nonce = ByteString.CopyFrom(new byte[RingFile.NonceBytes]) }, "nonce differs");
+        Refused(new SharedRingOffer(good) { Nonce = ByteString.CopyFrom(new byte[3]) }, "nonce has the wrong length");
+        Assert.Null(PeerRing.TryOpen(Path.Combine(directory.Path, "elsewhere"), good, out _));
+
+        string path = Path.Combine(directory.Path, ring.Name);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        Refused(good, "not 600");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        string link = Path.Combine(directory.Path, "parallelnet-1-00000000000000aa.ring");
+        File.CreateSymbolicLink(link, path);
+        Refused(new SharedRingOffer(good) { Name = Path.GetFileName(link) }, "symbolic link");
+    }
+
+    [Fact]
+    public void A_slice_outside_the_ring_is_refused()
+    {
+        using var ring = SharedRing.Create(directory.Path, Capacity);
+        using var peer = PeerRing.TryOpen(directory.Path, OfferOf(ring), out _)!;
+        Assert.True(peer.TrySlice((ulong)Capacity * 5 + 10, 100, out _, out _));
+        Assert.False(peer.TrySlice((ulong)Capacity - 10, 11, out _, out string? across));
+        Assert.Contains("does not fit", across);
+        Assert.False(peer.TrySlice(0, 0, out _, out _));
+        Assert.False(peer.TrySlice(0, (ulong)Capacity + 1, out _, out _));
+        Assert.False(peer.TrySlice(ulong.MaxValue, ulong.MaxValue, out _, out _));
+    }
+
+    [Fact]
+    public void Rings_of_processes_that_no_longer_run_are_removed_and_live_ones_kept()
+    {
+        string dead = Path.Combine(directory.Path, $"parallelnet-{int.MaxValue}-0123456789abcdef.ring");
+        string other = Path.Combine(directory.Path, "not-a-ring.ring");
+        File.WriteAllBytes(dead, [1]);
+        File.WriteAllBytes(other, [1]);
+        using var live = SharedRing.Create(directory.Path, Capacity);
+
+        Assert.Equal(1, RingFile.RemoveOrphans(directory.Path));
+
+        Assert.False(File.Exists(dead));
+        Assert.True(File.Exists(other));
+        Assert.True(File.Exists(Path.Combine(directory.Path, live.Name)));
+    }
+}
