@@ -15,7 +15,14 @@ using ParallelNet.Training.Jobs;
 namespace ParallelNet.Cli.Bench;
 
 internal sealed record ClusterTrainingBenchmarkOptions(int Workers, int WarmupSteps, int Steps, string? DataDirectory, string Python,
-    IReadOnlyList<GrpcServerTransport> ServerTransports, bool MeasureDdp = true);
+    IReadOnlyList<GrpcServerTransport> ServerTransports, IReadOnlyList<TensorPath> TensorPaths, bool MeasureDdp = true);
+
+/// <summary>How the tensors of a cluster on one host travel: through the nodes' shared-memory rings, or on the TCP stream as between hosts.</summary>
+internal enum TensorPath
+{
+    SharedMemory,
+    Stream,
+}
 
 /// <summary>
 /// `parallelnet bench cluster`: mlp on MNIST at global batch 128, samples/s of a coordinator (this process)
@@ -31,6 +38,7 @@ internal static class ClusterTrainingBenchmark
     {
         if (o.Workers < 1 || o.WarmupSteps < 1 || o.Steps < 1) throw new UsageException("--workers, --warmup-steps and --steps must be positive.");
         if (o.ServerTransports.Count == 0) throw new UsageException("--server-transport needs at least one of Http2, Kestrel.");
+        if (o.TensorPaths.Count == 0) throw new UsageException("--tensor-path needs at least one of SharedMemory, Stream.");
         string mnist = MnistFetcher.ResolveDirectory(o.DataDirectory);
         var data = DatasetCatalog.Load("mnist", mnist);
         var options = new Commands.TrainingFlags().BuildOptions(CliApplication.BuildRoot().Parse("train --model mlp --data mnist"), data)
@@ -41,16 +49,17 @@ internal static class ClusterTrainingBenchmark
         new ActorTrainer(options, data, new ActorTrainerSettings { Workers = 1 }, single).Run();
         double singleRate = o.Steps * BatchSize / single.Seconds;
 
-        var clusters = o.ServerTransports.Select(t => (Transport: t, Result: MeasureClusterAsync(options, data, mnist, o, t).GetAwaiter().GetResult())).ToList();
+        var variants = o.ServerTransports.SelectMany(t => o.TensorPaths.Select(p => (Transport: t, Path: p))).ToList();
+        var clusters = variants.Select(v => (Name: VariantName(v.Transport, v.Path, o), Result: MeasureClusterAsync(options, data, mnist, o, v.Transport, v.Path).GetAwaiter().GetResult())).ToList();
         double ddp2 = o.MeasureDdp ? Ddp(o, mnist, 2) : 0, ddp1 = o.MeasureDdp ? Ddp(o, mnist, 1) : 0;
 
         output.WriteLine($"{"",-44}{"samples/s",12}{"vs single",11}");
         output.WriteLine($"{"ParallelNet single process (1 worker)",-44}{singleRate,12:0}{1.0,11:0.00}x");
-        foreach (var (transport, cluster) in clusters)
+        output.WriteLine($"ParallelNet coordinator + {o.Workers} worker processes:");
+        foreach (var (name, cluster) in clusters)
         {
             double clusterRate = o.Steps * BatchSize / cluster.Window.Seconds;
-            string name = clusters.Count > 1 ? $"coordinator ({transport}) + {o.Workers} workers" : $"coordinator + {o.Workers} worker processes";
-            output.WriteLine($"{"ParallelNet " + name,-44}{clusterRate,12:0}{clusterRate / singleRate,11:0.00}x");
+            output.WriteLine($"{"  " + name,-44}{clusterRate,12:0}{clusterRate / singleRate,11:0.00}x");
         }
         output.WriteLine(ddp1 > 0 && ddp2 > 0
             ? $"{"PyTorch 1 rank",-44}{ddp1,12:0}{1.0,11:0.00}x\n{"PyTorch DDP gloo, 2 ranks",-44}{ddp2,12:0}{ddp2 / ddp1,11:0.00}x"
@@ -58,19 +67,21 @@ internal static class ClusterTrainingBenchmark
 
         long parameters = NN.Model.Create(options.Model, new Tensors.Cpu.CpuCompute(1), 1).Layout.TotalSize;
         double decode = DecodeSeconds(parameters);
-        foreach (var (transport, cluster) in clusters)
+        foreach (var (name, cluster) in clusters)
         {
-            if (clusters.Count > 1) output.WriteLine($"with the coordinator's {transport} server:");
+            output.WriteLine($"{name}:");
             WriteStepBreakdown(output, o, cluster, parameters, decode);
         }
         output.WriteLine(FloorLine(single, singleRate, o, parameters * 4, clusters.Min(c => c.Result.TracedBlockSeconds)));
+        if (clusters.Count > 1 && o.TensorPaths.Contains(TensorPath.SharedMemory))
+            output.WriteLine("shared memory: processes on one host exchange large tensors through /dev/shm rings (the stream carries headers only); the TCP-stream row is what nodes on separate hosts or containers pay per step on this loopback.");
         return ExitCodes.Success;
     }
 
     private static void WriteStepBreakdown(TextWriter output, ClusterTrainingBenchmarkOptions o, ClusterResult cluster, long parameters, double decode)
     {
         double stepSeconds = cluster.Window.Seconds / o.Steps;
-        output.WriteLine($"training-message payload on the wire per step (coordinator sent + received): {cluster.BytesPerStep / 1e6:0.00} MB " +
+        output.WriteLine($"training-message payload per step (coordinator sent + received): {cluster.BytesPerStep / 1e6:0.00} MB " +
             $"(weights and gradients are {parameters * 4 / 1e6:0.00} MB each; {o.Workers} workers x 2 directions = {o.Workers * 2 * parameters * 4 / 1e6:0.00} MB of tensors)");
         output.WriteLine($"a cluster step: {stepSeconds * 1e3:0.0} ms; mean worker block {cluster.ComputeSecondsPerStep * 1e3:0.0} ms as the worker reports it (compute, then writing its gradients)" +
             (cluster.TracedBlockSeconds > 0 ? $", {cluster.TracedBlockSeconds * 1e3:0.0} ms of it compute; " : "; ") +
@@ -121,11 +132,16 @@ internal static class ClusterTrainingBenchmark
 
     private sealed record ClusterResult(StepWindow Window, double BytesPerStep, double ComputeSecondsPerStep, IReadOnlyList<string> Hops, double TracedBlockSeconds);
 
+    private static string VariantName(GrpcServerTransport transport, TensorPath path, ClusterTrainingBenchmarkOptions o) =>
+        (path == TensorPath.SharedMemory ? "tensors through shared memory" : "tensors on the TCP stream") +
+        (o.ServerTransports.Count > 1 ? $", {transport} server" : "");
+
     private static async Task<ClusterResult> MeasureClusterAsync(TrainingOptions options, DataSplit data, string mnist, ClusterTrainingBenchmarkOptions o,
-        GrpcServerTransport transport)
+        GrpcServerTransport transport, TensorPath path)
     {
         int port = FreePort();
         var nodeOptions = new ClusterNodeOptions { Host = "127.0.0.1", Port = port, ClusterToken = "bench", ServerTransport = transport };
+        if (path == TensorPath.Stream) nodeOptions.SharedMemoryDirectory = null;
         nodeOptions.Roles.Add(WorkerHost.CoordinatorRole);
         var traffic = new TrainingTraffic();
         nodeOptions.Serializers.AddTrainingMessages(traffic);
@@ -135,7 +151,7 @@ internal static class ClusterTrainingBenchmark
         try
         {
             HopTimeline.StartCoordinator(traces);
-            for (int i = 0; i < o.Workers; i++) workers.Add(StartWorker(port, mnist, traces));
+            for (int i = 0; i < o.Workers; i++) workers.Add(StartWorker(port, mnist, traces, path));
             int[] pids = [Environment.ProcessId, .. workers.Select(w => w.Id)];
             var window = new StepWindow(o.WarmupSteps, o.WarmupSteps + o.Steps, traffic, pids);
             var runner = new ClusterJobRunner(() => node, new ClusterJobSettings { MinWorkers = o.Workers, WorkerWaitTimeout = TimeSpan.FromMinutes(2) });
@@ -157,11 +173,12 @@ internal static class ClusterTrainingBenchmark
         }
     }
 
-    private static Process StartWorker(int port, string mnist, string traces)
+    private static Process StartWorker(int port, string mnist, string traces, TensorPath path)
     {
         var apphost = Path.Combine(AppContext.BaseDirectory, "parallelnet");
         var start = File.Exists(apphost) ? new ProcessStartInfo(apphost) : new ProcessStartInfo("dotnet") { ArgumentList = { Path.Combine(AppContext.BaseDirectory, "parallelnet.dll") } };
-        foreach (var a in new[] { "node", "--role", "worker", "--listen", "127.0.0.1:0", "--seeds", $"127.0.0.1:{port}", "--cluster-token", "bench", "--data-dir", mnist, "--threads", "1" })
+        foreach (var a in new[] { "node", "--role", "worker", "--listen", "127.0.0.1:0", "--seeds", $"127.0.0.1:{port}", "--cluster-token", "bench", "--data-dir", mnist, "--threads", "1",
+                     "--shared-memory", path == TensorPath.SharedMemory ? "auto" : "off" })
             start.ArgumentList.Add(a);
         start.Environment[HopTrace.EnvironmentVariable] = traces;
         start.RedirectStandardError = true;

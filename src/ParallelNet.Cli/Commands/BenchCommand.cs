@@ -88,13 +88,19 @@ internal static class BenchCommand
             DefaultValueFactory = _ => [new ParallelNet.Cluster.ClusterNodeOptions().ServerTransport],
             AllowMultipleArgumentsPerToken = true,
         };
+        var tensorPaths = new Option<Bench.TensorPath[]>("--tensor-path")
+        {
+            Description = "How the tensors travel between the processes: SharedMemory (same-host rings, the default on one host), Stream (TCP, as between hosts); several values measure each in one run.",
+            DefaultValueFactory = _ => [Bench.TensorPath.SharedMemory, Bench.TensorPath.Stream],
+            AllowMultipleArgumentsPerToken = true,
+        };
         var noDdp = new Option<bool>("--no-ddp") { Description = "Skip the PyTorch DDP peer (quicker runs while comparing ParallelNet variants)." };
         var command = new Command("cluster", "mlp on MNIST (batch 128): coordinator + worker processes on loopback against single-process training, PyTorch DDP beside it; bytes per step and where a step's time goes.")
         {
-            workers, warmup, steps, dataDir, python, serverTransports, noDdp, transport,
+            workers, warmup, steps, dataDir, python, serverTransports, tensorPaths, noDdp, transport,
         };
         command.SetAction(parse => ClusterTrainingBenchmark.Run(new ClusterTrainingBenchmarkOptions(parse.GetValue(workers), parse.GetValue(warmup), parse.GetValue(steps),
-            parse.GetValue(dataDir)?.FullName, parse.GetValue(python)!, parse.GetValue(serverTransports)!, !parse.GetValue(noDdp)), parse.InvocationConfiguration.Output));
+            parse.GetValue(dataDir)?.FullName, parse.GetValue(python)!, parse.GetValue(serverTransports)!, parse.GetValue(tensorPaths)!, !parse.GetValue(noDdp)), parse.InvocationConfiguration.Output));
         return command;
     }
 

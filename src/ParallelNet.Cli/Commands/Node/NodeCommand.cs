@@ -28,6 +28,8 @@ internal static class NodeCommand
         nodeOptions["role"].Description = "coordinator or worker.";
         nodeOptions["listen"].Description = "HOST:PORT to bind (default 0.0.0.0:7070).";
         nodeOptions["seeds"].Description = "HOST:PORT,... of nodes to join through (the coordinator's address).";
+        nodeOptions["shared-memory"].Description = "auto (default): large messages to nodes on this host go through a shared-memory ring in /dev/shm; off: always the TCP stream.";
+        nodeOptions["shared-memory-mib"].Description = "MiB of each shared-memory ring this node offers a same-host peer (default 64).";
         var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "Coordinator with a job in flags: checkpoint file; if it exists the job resumes from it (a restarted coordinator)." };
         var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "Also checkpoint every K steps (needs --checkpoint)." };
         var jobId = new Option<string>("--job-id") { Description = "Id of the job given by flags.", DefaultValueFactory = _ => "node-job" };
@@ -80,6 +82,8 @@ internal static class NodeCommand
             RemovedAfter = settings.RemovedAfter,
             LoggerFactory = loggers,
         };
+        if (!settings.SharedMemory) options.SharedMemoryDirectory = null;
+        options.SharedMemoryRingBytes = settings.SharedMemoryMib * 1024L * 1024;
         options.Roles.Add(settings.Role);
         foreach (var seed in settings.Seeds) options.Seeds.Add(seed);
         options.Serializers.AddTrainingMessages();

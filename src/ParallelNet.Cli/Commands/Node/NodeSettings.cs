@@ -18,6 +18,7 @@ public sealed record NodeSettings
     [
         "role", "listen", "advertise", "seeds", "cluster-token", "job-token", "data-dir", "checkpoint-dir", "device", "threads",
         "min-workers", "max-workers", "worker-wait-seconds", "heartbeat-seconds", "unreachable-after-seconds", "removed-after-seconds",
+        "shared-memory", "shared-memory-mib",
     ];
 
     public required string Role { get; init; }
@@ -40,6 +41,10 @@ public sealed record NodeSettings
     public TimeSpan Heartbeat { get; init; } = TimeSpan.FromSeconds(1);
     public TimeSpan UnreachableAfter { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan RemovedAfter { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>"auto": large payloads to nodes on the same host go through a shared-memory ring; "off": always the stream.</summary>
+    public bool SharedMemory { get; init; } = true;
+    /// <summary>MiB of each shared-memory ring this node offers (1-1024).</summary>
+    public int SharedMemoryMib { get; init; } = 64;
 
     public bool IsCoordinator => Role == "coordinator";
 
@@ -84,7 +89,15 @@ public sealed record NodeSettings
             Heartbeat = Seconds(Get("heartbeat-seconds"), "heartbeat-seconds", defaults.Heartbeat),
             UnreachableAfter = Seconds(Get("unreachable-after-seconds"), "unreachable-after-seconds", defaults.UnreachableAfter),
             RemovedAfter = Seconds(Get("removed-after-seconds"), "removed-after-seconds", defaults.RemovedAfter),
+            SharedMemory = Get("shared-memory") switch
+            {
+                null or "auto" => true,
+                "off" => false,
+                var other => throw new UsageException($"shared-memory must be auto or off, got '{other}'."),
+            },
+            SharedMemoryMib = Integer(Get("shared-memory-mib"), "shared-memory-mib", defaults.SharedMemoryMib, 1),
         };
+        if (settings.SharedMemoryMib > 1024) throw new UsageException($"shared-memory-mib must be at most 1024, got {settings.SharedMemoryMib}.");
         if (settings.MaxWorkers < settings.MinWorkers) throw new UsageException($"max-workers ({settings.MaxWorkers}) is below min-workers ({settings.MinWorkers}).");
         if (!(settings.Heartbeat < settings.UnreachableAfter && settings.UnreachableAfter < settings.RemovedAfter))
             throw new UsageException($"need heartbeat-seconds < unreachable-after-seconds < removed-after-seconds, got {settings.Heartbeat.TotalSeconds}, {settings.UnreachableAfter.TotalSeconds}, {settings.RemovedAfter.TotalSeconds}.");

@@ -34,6 +34,24 @@ public sealed class NodeSettingsTests : IDisposable
         Assert.Equal(["a:1", "b:2"], settings.Seeds);
         Assert.Equal(("127.0.0.1", 9000), (settings.ListenHost, settings.ListenPort));
         Assert.Equal("cpu", settings.Device);
+        Assert.True(settings.SharedMemory);
+        Assert.Equal(64, settings.SharedMemoryMib);
+    }
+
+    [Fact]
+    public void SharedMemoryCanBeTurnedOffAndSizedFromAnySource()
+    {
+        var settings = NodeSettings.Resolve(new Dictionary<string, string> { ["shared-memory"] = "off" },
+            new Hashtable { ["PARALLELNET_SHARED_MEMORY_MIB"] = "8" }, WriteRoleFile());
+        Assert.False(settings.SharedMemory);
+        Assert.Equal(8, settings.SharedMemoryMib);
+    }
+
+    private string WriteRoleFile()
+    {
+        string file = Path.Combine(_directory, "role.yaml");
+        File.WriteAllText(file, "role: worker\nshared-memory: auto\n");
+        return file;
     }
 
     [Theory]
@@ -43,6 +61,9 @@ public sealed class NodeSettingsTests : IDisposable
     [InlineData("role: worker\nheartbeat-seconds: 20\n", "heartbeat-seconds < unreachable-after-seconds")]
     [InlineData("role: worker\nthreads: many\n", "threads must be an integer")]
     [InlineData("role: [worker\n", "not valid YAML")]
+    [InlineData("role: worker\nshared-memory: sometimes\n", "shared-memory must be auto or off")]
+    [InlineData("role: worker\nshared-memory-mib: 4096\n", "shared-memory-mib must be at most 1024")]
+    [InlineData("role: worker\nshared-memory-mib: 0\n", "shared-memory-mib must be an integer >= 1")]
     public void BadSettingsAreReportedByName(string yaml, string expected)
     {
         string file = Path.Combine(_directory, "bad.yaml");
