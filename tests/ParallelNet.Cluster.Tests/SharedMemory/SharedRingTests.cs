@@ -58,6 +58,26 @@ public sealed class SharedRingTests : IDisposable
     }
 
     [Fact]
+    public void Once_everything_is_released_the_next_payload_starts_at_the_beginning_again()
+    {
+        using var ring = SharedRing.Create(directory.Path, Capacity);
+        byte[] small = Pattern(1000, 6), large = Pattern(900_000, 7);
+        Assert.True(ring.TryWrite([small], small.Length, out ulong first));
+        ring.Release(first + (ulong)small.Length);
+
+        // Empty again: the payload goes to offset 0 of the next lap (cache-warm), even one longer than the space behind the old head.
+        Assert.True(ring.TryWrite([large], large.Length, out ulong second));
+        Assert.Equal((ulong)Capacity, second);
+        Assert.Equal(900_032, ring.InUse);
+        ring.Release(first + (ulong)small.Length); // late and stale: ignored
+        Assert.Equal(900_032, ring.InUse);
+        ring.Release(second + (ulong)large.Length);
+        Assert.Equal(0, ring.InUse);
+        Assert.True(ring.TryWrite([large], large.Length, out ulong third));
+        Assert.Equal(2UL * (ulong)Capacity, third);
+    }
+
+    [Fact]
     public void A_release_behind_the_last_one_or_past_what_was_written_is_ignored()
     {
         using var ring = SharedRing.Create(directory.Path, Capacity);

@@ -64,7 +64,15 @@ internal sealed class SharedRing : IDisposable
         if (length <= 0 || length > Capacity) return false;
         ulong start = head;
         long offset = (long)(start % (ulong)Capacity);
-        if (offset + length > Capacity) start += (ulong)(Capacity - offset); // skip to the data's start rather than wrap
+        // Skip to the data's start rather than wrap; and also whenever the peer has released everything, so that a
+        // sender with one payload in flight at a time (a training step) writes the same cache-warm bytes every time.
+        if (offset != 0 && start == Volatile.Read(ref tail))
+        {
+            // Empty: no release can move the tail any more (none lies past the head), so it moves along with the skip.
+            start += (ulong)(Capacity - offset);
+            Interlocked.CompareExchange(ref tail, start, head);
+        }
+        else if (offset + length > Capacity) start += (ulong)(Capacity - offset);
         ulong end = start + (ulong)AlignUp(length);
         if (end - Volatile.Read(ref tail) > (ulong)Capacity) return false;
         Span<byte> target = mapped.GetSpan().Slice(RingFile.HeaderBytes + (int)(start % (ulong)Capacity), (int)length);
