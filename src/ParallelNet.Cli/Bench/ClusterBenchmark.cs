@@ -11,9 +11,9 @@ namespace ParallelNet.Cli.Bench;
 internal sealed record ClusterBenchmarkOptions(int SmallMessages, IReadOnlyList<int> TensorSizesKiB, int TotalMiB, bool Json);
 
 /// <summary>
-/// `parallelnet bench cluster`: two cluster nodes in one process on loopback. Small messages per second
-/// through a RemoteActorRef beside the same actor told locally; tensor MB/s (chunked into 4 MiB frames)
-/// beside a bare gRPC client stream of the same bytes on the same machine, which is the transport's ceiling.
+/// `parallelnet bench cluster transport`: two cluster nodes in one process on loopback. Small messages per second
+/// through a RemoteActorRef beside the same actor told locally; tensor MB/s on the stream (chunked into 4 MiB frames)
+/// and through the same-host shared-memory ring, beside a bare gRPC client stream of the same bytes, the stream's ceiling.
 /// </summary>
 internal static class ClusterBenchmark
 {
@@ -44,9 +44,10 @@ internal static class ClusterBenchmark
         return ExitCodes.Success;
     }
 
-    private static ClusterNodeOptions NodeOptions(string name, params string[] seeds)
+    private static ClusterNodeOptions NodeOptions(string name, bool sharedMemory, params string[] seeds)
     {
         var options = new ClusterNodeOptions { SystemName = name, MaxQueuedMessagesPerPeer = 10_000_000, MaxQueuedBytesPerPeer = 2L << 30 };
+        if (!sharedMemory) options.SharedMemoryDirectory = null;
         foreach (string seed in seeds) options.Seeds.Add(seed);
         options.Serializers.Register<Numbered>("bench.Numbered", (w, m) => w.WriteInt32(m.Value), r => new Numbered(r.ReadInt32()));
         options.Serializers.Register<Tensor>("bench.Tensor", (w, m) => w.WriteFloats(m.Values), r => new Tensor(r.ReadFloats()));
@@ -55,12 +56,14 @@ internal static class ClusterBenchmark
 
     private static async Task<List<Row>> MeasureAsync(ClusterBenchmarkOptions o)
     {
-        await using ClusterNode a = await ClusterNode.StartAsync(NodeOptions("bench-a"));
-        await using ClusterNode b = await ClusterNode.StartAsync(NodeOptions("bench-b", $"127.0.0.1:{a.Port}"));
+        await using ClusterNode a = await ClusterNode.StartAsync(NodeOptions("bench-a", sharedMemory: true));
+        await using ClusterNode b = await ClusterNode.StartAsync(NodeOptions("bench-b", sharedMemory: true, $"127.0.0.1:{a.Port}"));
+        await using ClusterNode streamA = await ClusterNode.StartAsync(NodeOptions("bench-stream-a", sharedMemory: false));
+        await using ClusterNode streamB = await ClusterNode.StartAsync(NodeOptions("bench-stream-b", sharedMemory: false, $"127.0.0.1:{streamA.Port}"));
         var joined = Stopwatch.StartNew();
-        while (a.Members.Count == 0 || b.Members.Count == 0)
+        while (a.Members.Count == 0 || b.Members.Count == 0 || streamA.Members.Count == 0 || streamB.Members.Count == 0)
         {
-            if (joined.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException("The two benchmark nodes did not join within 30 s.");
+            if (joined.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException("The benchmark nodes did not join within 30 s.");
             await Task.Delay(10);
         }
 
@@ -78,11 +81,14 @@ internal static class ClusterBenchmark
         {
             int count = Math.Max(4, o.TotalMiB * 1024 / sizeKiB);
             var tensor = new float[sizeKiB * 256];
-            await TensorBytesPerSecondAsync(a, b, tensor, Math.Min(count, 8));
-            double ours = await TensorBytesPerSecondAsync(a, b, tensor, count);
             await RawGrpcBytesPerSecondAsync(client, sizeKiB * 1024, Math.Min(count, 8));
             double peer = await RawGrpcBytesPerSecondAsync(client, sizeKiB * 1024, count);
-            rows.Add(new Row("tensor messages", $"{sizeKiB} KiB", ours / 1e6, peer / 1e6, "MB/s", "bare gRPC stream"));
+            foreach (var (path, from, to) in new[] { ("tensors, stream", streamA, streamB), ("tensors, shared mem", a, b) })
+            {
+                await TensorBytesPerSecondAsync(from, to, tensor, Math.Min(count, 8));
+                double ours = await TensorBytesPerSecondAsync(from, to, tensor, count);
+                rows.Add(new Row(path, $"{sizeKiB} KiB", ours / 1e6, peer / 1e6, "MB/s", "bare gRPC stream"));
+            }
         }
         return rows;
     }
