@@ -329,7 +329,7 @@ public sealed partial class ClusterNode
             dropLog.Warn($"oversized {start.TypeId}", () => $"Dropped a {start.TypeId} of {start.TotalLength} bytes from {link.Remote} for {start.Recipient}: over MaxMessageSize ({options.MaxMessageSize} bytes).");
         else
             Deliver(link.Remote, start, new System.Buffers.ReadOnlySequence<byte>(payload), readAt, lent: true);
-        var released = new SharedRingReleased { Ring = ring!.Id, Position = start.Shared.Position + start.TotalLength };
+        var released = new SharedRingReleased { Ring = ring!.Id, Position = start.Shared.Position };
         Enqueue(link.Remote.Address, OutboundMessage.ForFrame(new ClusterFrame { RingReleased = released }), "ring release");
         return true;
     }
@@ -343,7 +343,7 @@ public sealed partial class ClusterNode
 
     /// <summary>The send queue for <paramref name="address"/>, created (and dialed) on first use.</summary>
     private Association AssociationFor(Address address) =>
-        associations.GetOrAdd(address, a => new Association(a, options, logger, dropLog, NeedsLink, writerPlacement));
+        associations.GetOrAdd(address, a => new Association(a, options, logger, dropLog, NeedsLink, writerPlacement, rings, () => Interlocked.Read(ref sends)));
 
     /// <summary>A queue has messages and no stream: dial, at most once per heartbeat interval.</summary>
     private void NeedsLink(Association association)

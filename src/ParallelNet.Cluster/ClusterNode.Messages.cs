@@ -51,7 +51,8 @@ public sealed partial class ClusterNode
             sent?.Invoke();
             return;
         }
-        var outbound = OutboundMessage.ForMessage(recipientPath, senderPath, codec.TypeId!, payload, sent, HopTrace.Enabled ? message : null);
+        var outbound = OutboundMessage.ForMessage(recipientPath, senderPath, codec.TypeId!, payload, sent, HopTrace.Enabled ? message : null,
+            key: message, sequence: Interlocked.Increment(ref sends));
         if (outbound.Traced is not null) HopTrace.MarkMessage(message, "enqueued", Stopwatch.GetTimestamp());
         if (outbound.PayloadLength > options.MaxMessageSize)
         {

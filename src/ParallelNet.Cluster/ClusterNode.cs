@@ -46,6 +46,8 @@ public sealed partial class ClusterNode : IAsyncDisposable, IWireReferences
     private readonly RemoteWatches remoteWatches = new();
     private readonly ReceiveBufferPool receiveBuffers = new();
     private readonly WriterPlacement writerPlacement = new();
+    private readonly Internal.SharedMemory.RingSupply? rings;
+    private long sends;
     private readonly Lock membershipGate = new();
     private readonly Membership membership;
     private readonly IReadOnlyList<Endpoint> seeds;
@@ -68,6 +70,7 @@ public sealed partial class ClusterNode : IAsyncDisposable, IWireReferences
         System = ActorSystem.Create(options.SystemName, options.TimeProvider);
         selfRoot = ActorPath.Root(SelfAddress);
         membership = new Membership(options.TimeProvider, options.UnreachableAfter, options.RemovedAfter);
+        if (options.SharedMemoryDirectory is { } directory) rings = new Internal.SharedMemory.RingSupply(directory, options.SharedMemoryRingBytes, logger);
         seeds = [.. options.Seeds.Select(Endpoint.Parse).Where(s => s != Endpoint.Of(SelfAddress))];
     }
 
@@ -88,6 +91,9 @@ public sealed partial class ClusterNode : IAsyncDisposable, IWireReferences
     /// <summary>The same-host ring this node writes to <paramref name="peer"/> through, if any (tests).</summary>
     internal Internal.SharedMemory.SharedRing? RingTo(Address peer) =>
         associations.TryGetValue(peer, out Association? association) ? association.Rings?.Ring : null;
+
+    /// <summary>The node's same-host ring once made (tests).</summary>
+    internal Internal.SharedMemory.SharedRing? OutgoingRing => rings?.Get();
 
     /// <summary>The bound TCP port.</summary>
     public int Port => SelfAddress.Port ?? 0;
@@ -242,6 +248,7 @@ public sealed partial class ClusterNode : IAsyncDisposable, IWireReferences
         await stopping.CancelAsync().ConfigureAwait(false);
         foreach (Link link in links.Keys) link.Dispose();
         foreach (Association association in associations.Values) await association.DisposeAsync().ConfigureAwait(false);
+        rings?.Dispose();
         if (server is not null) await server.DisposeAsync().ConfigureAwait(false);
         foreach (GrpcClient client in clients.Values) client.Dispose();
         stopping.Dispose();

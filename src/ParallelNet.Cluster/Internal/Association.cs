@@ -33,6 +33,7 @@ internal sealed class Association : IAsyncDisposable
     private readonly Lock gate = new();
     private readonly int chunkSize;
     private readonly RingSender? rings;
+    private readonly Func<long> sendsSoFar;
     private Task writer = Task.CompletedTask;
     private int writing;
     private bool waitingForLink;
@@ -43,7 +44,10 @@ internal sealed class Association : IAsyncDisposable
     private long queuedBytes;
 
     /// <param name="writers">How many of the node's peers receive tensors: decides where a writer starts (see <see cref="WriterPlacement"/>).</param>
-    public Association(Address remote, ClusterNodeOptions options, ILogger logger, DropLog dropLog, Action<Association> needsLink, WriterPlacement writers)
+    /// <param name="rings">The node's same-host ring, null when shared memory is off.</param>
+    /// <param name="sendsSoFar">The node's running count of sends (see <see cref="OutboundMessage.Sequence"/>).</param>
+    public Association(Address remote, ClusterNodeOptions options, ILogger logger, DropLog dropLog, Action<Association> needsLink, WriterPlacement writers,
+        RingSupply? rings = null, Func<long>? sendsSoFar = null)
     {
         this.writers = writers;
         Remote = remote;
@@ -53,7 +57,8 @@ internal sealed class Association : IAsyncDisposable
         this.needsLink = needsLink;
         // Room for the frame's own fields (paths, type id) next to the data.
         chunkSize = options.MaxFrameSize - 16 * 1024;
-        if (options.SharedMemoryDirectory is { } directory) rings = new RingSender(directory, options.SharedMemoryRingBytes, remote, logger);
+        if (rings is not null) this.rings = new RingSender(rings, remote, logger, options.TimeProvider);
+        this.sendsSoFar = sendsSoFar ?? (() => long.MaxValue);
     }
 
     public Address Remote { get; }
@@ -167,7 +172,7 @@ internal sealed class Association : IAsyncDisposable
             if (message.Traced is { } traced) HopTrace.MarkMessage(traced, "write-started", Stopwatch.GetTimestamp());
             try
             {
-                if (rings is not null && message.Start is not null && message.PayloadLength > BatchableSize && await rings.TryWriteAsync(link, message).ConfigureAwait(false))
+                if (rings is not null && message.Start is not null && message.PayloadLength > BatchableSize && await rings.TryWriteAsync(link, message, sendsSoFar()).ConfigureAwait(false))
                 {
                     // Through the same-host ring: the stream carried only the header.
                 }

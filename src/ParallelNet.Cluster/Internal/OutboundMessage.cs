@@ -31,6 +31,15 @@ internal sealed class OutboundMessage
     /// <summary>Completed once the item is on the wire (or could not be), for those who wait for a flush.</summary>
     public TaskCompletionSource? Written { get; init; }
 
+    /// <summary>
+    /// The actor message this payload encodes (null for frames): the same message told to several peers of one host
+    /// is copied into the node's ring once (see <see cref="SharedMemory.SharedRing.TryPlace"/>).
+    /// </summary>
+    public object? Key { get; init; }
+
+    /// <summary>The node's running count of sends when this one was told (see <see cref="Key"/>).</summary>
+    public long Sequence { get; init; }
+
     /// <summary>The actor message itself, kept only while <see cref="ParallelNet.Actors.HopTrace"/> runs, to name its hops.</summary>
     public object? Traced { get; init; }
 
@@ -46,11 +55,11 @@ internal sealed class OutboundMessage
 
     /// <param name="sent">Called by <see cref="Complete"/>: the payload's segments are no longer referenced.</param>
     public static OutboundMessage ForMessage(string recipient, string sender, string typeId, List<ReadOnlyMemory<byte>> payload, Action? sent = null,
-        object? traced = null)
+        object? traced = null, object? key = null, long sequence = 0)
     {
         long length = 0;
         foreach (ReadOnlyMemory<byte> segment in payload) length += segment.Length;
         var start = new MessageStart { Recipient = recipient, Sender = sender, TypeId = typeId, TotalLength = (ulong)length };
-        return new OutboundMessage(null, start, payload, length, sent) { Traced = traced };
+        return new OutboundMessage(null, start, payload, length, sent) { Traced = traced, Key = key, Sequence = sequence };
     }
 }

@@ -195,7 +195,9 @@ public sealed class ParameterServer : ReceiveActor
             if (outcome.Applied && !_publishesMaster) Publish();
             _lending.Lend(_published, _version, _subscribers.Count);
             HopTrace.Mark("ps.published", _version + 1);
-            foreach (var subscriber in _subscribers) subscriber.Tell(new WeightsPublished(_jobId, _version, _published), Self);
+            // One message for all: a transport that reaches several subscribers on one host may then copy it once.
+            var published = new WeightsPublished(_jobId, _version, _published);
+            foreach (var subscriber in _subscribers) subscriber.Tell(published, Self);
         }
         Context.Parent.Tell(new StepApplied(_jobId, step, _version, outcome.Applied, outcome.Rejection, lossSum, batchCount), Self);
     }

@@ -24,6 +24,16 @@ public sealed class SharedRingTests : IDisposable
         return bytes;
     }
 
+    private static readonly object Peer = new(), OtherPeer = new();
+
+    private static ulong Place(SharedRing ring, byte[] payload, object? holder = null, object? key = null, long sequence = 0, long sendsSoFar = 0)
+    {
+        var placed = ring.TryPlace(holder ?? Peer, [payload], payload.Length, key, sequence, sendsSoFar);
+        Assert.True(placed.HasValue, "the ring had no room");
+        Assert.True(placed.Value.Filled.IsCompleted);
+        return placed.Value.Position;
+    }
+
     [Fact]
     public void A_payload_written_in_pieces_is_read_back_whole_from_the_peers_mapping()
     {
@@ -32,9 +42,10 @@ public sealed class SharedRingTests : IDisposable
         Assert.True(peer is not null, reason);
         byte[] head = Pattern(37, 1), tensor = Pattern(300_001, 2);
 
-        Assert.True(ring.TryWrite([head, tensor], head.Length + tensor.Length, out ulong position));
+        var placed = ring.TryPlace(Peer, [head, tensor], head.Length + tensor.Length);
 
-        Assert.True(peer.TrySlice(position, (ulong)(head.Length + tensor.Length), out ReadOnlyMemory<byte> bytes, out string? problem), problem);
+        Assert.NotNull(placed);
+        Assert.True(peer.TrySlice(placed.Value.Position, (ulong)(head.Length + tensor.Length), out ReadOnlyMemory<byte> bytes, out string? problem), problem);
         Assert.Equal(head.Concat(tensor).ToArray(), bytes.ToArray());
     }
 
@@ -43,18 +54,18 @@ public sealed class SharedRingTests : IDisposable
     {
         using var ring = SharedRing.Create(directory.Path, Capacity);
         byte[] payload = Pattern(400_000, 3); // two fit in 1 MiB, a third would run past the end
-        Assert.True(ring.TryWrite([payload], payload.Length, out ulong first));
-        Assert.True(ring.TryWrite([payload], payload.Length, out ulong second));
+        ulong first = Place(ring, payload);
+        ulong second = Place(ring, payload);
         Assert.Equal(0UL, first);
         Assert.Equal(400_000UL, second); // 64-byte aligned already
 
-        Assert.False(ring.TryWrite([payload], payload.Length, out _)); // would have to go at the start, still in use
-        ring.Release(second); // the first payload is decoded
-        Assert.True(ring.TryWrite([payload], payload.Length, out ulong third));
+        Assert.Null(ring.TryPlace(Peer, [payload], payload.Length)); // would have to go at the start, still in use
+        ring.Release(Peer, first);
+        ulong third = Place(ring, payload);
         Assert.Equal((ulong)Capacity, third); // the end was skipped: offset 0 of the next lap
         Assert.Equal((long)(third + 400_000 - second), ring.InUse);
 
-        Assert.False(ring.TryWrite([new byte[Capacity + 1]], Capacity + 1, out _));
+        Assert.Null(ring.TryPlace(Peer, [new byte[Capacity + 1]], Capacity + 1));
     }
 
     [Fact]
@@ -62,35 +73,96 @@ public sealed class SharedRingTests : IDisposable
     {
         using var ring = SharedRing.Create(directory.Path, Capacity);
         byte[] small = Pattern(1000, 6), large = Pattern(900_000, 7);
-        Assert.True(ring.TryWrite([small], small.Length, out ulong first));
-        ring.Release(first + (ulong)small.Length);
+        ulong first = Place(ring, small);
+        ring.Release(Peer, first);
 
         // Empty again: the payload goes to offset 0 of the next lap (cache-warm), even one longer than the space behind the old head.
-        Assert.True(ring.TryWrite([large], large.Length, out ulong second));
+        ulong second = Place(ring, large);
         Assert.Equal((ulong)Capacity, second);
         Assert.Equal(900_032, ring.InUse);
-        ring.Release(first + (ulong)small.Length); // late and stale: ignored
+        ring.Release(Peer, first); // late and stale: ignored
         Assert.Equal(900_032, ring.InUse);
-        ring.Release(second + (ulong)large.Length);
+        ring.Release(Peer, second);
         Assert.Equal(0, ring.InUse);
-        Assert.True(ring.TryWrite([large], large.Length, out ulong third));
-        Assert.Equal(2UL * (ulong)Capacity, third);
+        Assert.Equal(2UL * (ulong)Capacity, Place(ring, large));
     }
 
     [Fact]
-    public void A_release_behind_the_last_one_or_past_what_was_written_is_ignored()
+    public void A_release_of_a_region_the_peer_does_not_hold_is_ignored()
     {
         using var ring = SharedRing.Create(directory.Path, Capacity);
-        byte[] payload = Pattern(1000, 4);
-        Assert.True(ring.TryWrite([payload], payload.Length, out _));
+        ulong position = Place(ring, Pattern(1000, 4));
         long inUse = ring.InUse;
 
-        ring.Release(ulong.MaxValue);
-        ring.Release(1_000_000);
+        ring.Release(OtherPeer, position);
+        ring.Release(Peer, position + 64);
+        ring.Release(Peer, ulong.MaxValue);
         Assert.Equal(inUse, ring.InUse);
-        ring.Release((ulong)inUse);
+        ring.Release(Peer, position);
         Assert.Equal(0, ring.InUse);
-        ring.Release(0);
+        ring.Release(Peer, position);
+        Assert.Equal(0, ring.InUse);
+    }
+
+    [Fact]
+    public void A_message_told_to_several_peers_before_its_copy_is_copied_once_and_held_until_every_peer_released_it()
+    {
+        using var ring = SharedRing.Create(directory.Path, Capacity);
+        var message = new object();
+        byte[] payload = Pattern(200_000, 8);
+        // Told to both peers as sends 7 and 8; the first copy begins with 8 sends told.
+        ulong first = Place(ring, payload, Peer, message, sequence: 7, sendsSoFar: 8);
+        ulong shared = Place(ring, payload, OtherPeer, message, sequence: 8, sendsSoFar: 9);
+        Assert.Equal(first, shared);
+        Assert.Equal(1, ring.PayloadsWritten);
+        Assert.Equal(1, ring.PayloadsShared);
+
+        ring.Release(Peer, first);
+        Assert.Equal(200_000, ring.InUse); // the other peer still reads it
+        ring.Release(OtherPeer, shared);
+        Assert.Equal(0, ring.InUse);
+    }
+
+    [Fact]
+    public void A_message_told_again_after_its_copy_began_or_once_released_gets_a_copy_of_its_own()
+    {
+        using var ring = SharedRing.Create(directory.Path, Capacity);
+        var message = new object();
+        byte[] payload = Pattern(200_000, 9);
+        ulong first = Place(ring, payload, Peer, message, sequence: 7, sendsSoFar: 7);
+
+        // Told after the copy began: its sender may have changed the array in between.
+        Assert.NotEqual(first, Place(ring, payload, OtherPeer, message, sequence: 8, sendsSoFar: 8));
+        // Another message, or another length, never shares.
+        Assert.NotEqual(first, Place(ring, payload, OtherPeer, new object(), sequence: 1, sendsSoFar: 9));
+        Assert.NotEqual(first, Place(ring, Pattern(100, 1), OtherPeer, message, sequence: 1, sendsSoFar: 9));
+        Assert.Equal(4, ring.PayloadsWritten);
+        Assert.Equal(0, ring.PayloadsShared);
+    }
+
+    [Fact]
+    public void A_region_every_holder_released_is_never_shared()
+    {
+        using var ring = SharedRing.Create(directory.Path, Capacity);
+        var message = new object();
+        byte[] payload = Pattern(200_000, 13);
+        ulong first = Place(ring, payload, Peer, message, sequence: 1, sendsSoFar: 5);
+        ring.Release(Peer, first);
+        Assert.NotEqual(first, Place(ring, payload, OtherPeer, message, sequence: 2, sendsSoFar: 6));
+        Assert.Equal(0, ring.PayloadsShared);
+    }
+
+    [Fact]
+    public void What_a_peer_held_comes_back_when_it_releases_all()
+    {
+        using var ring = SharedRing.Create(directory.Path, Capacity);
+        Place(ring, Pattern(1000, 10), Peer);
+        ulong other = Place(ring, Pattern(1000, 11), OtherPeer);
+        Place(ring, Pattern(1000, 12), Peer);
+
+        ring.ReleaseAll(Peer);
+        Assert.Equal(1024 + 1024, ring.InUse); // from the other peer's region to the head
+        ring.Release(OtherPeer, other);
         Assert.Equal(0, ring.InUse);
     }
 
@@ -105,7 +177,7 @@ public sealed class SharedRingTests : IDisposable
         ring.Unlink();
         Assert.Empty(directory.Rings);
         byte[] payload = Pattern(5000, 5);
-        Assert.True(ring.TryWrite([payload], payload.Length, out ulong position));
+        ulong position = Place(ring, payload);
         Assert.True(peer.TrySlice(position, (ulong)payload.Length, out ReadOnlyMemory<byte> bytes, out _));
         Assert.Equal(payload, bytes.ToArray());
     }

@@ -5,27 +5,31 @@ using ParallelNet.Cluster.Protocol;
 namespace ParallelNet.Cluster.Internal.SharedMemory;
 
 /// <summary>
-/// The sending half of one peer's same-host path, driven by that peer's send loop: on each new stream it offers a
-/// fresh ring, and once the peer accepted it, a large payload is copied into the ring and only its header goes on the
-/// stream. A ring never outlives its stream: a message lost with a stream cannot leave a region the peer still reads
-/// from, and a reconnected peer gets a ring whose space is all free.
+/// One peer's use of the node's ring, driven by that peer's send loop: on each new stream it offers the ring, and once
+/// the peer has mapped it, a large payload is placed in the ring (copied, or shared with another peer's copy of the
+/// same message) and only its header goes on the stream. What a stream's peer held when the stream ended comes back a
+/// little later (<see cref="ReleaseDelay"/>), once the peer can no longer be decoding it.
 /// </summary>
-internal sealed class RingSender(string directory, long capacity, Address remote, ILogger logger) : IDisposable
+internal sealed class RingSender(RingSupply supply, Address remote, ILogger logger, TimeProvider time) : IDisposable
 {
+    /// <summary>How long regions held by an ended stream's peer stay untouched: its reader may still be decoding the last one.</summary>
+    public static readonly TimeSpan ReleaseDelay = TimeSpan.FromSeconds(5);
+
     private const int None = 0, Offered = 1, Accepted = 2, Unusable = 3;
 
-    private SharedRing? ring;
     private Link? link;
+    private SharedRing? ring;
+    private object holder = new();
     private int state;
 
-    /// <summary>The ring in use (tests).</summary>
+    /// <summary>The ring offered on the current stream (tests).</summary>
     internal SharedRing? Ring => Volatile.Read(ref ring);
 
     /// <summary>
     /// Writes <paramref name="message"/> through the ring when it can; false when the caller must write it on the
-    /// stream (no ring accepted yet, the ring full, or the payload over half the ring). On a new stream it first offers a ring.
+    /// stream (no ring accepted yet, the ring full, or the payload over half the ring). On a new stream it first offers the ring.
     /// </summary>
-    public async ValueTask<bool> TryWriteAsync(Link current, OutboundMessage message)
+    public async ValueTask<bool> TryWriteAsync(Link current, OutboundMessage message, long sendsSoFar)
     {
         if (!ReferenceEquals(current, link)) Reset(current);
         switch (Volatile.Read(ref state))
@@ -35,7 +39,11 @@ internal sealed class RingSender(string directory, long capacity, Address remote
                 return false;
             case Accepted:
                 SharedRing accepted = ring!;
-                if (message.PayloadLength > accepted.Capacity / 2 || !accepted.TryWrite(message.Payload!, message.PayloadLength, out ulong position)) return false;
+                if (message.PayloadLength > accepted.Capacity / 2) return false;
+                var placed = accepted.TryPlace(holder, message.Payload!, message.PayloadLength, message.Key, message.Sequence, sendsSoFar);
+                if (placed is null) return false;
+                var (position, filled) = placed.Value;
+                await filled.ConfigureAwait(false); // a region shared with another peer's send loop may still be filling
                 var start = new MessageStart(message.Start!) { Shared = new SharedPayload { Ring = accepted.Id, Position = position } };
                 await current.WriteAsync(new ClusterFrame { Message = start }).ConfigureAwait(false);
                 return true;
@@ -46,30 +54,22 @@ internal sealed class RingSender(string directory, long capacity, Address remote
 
     private async Task OfferAsync(Link current)
     {
-        SharedRing created;
-        try
-        {
-            created = SharedRing.Create(directory, capacity);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        if (supply.Get() is not { } offered)
         {
             Volatile.Write(ref state, Unusable);
-            logger.LogInformation("Large messages to {Remote} travel on the stream: no shared-memory ring of {Bytes} bytes could be made in {Directory}: {Problem}",
-                remote, capacity, directory, e.Message);
             return;
         }
-        Volatile.Write(ref ring, created);
+        Volatile.Write(ref ring, offered);
         Volatile.Write(ref state, Offered);
-        var offer = new SharedRingOffer { Ring = created.Id, Name = created.Name, Nonce = Google.Protobuf.ByteString.CopyFrom(created.Nonce), Capacity = (ulong)created.Capacity };
+        var offer = new SharedRingOffer { Ring = offered.Id, Name = offered.Name, Nonce = Google.Protobuf.ByteString.CopyFrom(offered.Nonce), Capacity = (ulong)offered.Capacity };
         await current.WriteAsync(new ClusterFrame { RingOffer = offer }).ConfigureAwait(false);
     }
 
-    /// <summary>The peer's answer to an offer (any thread). The ring's file is unlinked either way: mapped, it needs no name.</summary>
+    /// <summary>The peer's answer to an offer (any thread).</summary>
     public void OnAnswer(SharedRingAnswer answer)
     {
         SharedRing? offered = Volatile.Read(ref ring);
-        if (offered is null || offered.Id != answer.Ring) return; // an answer about a ring of an earlier stream
-        offered.Unlink();
+        if (offered is null || offered.Id != answer.Ring) return;
         if (Interlocked.CompareExchange(ref state, answer.Accepted ? Accepted : Unusable, Offered) != Offered) return;
         if (answer.Accepted)
             logger.LogInformation("Large messages to {Remote} go through shared memory ({Ring}, {Bytes} bytes).", remote, offered.Name, offered.Capacity);
@@ -77,25 +77,28 @@ internal sealed class RingSender(string directory, long capacity, Address remote
             logger.LogInformation("Large messages to {Remote} travel on the stream: it refused the shared-memory ring: {Reason}", remote, answer.Reason);
     }
 
-    /// <summary>The peer decoded the ring's payloads up to a position (any thread).</summary>
+    /// <summary>The peer decoded the payload at a position (any thread).</summary>
     public void OnReleased(SharedRingReleased released)
     {
         SharedRing? current = Volatile.Read(ref ring);
-        if (current is not null && current.Id == released.Ring) current.Release(released.Position);
+        if (current is not null && current.Id == released.Ring) current.Release(Volatile.Read(ref holder), released.Position);
     }
 
     private void Reset(Link current)
     {
-        Volatile.Read(ref ring)?.Dispose();
+        ReleaseLater(Volatile.Read(ref ring), holder);
+        Volatile.Write(ref holder, new object());
         Volatile.Write(ref ring, null);
         Volatile.Write(ref state, None);
         link = current;
     }
 
-    /// <summary>Only once the send loop has stopped.</summary>
-    public void Dispose()
+    private void ReleaseLater(SharedRing? previous, object previousHolder)
     {
-        Volatile.Read(ref ring)?.Dispose();
-        Volatile.Write(ref ring, null);
+        if (previous is null) return;
+        _ = Task.Delay(ReleaseDelay, time).ContinueWith(_ => previous.ReleaseAll(previousHolder), TaskScheduler.Default);
     }
+
+    /// <summary>Only once the send loop has stopped: the peer is gone, so what it held comes back.</summary>
+    public void Dispose() => ReleaseLater(Volatile.Read(ref ring), holder);
 }

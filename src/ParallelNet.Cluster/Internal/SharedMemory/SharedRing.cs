@@ -3,19 +3,25 @@ using System.Security.Cryptography;
 namespace ParallelNet.Cluster.Internal.SharedMemory;
 
 /// <summary>
-/// The sending side of a same-host tensor path: a ring file this node writes payloads into and one peer maps
-/// read-only. Space is counted in an endless byte position; a payload takes [position, position + length) at offset
-/// position % capacity and never wraps (the end of the data is skipped instead), and comes back when the peer
-/// releases a position past it. One writer (the peer's send loop) allocates; releases may come from any thread.
+/// The sending side of the same-host path: one ring file per node, which every same-host peer maps read-only. A
+/// payload takes a region [position, position + length) of an endless byte count, at offset position % capacity,
+/// never wrapping (the end of the data is skipped instead). A region is held by the peers it was sent to and comes
+/// back when each has released it; a message told to several peers before its copy began (a weights broadcast) is
+/// copied once and its region shared. Several send loops write at once: regions are handed out under a lock and
+/// filled outside it.
 /// </summary>
 internal sealed class SharedRing : IDisposable
 {
     private const int Alignment = 64;
 
+    /// <summary>Regions kept findable for sharing: a broadcast reaches its peers' send loops within a few messages.</summary>
+    private const int ShareableRegions = 8;
+
     private readonly MappedFile mapped;
     private readonly string path;
+    private readonly Lock gate = new();
+    private readonly LinkedList<Region> regions = new(); // held ones, in position order
     private ulong head;
-    private ulong tail;
     private int unlinked;
 
     private SharedRing(MappedFile mapped, string path, ulong id, long capacity, byte[] nonce)
@@ -35,11 +41,17 @@ internal sealed class SharedRing : IDisposable
 
     public byte[] Nonce { get; }
 
-    /// <summary>Payloads written so far (tests).</summary>
+    /// <summary>Payloads copied into the ring so far (tests).</summary>
     public long PayloadsWritten { get; private set; }
 
-    /// <summary>Bytes written and not yet released (tests).</summary>
-    public long InUse => (long)(head - Volatile.Read(ref tail));
+    /// <summary>Payloads sent to a further peer without a copy (tests).</summary>
+    public long PayloadsShared { get; private set; }
+
+    /// <summary>Bytes from the oldest held region to the head; 0 when every region has been released (tests).</summary>
+    public long InUse
+    {
+        get { lock (gate) return (long)(head - Tail()); }
+    }
 
     /// <summary>Creates a ring of <paramref name="capacity"/> data bytes in <paramref name="directory"/>; IOException when it cannot.</summary>
     public static SharedRing Create(string directory, long capacity)
@@ -55,53 +67,101 @@ internal sealed class SharedRing : IDisposable
     }
 
     /// <summary>
-    /// Copies the concatenated <paramref name="payload"/> (<paramref name="length"/> bytes) into the ring; false, with
-    /// nothing written, when the free space cannot hold it in one piece.
+    /// Places a payload of <paramref name="length"/> bytes for <paramref name="holder"/>: the region of an earlier copy
+    /// of the same message (<paramref name="key"/>, told as send number <paramref name="sequence"/> before that copy
+    /// began, so its bytes cannot have changed in between), else a new region filled from <paramref name="payload"/>.
+    /// Null when the free space cannot hold it in one piece. The returned task completes once the bytes are in place.
     /// </summary>
-    public bool TryWrite(IReadOnlyList<ReadOnlyMemory<byte>> payload, long length, out ulong position)
+    public (ulong Position, Task Filled)? TryPlace(object holder, IReadOnlyList<ReadOnlyMemory<byte>> payload, long length, object? key = null, long sequence = 0,
+        long sendsSoFar = 0)
     {
-        position = 0;
-        if (length <= 0 || length > Capacity) return false;
-        ulong start = head;
-        long offset = (long)(start % (ulong)Capacity);
-        // Skip to the data's start rather than wrap; and also whenever the peer has released everything, so that a
-        // sender with one payload in flight at a time (a training step) writes the same cache-warm bytes every time.
-        if (offset != 0 && start == Volatile.Read(ref tail))
+        if (length <= 0 || length > Capacity) return null;
+        Region region;
+        lock (gate)
         {
-            // Empty: no release can move the tail any more (none lies past the head), so it moves along with the skip.
-            start += (ulong)(Capacity - offset);
-            Interlocked.CompareExchange(ref tail, start, head);
+            if (key is not null && FindShareable(key, length, sequence) is { } shared)
+            {
+                shared.Holders.Add(holder);
+                PayloadsShared++;
+                return (shared.Start, shared.Filled.Task);
+            }
+            if (Allocate(length) is not ulong start) return null;
+            region = new Region(start, start + (ulong)AlignUp(length), length, key, sendsSoFar, holder);
+            regions.AddLast(region);
+            head = region.End;
+            PayloadsWritten++;
         }
-        else if (offset + length > Capacity) start += (ulong)(Capacity - offset);
-        ulong end = start + (ulong)AlignUp(length);
-        if (end - Volatile.Read(ref tail) > (ulong)Capacity) return false;
-        Span<byte> target = mapped.GetSpan().Slice(RingFile.HeaderBytes + (int)(start % (ulong)Capacity), (int)length);
+        Span<byte> target = mapped.GetSpan().Slice(RingFile.HeaderBytes + (int)(region.Start % (ulong)Capacity), (int)length);
         foreach (ReadOnlyMemory<byte> segment in payload)
         {
             segment.Span.CopyTo(target);
             target = target[segment.Length..];
         }
-        head = end;
-        position = start;
-        PayloadsWritten++;
-        return true;
+        region.Filled.TrySetResult();
+        return (region.Start, Task.CompletedTask);
     }
 
-    /// <summary>The peer decoded everything before <paramref name="position"/>. Ignored when it is behind what was released or past what was written.</summary>
-    public void Release(ulong position)
+    /// <summary>
+    /// <paramref name="holder"/> has decoded the payload at <paramref name="position"/>. Ignored unless it holds that
+    /// region: a peer cannot free what another peer still reads.
+    /// </summary>
+    public void Release(object holder, ulong position)
     {
-        if (position > ulong.MaxValue - Alignment) return;
-        position = (ulong)AlignUp((long)position); // payloads start aligned; the peer names a payload's unpadded end
-        ulong current = Volatile.Read(ref tail);
-        while (position > current && position <= Volatile.Read(ref head))
+        lock (gate)
         {
-            ulong seen = Interlocked.CompareExchange(ref tail, position, current);
-            if (seen == current) return;
-            current = seen;
+            for (LinkedListNode<Region>? node = regions.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Start != position) continue;
+                node.Value.Holders.Remove(holder);
+                break;
+            }
+            TrimReleased();
         }
     }
 
-    /// <summary>Removes the ring's name once the peer mapped it: the memory lives on in both mappings, and no file outlives the processes.</summary>
+    /// <summary><paramref name="holder"/> will release nothing more (its stream ended): what it held comes back.</summary>
+    public void ReleaseAll(object holder)
+    {
+        lock (gate)
+        {
+            foreach (Region region in regions) region.Holders.Remove(holder);
+            TrimReleased();
+        }
+    }
+
+    private Region? FindShareable(object key, long length, long sequence)
+    {
+        int looked = 0;
+        for (LinkedListNode<Region>? node = regions.Last; node is not null && looked < ShareableRegions; node = node.Previous, looked++)
+        {
+            Region region = node.Value;
+            if (ReferenceEquals(region.Key, key) && region.Length == length && region.Holders.Count > 0 && sequence <= region.SendsBeforeCopy) return region;
+        }
+        return null;
+    }
+
+    /// <summary>The start of a free region of <paramref name="length"/> bytes, or null. Call under the lock.</summary>
+    private ulong? Allocate(long length)
+    {
+        ulong start = head;
+        long offset = (long)(start % (ulong)Capacity);
+        // Skip to the data's start rather than wrap; and also whenever every region has come back, so that a sender with
+        // one payload in flight at a time (a training step) writes the same cache-warm bytes every time.
+        if (offset != 0 && (regions.Count == 0 || offset + length > Capacity)) start += (ulong)(Capacity - offset);
+        ulong end = start + (ulong)AlignUp(length);
+        ulong tail = regions.Count == 0 ? start : Tail();
+        return end - tail > (ulong)Capacity ? null : start;
+    }
+
+    /// <summary>The oldest position still held; the head when none is. Call under the lock.</summary>
+    private ulong Tail() => regions.First?.Value.Start ?? head;
+
+    private void TrimReleased()
+    {
+        while (regions.First is { Value.Holders.Count: 0 } first && first.Value.Filled.Task.IsCompleted) regions.RemoveFirst();
+    }
+
+    /// <summary>Removes the ring's name: peers that mapped it keep their mappings; no later peer can map it.</summary>
     public void Unlink()
     {
         if (Interlocked.Exchange(ref unlinked, 1) != 0) return;
@@ -121,5 +181,17 @@ internal sealed class SharedRing : IDisposable
     {
         Unlink();
         ((IDisposable)mapped).Dispose();
+    }
+
+    private sealed class Region(ulong start, ulong end, long length, object? key, long sendsBeforeCopy, object holder)
+    {
+        public ulong Start { get; } = start;
+        public ulong End { get; } = end;
+        public long Length { get; } = length;
+        public object? Key { get; } = key;
+        /// <summary>Sends numbered up to this had been told when the copy began.</summary>
+        public long SendsBeforeCopy { get; } = sendsBeforeCopy;
+        public List<object> Holders { get; } = [holder];
+        public TaskCompletionSource Filled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 }
