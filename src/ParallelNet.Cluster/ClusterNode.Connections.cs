@@ -343,7 +343,7 @@ public sealed partial class ClusterNode
 
     /// <summary>The send queue for <paramref name="address"/>, created (and dialed) on first use.</summary>
     private Association AssociationFor(Address address) =>
-        associations.GetOrAdd(address, a => new Association(a, options, logger, dropLog, NeedsLink, writerPlacement, rings, () => Interlocked.Read(ref sends)));
+        associations.GetOrAdd(address, a => new Association(a, options, logger, dropLog, NeedsLink, writerPlacement, rings));
 
     /// <summary>A queue has messages and no stream: dial, at most once per heartbeat interval.</summary>
     private void NeedsLink(Association association)

@@ -52,7 +52,7 @@ public sealed partial class ClusterNode
             return;
         }
         var outbound = OutboundMessage.ForMessage(recipientPath, senderPath, codec.TypeId!, payload, sent, HopTrace.Enabled ? message : null,
-            key: message, sequence: Interlocked.Increment(ref sends));
+            key: message);
         if (outbound.Traced is not null) HopTrace.MarkMessage(message, "enqueued", Stopwatch.GetTimestamp());
         if (outbound.PayloadLength > options.MaxMessageSize)
         {

@@ -47,7 +47,6 @@ public sealed partial class ClusterNode : IAsyncDisposable, IWireReferences
     private readonly ReceiveBufferPool receiveBuffers = new();
     private readonly WriterPlacement writerPlacement = new();
     private readonly Internal.SharedMemory.RingSupply? rings;
-    private long sends;
     private readonly Lock membershipGate = new();
     private readonly Membership membership;
     private readonly IReadOnlyList<Endpoint> seeds;

@@ -33,7 +33,6 @@ internal sealed class Association : IAsyncDisposable
     private readonly Lock gate = new();
     private readonly int chunkSize;
     private readonly RingSender? rings;
-    private readonly Func<long> sendsSoFar;
     private Task writer = Task.CompletedTask;
     private int writing;
     private bool waitingForLink;
@@ -45,9 +44,8 @@ internal sealed class Association : IAsyncDisposable
 
     /// <param name="writers">How many of the node's peers receive tensors: decides where a writer starts (see <see cref="WriterPlacement"/>).</param>
     /// <param name="rings">The node's same-host ring, null when shared memory is off.</param>
-    /// <param name="sendsSoFar">The node's running count of sends (see <see cref="OutboundMessage.Sequence"/>).</param>
     public Association(Address remote, ClusterNodeOptions options, ILogger logger, DropLog dropLog, Action<Association> needsLink, WriterPlacement writers,
-        RingSupply? rings = null, Func<long>? sendsSoFar = null)
+        RingSupply? rings = null)
     {
         this.writers = writers;
         Remote = remote;
@@ -58,7 +56,6 @@ internal sealed class Association : IAsyncDisposable
         // Room for the frame's own fields (paths, type id) next to the data.
         chunkSize = options.MaxFrameSize - 16 * 1024;
         if (rings is not null) this.rings = new RingSender(rings, remote, logger, options.TimeProvider);
-        this.sendsSoFar = sendsSoFar ?? (() => long.MaxValue);
     }
 
     public Address Remote { get; }
@@ -108,6 +105,7 @@ internal sealed class Association : IAsyncDisposable
             return false;
         }
         if (message.PayloadLength > BatchableSize && Interlocked.Exchange(ref carriesTensors, 1) == 0) writers.AddTensorPeer();
+        if (rings is not null && message.Start is not null && message.PayloadLength > BatchableSize) rings.PlaceEarly(message);
         queue.Enqueue(message);
         ScheduleWriter();
         return true;
@@ -172,7 +170,7 @@ internal sealed class Association : IAsyncDisposable
             if (message.Traced is { } traced) HopTrace.MarkMessage(traced, "write-started", Stopwatch.GetTimestamp());
             try
             {
-                if (rings is not null && message.Start is not null && message.PayloadLength > BatchableSize && await rings.TryWriteAsync(link, message, sendsSoFar()).ConfigureAwait(false))
+                if (rings is not null && message.Start is not null && message.PayloadLength > BatchableSize && await rings.TryWriteAsync(link, message).ConfigureAwait(false))
                 {
                     // Through the same-host ring: the stream carried only the header.
                 }

@@ -37,8 +37,13 @@ internal sealed class OutboundMessage
     /// </summary>
     public object? Key { get; init; }
 
-    /// <summary>The node's running count of sends when this one was told (see <see cref="Key"/>).</summary>
-    public long Sequence { get; init; }
+    /// <summary>Where the payload was placed in the node's ring when it was queued, and for which stream (see <see cref="SharedMemory.RingSender.PlaceEarly"/>).</summary>
+    public SharedMemory.SharedRing.Placement? Placement { get; set; }
+
+    public Link? PlacedFor { get; set; }
+
+    /// <summary>The ring reference went (or was attempted) on the stream: the peer's release, or the stream's end, ends the hold.</summary>
+    public bool PlacementSent { get; set; }
 
     /// <summary>The actor message itself, kept only while <see cref="ParallelNet.Actors.HopTrace"/> runs, to name its hops.</summary>
     public object? Traced { get; init; }
@@ -46,6 +51,11 @@ internal sealed class OutboundMessage
     /// <summary>The item is on the wire or will never be: tells the waiter, and lets the sender reuse the memory the payload referenced. Once only.</summary>
     public void Complete()
     {
+        if (Placement is { } placement)
+        {
+            placement.Seal();
+            if (!PlacementSent) placement.Release();
+        }
         Written?.TrySetResult();
         Interlocked.Exchange(ref sent, null)?.Invoke();
     }
@@ -55,11 +65,11 @@ internal sealed class OutboundMessage
 
     /// <param name="sent">Called by <see cref="Complete"/>: the payload's segments are no longer referenced.</param>
     public static OutboundMessage ForMessage(string recipient, string sender, string typeId, List<ReadOnlyMemory<byte>> payload, Action? sent = null,
-        object? traced = null, object? key = null, long sequence = 0)
+        object? traced = null, object? key = null)
     {
         long length = 0;
         foreach (ReadOnlyMemory<byte> segment in payload) length += segment.Length;
         var start = new MessageStart { Recipient = recipient, Sender = sender, TypeId = typeId, TotalLength = (ulong)length };
-        return new OutboundMessage(null, start, payload, length, sent) { Traced = traced, Key = key, Sequence = sequence };
+        return new OutboundMessage(null, start, payload, length, sent) { Traced = traced, Key = key };
     }
 }

@@ -111,7 +111,7 @@ public sealed class SameHostPathTests : IDisposable
                 }
             }
 
-            // Each round's second send shares the first one's copy unless that copy was already released (a race it usually wins).
+            // Each round's second send shares the copy the first one placed as it was queued, unless the first send had already completed.
             Assert.True(ring.PayloadsShared >= 1, $"no round shared its copy ({ring.PayloadsWritten} copies)");
             Assert.True(ring.PayloadsWritten + ring.PayloadsShared <= 2 * Rounds);
             await Nodes.WaitUntilAsync(() => ring.InUse == 0, "both receivers released every payload");

@@ -26,12 +26,14 @@ public sealed class SharedRingTests : IDisposable
 
     private static readonly object Peer = new(), OtherPeer = new();
 
-    private static ulong Place(SharedRing ring, byte[] payload, object? holder = null, object? key = null, long sequence = 0, long sendsSoFar = 0)
+    private static ulong Place(SharedRing ring, byte[] payload, object? holder = null, object? key = null) => PlaceFor(ring, payload, holder, key).Position;
+
+    private static SharedRing.Placement PlaceFor(SharedRing ring, byte[] payload, object? holder = null, object? key = null)
     {
-        var placed = ring.TryPlace(holder ?? Peer, [payload], payload.Length, key, sequence, sendsSoFar);
-        Assert.True(placed.HasValue, "the ring had no room");
-        Assert.True(placed.Value.Filled.IsCompleted);
-        return placed.Value.Position;
+        SharedRing.Placement? placed = ring.TryPlace(holder ?? Peer, [payload], payload.Length, key);
+        Assert.True(placed is not null, "the ring had no room");
+        Assert.True(placed.Filled.IsCompleted);
+        return placed;
     }
 
     [Fact]
@@ -45,7 +47,7 @@ public sealed class SharedRingTests : IDisposable
         var placed = ring.TryPlace(Peer, [head, tensor], head.Length + tensor.Length);
 
         Assert.NotNull(placed);
-        Assert.True(peer.TrySlice(placed.Value.Position, (ulong)(head.Length + tensor.Length), out ReadOnlyMemory<byte> bytes, out string? problem), problem);
+        Assert.True(peer.TrySlice(placed.Position, (ulong)(head.Length + tensor.Length), out ReadOnlyMemory<byte> bytes, out string? problem), problem);
         Assert.Equal(head.Concat(tensor).ToArray(), bytes.ToArray());
     }
 
@@ -105,14 +107,13 @@ public sealed class SharedRingTests : IDisposable
     }
 
     [Fact]
-    public void A_message_told_to_several_peers_before_its_copy_is_copied_once_and_held_until_every_peer_released_it()
+    public void A_message_sent_to_several_peers_is_copied_once_and_held_until_every_peer_released_it()
     {
         using var ring = SharedRing.Create(directory.Path, Capacity);
         var message = new object();
         byte[] payload = Pattern(200_000, 8);
-        // Told to both peers as sends 7 and 8; the first copy begins with 8 sends told.
-        ulong first = Place(ring, payload, Peer, message, sequence: 7, sendsSoFar: 8);
-        ulong shared = Place(ring, payload, OtherPeer, message, sequence: 8, sendsSoFar: 9);
+        ulong first = Place(ring, payload, Peer, message);
+        ulong shared = Place(ring, payload, OtherPeer, message);
         Assert.Equal(first, shared);
         Assert.Equal(1, ring.PayloadsWritten);
         Assert.Equal(1, ring.PayloadsShared);
@@ -124,31 +125,31 @@ public sealed class SharedRingTests : IDisposable
     }
 
     [Fact]
-    public void A_message_told_again_after_its_copy_began_or_once_released_gets_a_copy_of_its_own()
+    public void Once_a_send_of_the_message_completed_or_for_another_message_or_length_a_payload_gets_a_copy_of_its_own()
     {
         using var ring = SharedRing.Create(directory.Path, Capacity);
         var message = new object();
         byte[] payload = Pattern(200_000, 9);
-        ulong first = Place(ring, payload, Peer, message, sequence: 7, sendsSoFar: 7);
+        SharedRing.Placement first = PlaceFor(ring, payload, Peer, message);
 
-        // Told after the copy began: its sender may have changed the array in between.
-        Assert.NotEqual(first, Place(ring, payload, OtherPeer, message, sequence: 8, sendsSoFar: 8));
-        // Another message, or another length, never shares.
-        Assert.NotEqual(first, Place(ring, payload, OtherPeer, new object(), sequence: 1, sendsSoFar: 9));
-        Assert.NotEqual(first, Place(ring, Pattern(100, 1), OtherPeer, message, sequence: 1, sendsSoFar: 9));
+        Assert.NotEqual(first.Position, Place(ring, payload, OtherPeer, new object()));
+        Assert.NotEqual(first.Position, Place(ring, Pattern(100, 1), OtherPeer, message));
+        first.Seal(); // its sender may change the array from now on
+        Assert.NotEqual(first.Position, Place(ring, payload, OtherPeer, message));
         Assert.Equal(4, ring.PayloadsWritten);
         Assert.Equal(0, ring.PayloadsShared);
     }
 
     [Fact]
-    public void A_region_every_holder_released_is_never_shared()
+    public void A_region_every_holder_released_is_never_shared_and_a_dropped_placement_ends_its_hold()
     {
         using var ring = SharedRing.Create(directory.Path, Capacity);
         var message = new object();
         byte[] payload = Pattern(200_000, 13);
-        ulong first = Place(ring, payload, Peer, message, sequence: 1, sendsSoFar: 5);
-        ring.Release(Peer, first);
-        Assert.NotEqual(first, Place(ring, payload, OtherPeer, message, sequence: 2, sendsSoFar: 6));
+        SharedRing.Placement first = PlaceFor(ring, payload, Peer, message);
+        first.Release();
+        Assert.Equal(0, ring.InUse);
+        Assert.NotEqual(first.Position, Place(ring, payload, OtherPeer, message));
         Assert.Equal(0, ring.PayloadsShared);
     }
 

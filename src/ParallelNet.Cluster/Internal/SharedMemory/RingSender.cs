@@ -26,12 +26,25 @@ internal sealed class RingSender(RingSupply supply, Address remote, ILogger logg
     internal SharedRing? Ring => Volatile.Read(ref ring);
 
     /// <summary>
+    /// On the sending thread, as the message is queued: places its payload in the ring when the current stream's peer
+    /// has accepted it. Placing before the send loop runs lets the next peers of a broadcast, queued right after, share
+    /// this copy instead of waiting for their own, and spares the loop a copy on the way of the step.
+    /// </summary>
+    public void PlaceEarly(OutboundMessage message)
+    {
+        Link? current = Volatile.Read(ref link);
+        if (Volatile.Read(ref state) != Accepted || Volatile.Read(ref ring) is not { } accepted || message.PayloadLength > accepted.Capacity / 2) return;
+        message.Placement = accepted.TryPlace(Volatile.Read(ref holder), message.Payload!, message.PayloadLength, message.Key);
+        message.PlacedFor = current;
+    }
+
+    /// <summary>
     /// Writes <paramref name="message"/> through the ring when it can; false when the caller must write it on the
     /// stream (no ring accepted yet, the ring full, or the payload over half the ring). On a new stream it first offers the ring.
     /// </summary>
-    public async ValueTask<bool> TryWriteAsync(Link current, OutboundMessage message, long sendsSoFar)
+    public async ValueTask<bool> TryWriteAsync(Link current, OutboundMessage message)
     {
-        if (!ReferenceEquals(current, link)) Reset(current);
+        if (!ReferenceEquals(current, Volatile.Read(ref link))) Reset(current);
         switch (Volatile.Read(ref state))
         {
             case None:
@@ -39,12 +52,19 @@ internal sealed class RingSender(RingSupply supply, Address remote, ILogger logg
                 return false;
             case Accepted:
                 SharedRing accepted = ring!;
-                if (message.PayloadLength > accepted.Capacity / 2) return false;
-                var placed = accepted.TryPlace(holder, message.Payload!, message.PayloadLength, message.Key, message.Sequence, sendsSoFar);
-                if (placed is null) return false;
-                var (position, filled) = placed.Value;
-                await filled.ConfigureAwait(false); // a region shared with another peer's send loop may still be filling
-                var start = new MessageStart(message.Start!) { Shared = new SharedPayload { Ring = accepted.Id, Position = position } };
+                SharedRing.Placement? placement = message.Placement;
+                if (placement is null || !ReferenceEquals(message.PlacedFor, current))
+                {
+                    // Queued before the peer accepted, or for an earlier stream (Complete ends that hold): place it now.
+                    if (message.PayloadLength > accepted.Capacity / 2) return false;
+                    placement = accepted.TryPlace(holder, message.Payload!, message.PayloadLength, message.Key);
+                    if (placement is null) return false;
+                    message.Placement?.Release();
+                    message.Placement = placement;
+                }
+                await placement.Filled.ConfigureAwait(false); // a region shared with another send may still be filling
+                message.PlacementSent = true; // from here the peer's release, or this stream's end, ends the hold
+                var start = new MessageStart(message.Start!) { Shared = new SharedPayload { Ring = accepted.Id, Position = placement.Position } };
                 await current.WriteAsync(new ClusterFrame { Message = start }).ConfigureAwait(false);
                 return true;
             default:
@@ -90,7 +110,7 @@ internal sealed class RingSender(RingSupply supply, Address remote, ILogger logg
         Volatile.Write(ref holder, new object());
         Volatile.Write(ref ring, null);
         Volatile.Write(ref state, None);
-        link = current;
+        Volatile.Write(ref link, current);
     }
 
     private void ReleaseLater(SharedRing? previous, object previousHolder)

@@ -67,26 +67,25 @@ internal sealed class SharedRing : IDisposable
     }
 
     /// <summary>
-    /// Places a payload of <paramref name="length"/> bytes for <paramref name="holder"/>: the region of an earlier copy
-    /// of the same message (<paramref name="key"/>, told as send number <paramref name="sequence"/> before that copy
-    /// began, so its bytes cannot have changed in between), else a new region filled from <paramref name="payload"/>.
-    /// Null when the free space cannot hold it in one piece. The returned task completes once the bytes are in place.
+    /// Places a payload of <paramref name="length"/> bytes for <paramref name="holder"/>: in the region of an earlier
+    /// copy of the same message (<paramref name="key"/>) that no send has completed yet (so its sender cannot have
+    /// changed the bytes since), else in a new region filled from <paramref name="payload"/>. Null when the free space
+    /// cannot hold it in one piece. A shared region may still be filling on another thread: see <see cref="Placement.Filled"/>.
     /// </summary>
-    public (ulong Position, Task Filled)? TryPlace(object holder, IReadOnlyList<ReadOnlyMemory<byte>> payload, long length, object? key = null, long sequence = 0,
-        long sendsSoFar = 0)
+    public Placement? TryPlace(object holder, IReadOnlyList<ReadOnlyMemory<byte>> payload, long length, object? key = null)
     {
         if (length <= 0 || length > Capacity) return null;
         Region region;
         lock (gate)
         {
-            if (key is not null && FindShareable(key, length, sequence) is { } shared)
+            if (key is not null && FindShareable(key, length) is { } shared)
             {
                 shared.Holders.Add(holder);
                 PayloadsShared++;
-                return (shared.Start, shared.Filled.Task);
+                return new Placement(this, shared, holder);
             }
             if (Allocate(length) is not ulong start) return null;
-            region = new Region(start, start + (ulong)AlignUp(length), length, key, sendsSoFar, holder);
+            region = new Region(start, start + (ulong)AlignUp(length), length, key, holder);
             regions.AddLast(region);
             head = region.End;
             PayloadsWritten++;
@@ -98,7 +97,7 @@ internal sealed class SharedRing : IDisposable
             target = target[segment.Length..];
         }
         region.Filled.TrySetResult();
-        return (region.Start, Task.CompletedTask);
+        return new Placement(this, region, holder);
     }
 
     /// <summary>
@@ -129,13 +128,13 @@ internal sealed class SharedRing : IDisposable
         }
     }
 
-    private Region? FindShareable(object key, long length, long sequence)
+    private Region? FindShareable(object key, long length)
     {
         int looked = 0;
         for (LinkedListNode<Region>? node = regions.Last; node is not null && looked < ShareableRegions; node = node.Previous, looked++)
         {
             Region region = node.Value;
-            if (ReferenceEquals(region.Key, key) && region.Length == length && region.Holders.Count > 0 && sequence <= region.SendsBeforeCopy) return region;
+            if (ReferenceEquals(region.Key, key) && region.Length == length && region.Holders.Count > 0 && !region.Sealed) return region;
         }
         return null;
     }
@@ -183,15 +182,46 @@ internal sealed class SharedRing : IDisposable
         ((IDisposable)mapped).Dispose();
     }
 
-    private sealed class Region(ulong start, ulong end, long length, object? key, long sendsBeforeCopy, object holder)
+    private void Seal(Region region)
+    {
+        lock (gate) region.Sealed = true;
+    }
+
+    internal sealed class Region(ulong start, ulong end, long length, object? key, object holder)
     {
         public ulong Start { get; } = start;
         public ulong End { get; } = end;
         public long Length { get; } = length;
         public object? Key { get; } = key;
-        /// <summary>Sends numbered up to this had been told when the copy began.</summary>
-        public long SendsBeforeCopy { get; } = sendsBeforeCopy;
+        /// <summary>A send of the region's message has completed: its sender may change the bytes from now on, so no new send shares them.</summary>
+        public bool Sealed { get; set; }
         public List<object> Holders { get; } = [holder];
         public TaskCompletionSource Filled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>One holder's place in a region: where the payload lies, and what ends the send that put it there.</summary>
+    public sealed class Placement
+    {
+        private readonly SharedRing ring;
+        private readonly Region region;
+        private readonly object holder;
+
+        internal Placement(SharedRing ring, Region region, object holder)
+        {
+            this.ring = ring;
+            this.region = region;
+            this.holder = holder;
+        }
+
+        public ulong Position => region.Start;
+
+        /// <summary>Completes once the payload's bytes are in the region.</summary>
+        public Task Filled => region.Filled.Task;
+
+        /// <summary>The send completed: later sends of the same message get a copy of their own.</summary>
+        public void Seal() => ring.Seal(region);
+
+        /// <summary>The payload will never reach the holder (dropped before it was written): its hold ends now.</summary>
+        public void Release() => ring.Release(holder, region.Start);
     }
 }
