@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using ParallelNet.Tensors.Cpu.Kernels;
 
 namespace ParallelNet.Data;
 
@@ -101,9 +102,12 @@ public static class ReductionTree
     /// before the next, with the root's add and the multiplication in one operation: every block streams through memory
     /// once and nothing else does, where combining into a total and scaling it would take k - 1 passes and one more.
     /// The root overwrites a chunk of <c>blockSums[0]</c> only after every leaf of that chunk has been read.
+    /// Each chunk of the total is also checked for NaN and ±Inf while it is still in L1, so that a caller who must
+    /// reject a non-finite total (the parameter server) needs no pass of its own over it.
     /// </summary>
     /// <param name="threads">Threads that combine disjoint ranges of chunks at once (every element gets the same operations, so the split cannot change a bit).</param>
-    public static void CombineBlocksScaledInPlace(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale, int threads = 1)
+    /// <returns>True when every value of the total is finite; false when one or more is NaN or infinite.</returns>
+    public static bool CombineBlocksScaledInPlace(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(blockSums);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
@@ -112,29 +116,32 @@ public static class ReductionTree
         int chunks = (length + ScaledCombineChunk - 1) / ScaledCombineChunk;
         // Below a few chunks per thread waking a helper costs more than it saves.
         int parts = Math.Min(threads, chunks / MinChunksPerThread);
-        if (parts <= 1)
-        {
-            CombineScaledRange(shardCount, blocks, blockSums, scale, 0, length);
-            return;
-        }
+        if (parts <= 1) return CombineScaledRange(shardCount, blocks, blockSums, scale, 0, length);
+        int nonFiniteParts = 0;
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
             int start = (int)((long)chunks * part / parts) * ScaledCombineChunk;
             int end = Math.Min(length, (int)((long)chunks * (part + 1) / parts) * ScaledCombineChunk);
-            CombineScaledRange(shardCount, blocks, blockSums, scale, start, end);
+            if (!CombineScaledRange(shardCount, blocks, blockSums, scale, start, end)) Interlocked.Increment(ref nonFiniteParts);
         });
+        return nonFiniteParts == 0;
     }
 
     private const int MinChunksPerThread = 16;
 
-    /// <summary>Elements [start, end) of <see cref="CombineBlocksScaledInPlace"/>, chunk by chunk, with a scratch of its own.</summary>
-    private static void CombineScaledRange(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale, int start, int end)
+    /// <summary>Elements [start, end) of <see cref="CombineBlocksScaledInPlace"/>, chunk by chunk, with a scratch of its own; true when all came out finite.</summary>
+    private static bool CombineScaledRange(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale, int start, int end)
     {
+        bool finite = true;
         if (blocks.Count == 1)
         {
-            var only = blockSums[0].Span[start..end];
-            TensorPrimitives.Multiply(only, scale, only);
-            return;
+            for (int offset = start; offset < end; offset += ScaledCombineChunk)
+            {
+                var chunk = blockSums[0].Span.Slice(offset, Math.Min(ScaledCombineChunk, end - offset));
+                TensorPrimitives.Multiply(chunk, scale, chunk);
+                finite = finite && !Elementwise.HasNonFinite(chunk);
+            }
+            return finite;
         }
 
         Span<Merge> merges = stackalloc Merge[blocks.Count - 1];
@@ -150,8 +157,14 @@ public static class ReductionTree
                 {
                     var left = Value(merge.Left, merge.LeftInScratch, offset, chunk);
                     var right = Value(merge.Right, merge.RightInScratch, offset, chunk);
-                    if (merge.IsRoot) TensorPrimitives.AddMultiply(left, right, scale, blockSums[0].Span.Slice(offset, chunk));
-                    else TensorPrimitives.Add(left, right, scratch.AsSpan(merge.Left * ScaledCombineChunk, chunk));
+                    if (!merge.IsRoot)
+                    {
+                        TensorPrimitives.Add(left, right, scratch.AsSpan(merge.Left * ScaledCombineChunk, chunk));
+                        continue;
+                    }
+                    var total = blockSums[0].Span.Slice(offset, chunk);
+                    TensorPrimitives.AddMultiply(left, right, scale, total);
+                    finite = finite && !Elementwise.HasNonFinite(total);
                 }
             }
         }
@@ -159,6 +172,7 @@ public static class ReductionTree
         {
             System.Buffers.ArrayPool<float>.Shared.Return(scratch);
         }
+        return finite;
 
         ReadOnlySpan<float> Value(int buffer, bool inScratch, int offset, int chunk)
             => inScratch ? scratch.AsSpan(buffer * ScaledCombineChunk, chunk) : blockSums[buffer].Span.Slice(offset, chunk);

@@ -107,7 +107,17 @@ public sealed class Optimizer
     public StepOutcome StepAveraged(Tensor parameters, Tensor averagedGradients, int batchSize, long totalSteps)
         => Step(parameters, averagedGradients, batchSize, totalSteps, divideByBatch: false);
 
-    private StepOutcome Step(Tensor parameters, Tensor gradients, int batchSize, long totalSteps, bool divideByBatch)
+    /// <summary>
+    /// <see cref="StepAveraged"/> for gradients the caller has already found finite, every element of the buffer (as the
+    /// parameter server does while it combines them): the step skips its own pass over the gradients that looks for NaN
+    /// and ±Inf, and measures the norm only when clipping needs it; otherwise <see cref="StepOutcome.GradientNorm"/> is NaN
+    /// (not measured). Weights, state and counters come out bitwise as <see cref="StepAveraged"/> leaves them. A caller
+    /// that found a non-finite value calls <see cref="StepAveraged"/>, which rejects the step and says where.
+    /// </summary>
+    public StepOutcome StepAveragedFinite(Tensor parameters, Tensor finiteAveragedGradients, int batchSize, long totalSteps)
+        => Step(parameters, finiteAveragedGradients, batchSize, totalSteps, divideByBatch: false, knownFinite: true);
+
+    private StepOutcome Step(Tensor parameters, Tensor gradients, int batchSize, long totalSteps, bool divideByBatch, bool knownFinite = false)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(gradients);
@@ -125,7 +135,17 @@ public sealed class Optimizer
         var grads = _gradientViews.Over(gradients);
 
         if (divideByBatch) _compute.Scale(gradients, 1f / batchSize);
-        if (!CheckFinite(grads, out double sumOfSquares, out var rejection)) return rejection;
+        double sumOfSquares;
+        if (!knownFinite)
+        {
+            if (!CheckFinite(grads, out sumOfSquares, out var rejection)) return rejection;
+        }
+        else
+        {
+            // CheckFinite's measuring loop without its look for non-finite values: the same sums in the same order.
+            // Value clipping measures after clamping; without clipping nothing reads the norm.
+            sumOfSquares = _options.ClipValue > 0f ? 0 : _options.ClipGlobalNorm > 0f ? AddSumsOfSquares(grads, 0) : double.NaN;
+        }
 
         double norm = ClipGradients(grads, sumOfSquares);
         for (int i = 0; i < weights.Count; i++)
@@ -225,7 +245,8 @@ public sealed class Optimizer
 
     /// <summary>
     /// Value clipping, then global-norm clipping, over trainable slots only; returns the norm before the latter.
-    /// <paramref name="sumOfSquares"/> is the sum <see cref="CheckFinite"/> measured (0 when value clipping is on).
+    /// <paramref name="sumOfSquares"/> is the sum <see cref="CheckFinite"/> measured (0 when value clipping is on, NaN when
+    /// <see cref="StepAveragedFinite"/> left it unmeasured because nothing clips).
     /// </summary>
     private double ClipGradients(IReadOnlyList<Tensor> grads, double sumOfSquares)
     {
@@ -235,8 +256,7 @@ public sealed class Optimizer
         {
             for (int i = 0; i < grads.Count; i++)
                 if (parameters[i].IsTrainable) _compute.Clamp(grads[i], -bound, bound);
-            for (int i = 0; i < grads.Count; i++)
-                if (parameters[i].IsTrainable) sumOfSquares += _compute.SumOfSquares(grads[i]);
+            sumOfSquares = AddSumsOfSquares(grads, sumOfSquares);
         }
         double norm = Math.Sqrt(sumOfSquares);
 
@@ -251,6 +271,14 @@ public sealed class Optimizer
             }
         }
         return norm;
+    }
+
+    /// <summary><paramref name="sum"/> plus the sum of squares of each trainable slot, added in slot order.</summary>
+    private double AddSumsOfSquares(IReadOnlyList<Tensor> grads, double sum)
+    {
+        for (int i = 0; i < grads.Count; i++)
+            if (_layout.Parameters[i].IsTrainable) sum += _compute.SumOfSquares(grads[i]);
+        return sum;
     }
 
     private void Update(int slot, Tensor weights, Tensor gradients, float learningRate)

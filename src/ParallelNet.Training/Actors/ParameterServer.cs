@@ -149,9 +149,15 @@ public sealed class ParameterServer : ReceiveActor
             // below. Without an L2 term the division can come first: the L2 gradient joins the sum before it.
             var sums = new Memory<float>[blocks.Length];
             for (int k = 0; k < blocks.Length; k++) sums[k] = blocks[k].GradientSum;
-            ReductionTree.CombineBlocksScaledInPlace(_options.VirtualShards, BlocksOf(blocks), sums, 1f / batchCount, _combineThreads);
+            bool finite = ReductionTree.CombineBlocksScaledInPlace(_options.VirtualShards, BlocksOf(blocks), sums, 1f / batchCount, _combineThreads);
+            HopTrace.Mark("ps.combined", step);
             PrepareMasterForUpdate();
-            outcome = _optimizer.StepAveraged(_model.Parameters, HostTensor(blocks[0].GradientSum), batchCount, _totalSteps);
+            // The combine looked for NaN and Inf as it wrote, so the optimizer skips that pass; a non-finite total goes the
+            // checking way, which rejects it (or applies it, when the bad value is only in a batch counter's slot) as always.
+            var averaged = HostTensor(blocks[0].GradientSum);
+            outcome = finite ? _optimizer.StepAveragedFinite(_model.Parameters, averaged, batchCount, _totalSteps)
+                : _optimizer.StepAveraged(_model.Parameters, averaged, batchCount, _totalSteps);
+            HopTrace.Mark("ps.stepped", step);
         }
         else
         {
