@@ -166,6 +166,62 @@ public sealed class ReductionTreeTests
         Assert.True(one[0].Span.SequenceEqual(several[0].Span));
     }
 
+    /// <summary>Lengths around the chunk: below one, exactly one, one more, and a partial last chunk among many (for the split over threads).</summary>
+    public static TheoryData<int, int> ChunkEdgeLengthsAndThreads()
+    {
+        var cases = new TheoryData<int, int>();
+        foreach (int length in new[] { 1, 7, ReductionTree.ScaledCombineChunk, ReductionTree.ScaledCombineChunk + 1, 40 * ReductionTree.ScaledCombineChunk + 13 })
+            foreach (int threads in new[] { 1, 2, 3 })
+                cases.Add(length, threads);
+        return cases;
+    }
+
+    [Theory]
+    [MemberData(nameof(ChunkEdgeLengthsAndThreads))]
+    public void Combining_scaled_in_place_says_whether_the_total_is_finite_and_writes_the_same_total_either_way(int length, int threads)
+    {
+        var random = new Random(length + threads);
+        // Moderate magnitudes: only the planted values make the total non-finite.
+        var leaves = Enumerable.Range(0, 4).Select(_ => Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray()).ToArray();
+        const float scale = 1f / 96;
+        // First element, middle, and the last element (in the last, possibly partial, chunk).
+        int[] positions = [0, length / 2, length - 1];
+        var plants = new List<(int Leaf, int Position, float Value)?> { null };
+        foreach (int position in positions)
+        {
+            plants.Add((3, position, float.NaN));
+            plants.Add((0, position, float.PositiveInfinity));
+            // Finite leaves whose sum overflows: the check looks at the total, not at what came in.
+            plants.Add((1, position, float.MaxValue));
+        }
+        foreach (var tiling in new List<ShardBlock>[] { [new(0, 4)], [new(0, 2), new(2, 2)], [new(0, 2), new(2, 1), new(3, 1)] })
+        {
+            foreach (var plant in plants)
+            {
+                var planted = leaves.Select(l => l.ToArray()).ToArray();
+                if (plant is { } p)
+                {
+                    planted[p.Leaf][p.Position] = p.Value;
+                    if (p.Value == float.MaxValue) planted[p.Leaf ^ 1][p.Position] = float.MaxValue;
+                }
+                var expected = FullTree(planted).Select(v => v * scale).ToArray();
+                var blockSums = tiling.Select(b =>
+                {
+                    var mine = Copy(planted.Skip(b.FirstShard).Take(b.ShardCount));
+                    ReductionTree.SumInPlace(mine);
+                    return (Memory<float>)mine[0].ToArray();
+                }).ToArray();
+
+                bool finite = ReductionTree.CombineBlocksScaledInPlace(4, tiling, blockSums, scale, threads);
+
+                string what = $"{string.Join(" ", tiling)}, {plant?.ToString() ?? "nothing planted"}";
+                Assert.True(expected.AsSpan().SequenceEqual(blockSums[0].Span), what);
+                Assert.Equal(expected.All(float.IsFinite), finite);
+                Assert.True(plant is null == finite, what);
+            }
+        }
+    }
+
     [Fact]
     public void Combining_scaled_in_place_refuses_bad_tilings_and_mismatched_lengths()
     {

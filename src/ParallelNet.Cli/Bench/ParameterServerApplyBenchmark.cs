@@ -65,7 +65,7 @@ internal static class ParameterServerApplyBenchmark
         new("combine only", options, compute, blockCount, (v, sums) => v.Combine(sums)),
         new("optimizer step only", options, compute, blockCount, (v, _) => v.StepAveraged()),
         new("check only (sum of squares)", options, compute, blockCount, (v, _) => v.CheckOnly()),
-        new("update only (sgd kernel)", options, compute, blockCount, (v, _) => v.UpdateOnly()),
+        new("update only (kernel)", options, compute, blockCount, (v, _) => v.UpdateOnly()),
         new("combine + step (today)", options, compute, blockCount, (v, sums) => { v.Combine(sums); v.StepAveraged(); }),
         new("checked combine + step", options, compute, blockCount, (v, sums) => { if (v.Combine(sums)) v.StepAveragedFinite(); else v.StepAveraged(); }),
     ];
@@ -102,6 +102,7 @@ internal static class ParameterServerApplyBenchmark
             }
             _gradients = Tensor.FromArray(_received[0], new Shape(_received[0].Length));
             _velocity = compute.Allocate(new Shape(_received[0].Length));
+            _second = compute.Allocate(new Shape(_received[0].Length));
         }
 
         public string Name { get; }
@@ -121,10 +122,12 @@ internal static class ParameterServerApplyBenchmark
         }
 
         private readonly Tensor? _velocity;
+        private readonly Tensor? _second;
         public void UpdateOnly()
         {
             var velocity = _velocity ?? throw new InvalidOperationException();
-            _model.Compute.SgdStep(_model.Parameters, _gradients, velocity, 0.05f, 0.9f, 0f, false, false);
+            if (_optimizer.Options.Kind == OptimizerKind.Sgd) _model.Compute.SgdStep(_model.Parameters, _gradients, velocity, 0.05f, 0.9f, 0f, false, false);
+            else _model.Compute.AdamStep(_model.Parameters, _gradients, velocity, _second!, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, false, 5);
         }
 
         /// <summary>Milliseconds per apply. The combine leaves (b0 + b1) / batch in the first block, which stays finite and small over the runs.</summary>
