@@ -39,7 +39,8 @@ internal static class ParameterServerApplyBenchmark
         {
             ("sgd momentum", new OptimizerOptions(OptimizerKind.Sgd, 0.05f, 0.9f)),
             ("adam", new OptimizerOptions(OptimizerKind.Adam, 1e-3f)),
-            ("sgd momentum, clip norm", new OptimizerOptions(OptimizerKind.Sgd, 0.05f, 0.9f, ClipGlobalNorm: 1f)),
+            ("sgd momentum, clip norm", new OptimizerOptions(OptimizerKind.Sgd, 0.05f, 0.9f, ClipGlobalNorm: 1e-3f)),
+            ("sgd momentum, clip value", new OptimizerOptions(OptimizerKind.Sgd, 0.05f, 0.9f, ClipValue: 1e-5f)),
         };
         output.WriteLine($"ps-apply: mlp 784-512-512-10, {blockCount} blocks of S = {VirtualShards}, batch {BatchSize}, {compute.Name}; ms per apply, median and best of {rounds} rounds of {iterations}; load {LoadAverage.Read()}");
         output.WriteLine($"{"optimizer",-26}{"variant",-30}{"median",8}{"best",8}");
@@ -62,12 +63,11 @@ internal static class ParameterServerApplyBenchmark
 
     private static Variant[] Variants(OptimizerOptions options, ICompute compute, int blockCount) =>
     [
-        new("combine only", options, compute, blockCount, (v, sums) => v.Combine(sums)),
-        new("optimizer step only", options, compute, blockCount, (v, _) => v.StepAveraged()),
-        new("check only (sum of squares)", options, compute, blockCount, (v, _) => v.CheckOnly()),
-        new("update only (kernel)", options, compute, blockCount, (v, _) => v.UpdateOnly()),
-        new("combine + step (today)", options, compute, blockCount, (v, sums) => { v.Combine(sums); v.StepAveraged(); }),
-        new("checked combine + step", options, compute, blockCount, (v, sums) => { if (v.Combine(sums)) v.StepAveragedFinite(); else v.StepAveraged(); }),
+        new("combine alone", options, compute, blockCount, (v, sums) => v.Combine(sums)),
+        new("check + norm pass alone", options, compute, blockCount, (v, _) => v.CheckOnly()),
+        new("update kernel alone", options, compute, blockCount, (v, _) => v.UpdateOnly()),
+        new("combine, StepAveraged", options, compute, blockCount, (v, sums) => { v.Combine(sums); v.StepAveraged(); }),
+        new("fused, as the server does", options, compute, blockCount, (v, sums) => v.Fused(sums)),
     ];
 
     /// <summary>One way to apply a step, on buffers of its own.</summary>
@@ -75,11 +75,14 @@ internal static class ParameterServerApplyBenchmark
     {
         private readonly Model _model;
         private readonly Optimizer _optimizer;
+        private readonly GradientScan? _scan;
         private readonly int _combineThreads;
         private readonly ShardBlock[] _blocks;
         private readonly float[][] _received;
         private readonly Memory<float>[] _sums;
         private readonly Tensor _gradients;
+        private readonly Tensor _firstMoment;
+        private readonly Tensor _secondMoment;
         private readonly Action<Variant, Memory<float>[]> _apply;
 
         public Variant(string name, OptimizerOptions options, ICompute compute, int blockCount, Action<Variant, Memory<float>[]> apply)
@@ -89,6 +92,7 @@ internal static class ParameterServerApplyBenchmark
             _model = Model.Create(ModelSpec.Preset("mlp", new Shape(1, 28, 28), 10), compute, 1);
             _model.Initialize(1);
             _optimizer = new Optimizer(options, _model.Layout, compute);
+            _scan = _optimizer.CreateGradientScan();
             _combineThreads = compute is CpuCompute cpu ? cpu.Threads : 1;
             _blocks = [.. ShardPlan.AssignBlocks(VirtualShards, blockCount)];
             var random = new System.Random(7);
@@ -101,8 +105,8 @@ internal static class ParameterServerApplyBenchmark
                 _sums[k] = _received[k];
             }
             _gradients = Tensor.FromArray(_received[0], new Shape(_received[0].Length));
-            _velocity = compute.Allocate(new Shape(_received[0].Length));
-            _second = compute.Allocate(new Shape(_received[0].Length));
+            _firstMoment = compute.Allocate(new Shape(_received[0].Length));
+            _secondMoment = compute.Allocate(new Shape(_received[0].Length));
         }
 
         public string Name { get; }
@@ -112,22 +116,38 @@ internal static class ParameterServerApplyBenchmark
 
         public void StepAveraged() => _optimizer.StepAveraged(_model.Parameters, _gradients, BatchSize, totalSteps: 0);
 
-        public void StepAveragedFinite() => _optimizer.StepAveragedFinite(_model.Parameters, _gradients, BatchSize, totalSteps: 0);
+        /// <summary>What ParameterServer.Apply does on a host backend without L2 (the same calls, in the same order).</summary>
+        public void Fused(Memory<float>[] sums)
+        {
+            bool finite;
+            if (_scan is { } scan)
+            {
+                scan.Reset();
+                ReductionTree.CombineBlocksScaledInPlace(VirtualShards, _blocks, sums, 1f / BatchSize, scan.SlotLengths, scan.Visit, _combineThreads);
+                finite = scan.AllFinite;
+            }
+            else
+            {
+                finite = Combine(sums);
+            }
+            if (!finite) StepAveraged();
+            else if (_scan is not null) _optimizer.StepScanned(_model.Parameters, _gradients, BatchSize, totalSteps: 0, _scan);
+            else _optimizer.StepAveragedFinite(_model.Parameters, _gradients, BatchSize, totalSteps: 0);
+        }
 
+        /// <summary>The optimizer's finiteness and norm pass on its own: each slot's sum of squares, as CheckFinite measures.</summary>
         public void CheckOnly()
         {
             double sum = 0;
             foreach (var p in _model.Layout.Parameters) sum += _model.Compute.SumOfSquares(_gradients.View(p.Offset, p.Shape));
-            if (double.IsNaN(sum)) throw new InvalidOperationException();
+            if (double.IsNaN(sum)) throw new InvalidOperationException("The benchmark's gradients went non-finite.");
         }
 
-        private readonly Tensor? _velocity;
-        private readonly Tensor? _second;
+        /// <summary>The update kernel of the optimizer's kind over the whole buffer, on state of the benchmark's own.</summary>
         public void UpdateOnly()
         {
-            var velocity = _velocity ?? throw new InvalidOperationException();
-            if (_optimizer.Options.Kind == OptimizerKind.Sgd) _model.Compute.SgdStep(_model.Parameters, _gradients, velocity, 0.05f, 0.9f, 0f, false, false);
-            else _model.Compute.AdamStep(_model.Parameters, _gradients, velocity, _second!, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, false, 5);
+            if (_optimizer.Options.Kind == OptimizerKind.Sgd) _model.Compute.SgdStep(_model.Parameters, _gradients, _firstMoment, 0.05f, 0.9f, 0f, false, false);
+            else _model.Compute.AdamStep(_model.Parameters, _gradients, _firstMoment, _secondMoment, 1e-3f, 0.9f, 0.999f, 1e-8f, 0f, false, 5);
         }
 
         /// <summary>Milliseconds per apply. The combine leaves (b0 + b1) / batch in the first block, which stays finite and small over the runs.</summary>

@@ -83,7 +83,7 @@ public static class ReductionTree
         foreach (var merge in merges)
         {
             Span<float> parent = merge.IsRoot ? total : ScratchSlot(scratch, merge.Left, length);
-            TensorPrimitives.Add(Value(merge.Left, merge.LeftInScratch), Value(merge.Right, merge.RightInScratch), parent);
+            Elementwise.Add(Value(merge.Left, merge.LeftInScratch), Value(merge.Right, merge.RightInScratch), parent);
         }
 
         ReadOnlySpan<float> Value(int buffer, bool inScratch) => inScratch ? scratch[buffer].AsSpan(0, length) : blockSums[buffer].Span;
@@ -129,17 +129,89 @@ public static class ReductionTree
 
     private const int MinChunksPerThread = 16;
 
-    /// <summary>Elements [start, end) of <see cref="CombineBlocksScaledInPlace"/>, chunk by chunk, with a scratch of its own; true when all came out finite.</summary>
-    private static bool CombineScaledRange(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale, int start, int end)
+    /// <summary>
+    /// Called with each chunk of the total right after <see cref="CombineBlocksScaledInPlace(int, IReadOnlyList{ShardBlock}, IReadOnlyList{Memory{float}}, float, IReadOnlyList{int}, CombinedChunkVisitor, int)"/>
+    /// wrote it (still in L1): its segment, its offset in the segment, its values (the visitor may change them), and whether it ends the segment.
+    /// </summary>
+    public delegate void CombinedChunkVisitor(int segment, int offsetInSegment, Span<float> values, bool lastOfSegment);
+
+    /// <summary>
+    /// <see cref="CombineBlocksScaledInPlace(int, IReadOnlyList{ShardBlock}, IReadOnlyList{Memory{float}}, float, int)"/> (the same
+    /// total, bitwise) for a total cut into consecutive segments (a model's parameter slots) that <paramref name="visitor"/>
+    /// sees chunk by chunk as they are written, so that it can measure each segment in order without a pass of its own: a
+    /// chunk never straddles two segments and starts at a multiple of the chunk size within its segment, and one thread
+    /// visits all chunks of a segment, in order. Threads take contiguous runs of whole segments (as near equal as the
+    /// segments allow), so a segment of most of the total keeps most of the work on one thread.
+    /// </summary>
+    /// <param name="segmentLengths">Lengths of the segments in order; they add up to the total's length.</param>
+    public static void CombineBlocksScaledInPlace(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale,
+        IReadOnlyList<int> segmentLengths, CombinedChunkVisitor visitor, int threads = 1)
+    {
+        ArgumentNullException.ThrowIfNull(blockSums);
+        ArgumentNullException.ThrowIfNull(segmentLengths);
+        ArgumentNullException.ThrowIfNull(visitor);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        ValidateTiling(shardCount, blocks, blockSums.Count);
+        int length = CheckLengths(blockSums);
+        var starts = new int[segmentLengths.Count + 1];
+        for (int k = 0; k < segmentLengths.Count; k++)
+        {
+            if (segmentLengths[k] < 0) throw new ArgumentException($"Segment {k} has a negative length ({segmentLengths[k]}).", nameof(segmentLengths));
+            starts[k + 1] = checked(starts[k] + segmentLengths[k]);
+        }
+        if (starts[^1] != length)
+            throw new ArgumentException($"The segments cover {starts[^1]} values but the block sums hold {length}; they must add up to the total.", nameof(segmentLengths));
+
+        int parts = Math.Min(threads, (length + ScaledCombineChunk - 1) / ScaledCombineChunk / MinChunksPerThread);
+        if (parts <= 1)
+        {
+            CombineSegments(shardCount, blocks, blockSums, scale, starts, 0, segmentLengths.Count, visitor);
+            return;
+        }
+        // Part p starts at the segment boundary nearest to p/parts of the total (never before the previous part's start).
+        var firstSegments = new int[parts + 1];
+        firstSegments[parts] = segmentLengths.Count;
+        for (int part = 1; part < parts; part++)
+        {
+            long target = (long)length * part / parts;
+            int segment = firstSegments[part - 1];
+            while (segment < segmentLengths.Count && Math.Abs(starts[segment + 1] - target) <= Math.Abs(starts[segment] - target)) segment++;
+            firstSegments[part] = segment;
+        }
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
+            part => CombineSegments(shardCount, blocks, blockSums, scale, starts, firstSegments[part], firstSegments[part + 1], visitor));
+    }
+
+    private static void CombineSegments(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale,
+        int[] starts, int firstSegment, int endSegment, CombinedChunkVisitor visitor)
+    {
+        for (int segment = firstSegment; segment < endSegment; segment++)
+            CombineScaledRange(shardCount, blocks, blockSums, scale, starts[segment], starts[segment + 1], (segment, visitor));
+    }
+
+    /// <summary>
+    /// Elements [start, end) of <see cref="CombineBlocksScaledInPlace(int, IReadOnlyList{ShardBlock}, IReadOnlyList{Memory{float}}, float, int)"/>,
+    /// chunk by chunk from <paramref name="start"/>, with a scratch of its own. Without a visitor each chunk is checked for
+    /// NaN and ±Inf (true when all came out finite); with one (a whole segment) the visitor sees each chunk instead.
+    /// </summary>
+    private static bool CombineScaledRange(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale, int start, int end,
+        (int Segment, CombinedChunkVisitor Visit)? visitor = null)
     {
         bool finite = true;
+        bool Written(int offset, Span<float> total)
+        {
+            if (visitor is not { } v) return !Elementwise.HasNonFinite(total);
+            v.Visit(v.Segment, offset - start, total, offset + total.Length == end);
+            return true;
+        }
+
         if (blocks.Count == 1)
         {
             for (int offset = start; offset < end; offset += ScaledCombineChunk)
             {
                 var chunk = blockSums[0].Span.Slice(offset, Math.Min(ScaledCombineChunk, end - offset));
                 TensorPrimitives.Multiply(chunk, scale, chunk);
-                finite = finite && !Elementwise.HasNonFinite(chunk);
+                finite &= Written(offset, chunk);
             }
             return finite;
         }
@@ -164,7 +236,7 @@ public static class ReductionTree
                     }
                     var total = blockSums[0].Span.Slice(offset, chunk);
                     TensorPrimitives.AddMultiply(left, right, scale, total);
-                    finite = finite && !Elementwise.HasNonFinite(total);
+                    finite &= Written(offset, total);
                 }
             }
         }
@@ -231,8 +303,9 @@ public static class ReductionTree
             throw new ArgumentException($"The blocks cover shards 0..{next - 1} but the tree has {shardCount}; every shard must belong to a block.", nameof(blocks));
     }
 
-    // IEEE addition is correctly rounded elementwise, so SIMD and scalar lanes give the same bits.
-    private static void AddInto(Span<float> left, ReadOnlySpan<float> right) => TensorPrimitives.Add(left, right, left);
+    // IEEE addition is correctly rounded elementwise, so SIMD and scalar lanes give the same bits. Elementwise.Add keeps
+    // the sum in the caches (whole-buffer TensorPrimitives calls write large outputs past them), where the next step reads it.
+    private static void AddInto(Span<float> left, ReadOnlySpan<float> right) => Elementwise.Add(left, right, left);
 
     private static int CheckLengths(IReadOnlyList<Memory<float>> buffers)
     {

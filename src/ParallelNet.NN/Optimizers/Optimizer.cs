@@ -115,9 +115,30 @@ public sealed class Optimizer
     /// that found a non-finite value calls <see cref="StepAveraged"/>, which rejects the step and says where.
     /// </summary>
     public StepOutcome StepAveragedFinite(Tensor parameters, Tensor finiteAveragedGradients, int batchSize, long totalSteps)
-        => Step(parameters, finiteAveragedGradients, batchSize, totalSteps, divideByBatch: false, knownFinite: true);
+        => Step(parameters, finiteAveragedGradients, batchSize, totalSteps, divideByBatch: false, knownFinite: true, scan: null);
 
-    private StepOutcome Step(Tensor parameters, Tensor gradients, int batchSize, long totalSteps, bool divideByBatch, bool knownFinite = false)
+    /// <summary>
+    /// A <see cref="GradientScan"/> for this optimizer, or null when it would have nothing to do beyond the look for NaN
+    /// and Inf (no clipping: <see cref="StepAveragedFinite"/> after a checked combine is all it takes) or the backend is
+    /// not the CPU's (the scan works on host spans with the CPU kernels).
+    /// </summary>
+    public GradientScan? CreateGradientScan()
+        => (_options.ClipValue > 0f || _options.ClipGlobalNorm > 0f) && _compute is Tensors.Cpu.CpuCompute ? new GradientScan(this, _layout, _options) : null;
+
+    /// <summary>
+    /// <see cref="StepAveraged"/> for averaged gradients that <paramref name="scan"/> visited whole while they were written
+    /// and found finite: they are already clamped, and the norm is the scan's (NaN when nothing clips by norm).
+    /// Weights, state and counters come out bitwise as <see cref="StepAveraged"/> leaves them.
+    /// </summary>
+    public StepOutcome StepScanned(Tensor parameters, Tensor scannedGradients, int batchSize, long totalSteps, GradientScan scan)
+    {
+        ArgumentNullException.ThrowIfNull(scan);
+        if (!ReferenceEquals(scan.Owner, this)) throw new ArgumentException("The scan belongs to another optimizer.", nameof(scan));
+        if (!scan.AllFinite) throw new ArgumentException("The scan found NaN or Inf: StepAveraged rejects such a step and says where.", nameof(scan));
+        return Step(parameters, scannedGradients, batchSize, totalSteps, divideByBatch: false, knownFinite: true, scan);
+    }
+
+    private StepOutcome Step(Tensor parameters, Tensor gradients, int batchSize, long totalSteps, bool divideByBatch, bool knownFinite = false, GradientScan? scan = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(gradients);
@@ -136,7 +157,11 @@ public sealed class Optimizer
 
         if (divideByBatch) _compute.Scale(gradients, 1f / batchSize);
         double sumOfSquares;
-        if (!knownFinite)
+        if (scan is not null)
+        {
+            sumOfSquares = scan.SumOfSquares();
+        }
+        else if (!knownFinite)
         {
             if (!CheckFinite(grads, out sumOfSquares, out var rejection)) return rejection;
         }
@@ -147,7 +172,7 @@ public sealed class Optimizer
             sumOfSquares = _options.ClipValue > 0f ? 0 : _options.ClipGlobalNorm > 0f ? AddSumsOfSquares(grads, 0) : double.NaN;
         }
 
-        double norm = ClipGradients(grads, sumOfSquares);
+        double norm = ClipGradients(grads, sumOfSquares, clamped: scan is not null);
         for (int i = 0; i < weights.Count; i++)
         {
             var p = _layout.Parameters[i];
@@ -246,13 +271,14 @@ public sealed class Optimizer
     /// <summary>
     /// Value clipping, then global-norm clipping, over trainable slots only; returns the norm before the latter.
     /// <paramref name="sumOfSquares"/> is the sum <see cref="CheckFinite"/> measured (0 when value clipping is on, NaN when
-    /// <see cref="StepAveragedFinite"/> left it unmeasured because nothing clips).
+    /// <see cref="StepAveragedFinite"/> left it unmeasured because nothing clips), or a scan's when it
+    /// <paramref name="clamped"/> the values already.
     /// </summary>
-    private double ClipGradients(IReadOnlyList<Tensor> grads, double sumOfSquares)
+    private double ClipGradients(IReadOnlyList<Tensor> grads, double sumOfSquares, bool clamped)
     {
         var parameters = _layout.Parameters;
         float bound = _options.ClipValue;
-        if (bound > 0f)
+        if (bound > 0f && !clamped)
         {
             for (int i = 0; i < grads.Count; i++)
                 if (parameters[i].IsTrainable) _compute.Clamp(grads[i], -bound, bound);

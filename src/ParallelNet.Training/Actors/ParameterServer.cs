@@ -39,6 +39,9 @@ public sealed class ParameterServer : ReceiveActor
     private readonly bool _publishesMaster;
     // The workers wait while the server combines and updates: its backend's threads share the combine too.
     private readonly int _combineThreads;
+    // With clipping: what the optimizer does to each slot of the averaged gradients before it updates, done by the combine.
+    private readonly GradientScan? _gradientScan;
+    private readonly ReductionTree.CombinedChunkVisitor? _visitScan;
 
     private ParameterServer(string jobId, TrainingOptions options, DataSplit data, ICompute compute, long totalSteps, TrainingCheckpoint? resumeFrom)
     {
@@ -52,6 +55,8 @@ public sealed class ParameterServer : ReceiveActor
         _packing = new GradientPacking(_model.Layout);
         _combineScratch = new float[]?[options.VirtualShards];
         _combineThreads = compute is ParallelNet.Tensors.Cpu.CpuCompute cpu ? cpu.Threads : 1;
+        _gradientScan = _optimizer.CreateGradientScan();
+        if (_gradientScan is { } gradientScan) _visitScan = gradientScan.Visit;
         if (resumeFrom is null)
         {
             _model.Initialize(options.Seed);
@@ -149,14 +154,26 @@ public sealed class ParameterServer : ReceiveActor
             // below. Without an L2 term the division can come first: the L2 gradient joins the sum before it.
             var sums = new Memory<float>[blocks.Length];
             for (int k = 0; k < blocks.Length; k++) sums[k] = blocks[k].GradientSum;
-            bool finite = ReductionTree.CombineBlocksScaledInPlace(_options.VirtualShards, BlocksOf(blocks), sums, 1f / batchCount, _combineThreads);
+            // The combine looks for NaN and Inf as it writes (with clipping, the optimizer's scan also clamps and measures
+            // each slot there), so the optimizer skips those passes; a non-finite total goes the checking way, which rejects
+            // it (or applies it, when the bad value is only in a batch counter's slot) as always.
+            bool finite;
+            if (_gradientScan is { } scan)
+            {
+                scan.Reset();
+                ReductionTree.CombineBlocksScaledInPlace(_options.VirtualShards, BlocksOf(blocks), sums, 1f / batchCount, scan.SlotLengths, _visitScan!, _combineThreads);
+                finite = scan.AllFinite;
+            }
+            else
+            {
+                finite = ReductionTree.CombineBlocksScaledInPlace(_options.VirtualShards, BlocksOf(blocks), sums, 1f / batchCount, _combineThreads);
+            }
             HopTrace.Mark("ps.combined", step);
             PrepareMasterForUpdate();
-            // The combine looked for NaN and Inf as it wrote, so the optimizer skips that pass; a non-finite total goes the
-            // checking way, which rejects it (or applies it, when the bad value is only in a batch counter's slot) as always.
             var averaged = HostTensor(blocks[0].GradientSum);
-            outcome = finite ? _optimizer.StepAveragedFinite(_model.Parameters, averaged, batchCount, _totalSteps)
-                : _optimizer.StepAveraged(_model.Parameters, averaged, batchCount, _totalSteps);
+            if (!finite) outcome = _optimizer.StepAveraged(_model.Parameters, averaged, batchCount, _totalSteps);
+            else if (_gradientScan is { } scanned) outcome = _optimizer.StepScanned(_model.Parameters, averaged, batchCount, _totalSteps, scanned);
+            else outcome = _optimizer.StepAveragedFinite(_model.Parameters, averaged, batchCount, _totalSteps);
             HopTrace.Mark("ps.stepped", step);
         }
         else
