@@ -222,6 +222,68 @@ public sealed class ReductionTreeTests
         }
     }
 
+    public static TheoryData<int[], int> SegmentsAndThreads()
+    {
+        int chunk = ReductionTree.ScaledCombineChunk;
+        var cases = new TheoryData<int[], int>();
+        // A model's slots: a big weight, a bias, an empty slot, odd lengths, a slot of exactly one chunk, one that ends the total mid-chunk.
+        int[][] layouts = [[7], [40 * chunk + 3], [20 * chunk + 5, 512, 0, 17, chunk, 15 * chunk + 9, 10], [3, 30 * chunk, 1]];
+        foreach (var segments in layouts)
+            foreach (int threads in new[] { 1, 2, 3 })
+                cases.Add(segments, threads);
+        return cases;
+    }
+
+    [Theory]
+    [MemberData(nameof(SegmentsAndThreads))]
+    public void Combining_scaled_in_place_by_segments_writes_the_same_total_and_shows_each_segment_once_in_order_in_chunks(int[] segments, int threads)
+    {
+        int length = segments.Sum();
+        var random = new Random(length + threads);
+        var leaves = RandomLeaves(random, 4, length);
+        const float scale = 1f / 48;
+        ShardBlock[] tiling = [new(0, 2), new(2, 1), new(3, 1)];
+        Memory<float>[] Sums() => tiling.Select(b =>
+        {
+            var mine = Copy(leaves.Skip(b.FirstShard).Take(b.ShardCount));
+            ReductionTree.SumInPlace(mine);
+            return (Memory<float>)mine[0].ToArray();
+        }).ToArray();
+        var plain = Sums();
+        ReductionTree.CombineBlocksScaledInPlace(4, tiling, plain, scale);
+        var bySegments = Sums();
+        var seen = segments.Select(_ => new List<(int Offset, float[] Values, bool Last, int Thread)>()).ToArray();
+
+        ReductionTree.CombineBlocksScaledInPlace(4, tiling, bySegments, scale, segments, (segment, offset, values, last) =>
+        {
+            lock (seen) seen[segment].Add((offset, values.ToArray(), last, Environment.CurrentManagedThreadId));
+            values.Fill(segment); // the visitor may change what it sees: that is what stays in the total
+        }, threads);
+
+        int start = 0;
+        for (int k = 0; k < segments.Length; k++)
+        {
+            var chunks = seen[k];
+            // Every chunk of the segment, in order, from offset 0 in steps of the chunk size, the last one flagged, on one thread.
+            Assert.Equal(Enumerable.Range(0, chunks.Count).Select(c => c * ReductionTree.ScaledCombineChunk), chunks.Select(c => c.Offset));
+            Assert.Equal(segments[k], chunks.Sum(c => c.Values.Length));
+            Assert.Equal(Enumerable.Range(0, chunks.Count).Select(c => c == chunks.Count - 1), chunks.Select(c => c.Last));
+            Assert.Single(chunks.Select(c => c.Thread).Distinct().DefaultIfEmpty());
+            // What the visitor saw is the plain combination's total; what it wrote stays.
+            Assert.True(plain[0].Span.Slice(start, segments[k]).SequenceEqual(chunks.SelectMany(c => c.Values).ToArray()), $"segment {k}");
+            Assert.True(bySegments[0].Span.Slice(start, segments[k]).ToArray().All(v => v == k), $"segment {k} after the visitor");
+            start += segments[k];
+        }
+    }
+
+    [Fact]
+    public void Combining_scaled_in_place_by_segments_refuses_segments_that_do_not_cover_the_total()
+    {
+        ReductionTree.CombinedChunkVisitor ignore = (_, _, _, _) => { };
+        Assert.Throws<ArgumentException>(() => ReductionTree.CombineBlocksScaledInPlace(2, [new(0, 1), new(1, 1)], Copy([[1f, 2f], [3f, 4f]]), 0.5f, [1], ignore));
+        Assert.Throws<ArgumentException>(() => ReductionTree.CombineBlocksScaledInPlace(2, [new(0, 1), new(1, 1)], Copy([[1f, 2f], [3f, 4f]]), 0.5f, [3, -1], ignore));
+    }
+
     [Fact]
     public void Combining_scaled_in_place_refuses_bad_tilings_and_mismatched_lengths()
     {

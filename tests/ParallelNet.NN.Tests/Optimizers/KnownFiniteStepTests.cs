@@ -5,7 +5,9 @@ namespace ParallelNet.NN.Tests.Optimizers;
 
 /// <summary>
 /// <see cref="Optimizer.StepAveragedFinite"/> skips the finiteness pass of <see cref="Optimizer.StepAveraged"/> (the parameter
-/// server checked while combining); the weights, running statistics, counters, state and step count must not notice.
+/// server checked while combining), and <see cref="Optimizer.StepScanned"/> also the clamp and the norm's pass (a
+/// <see cref="GradientScan"/> did them while the gradients were written); the weights, running statistics, counters,
+/// state and step count must not notice.
 /// </summary>
 public sealed class KnownFiniteStepTests
 {
@@ -78,6 +80,119 @@ public sealed class KnownFiniteStepTests
         // Clipping measures the norm the same way; without clipping the known-finite step does not measure it.
         if (clips) Assert.Equal(checking.Norms.Select(BitConverter.DoubleToInt64Bits), known.Norms.Select(BitConverter.DoubleToInt64Bits));
         else Assert.All(known.Norms, norm => Assert.True(double.IsNaN(norm)));
+    }
+
+    /// <summary>Hands the gradients to the scan chunk by chunk, slot by slot, as the parameter server's combine does.</summary>
+    private static void Scan(GradientScan scan, ParameterLayout layout, float[] gradients, int chunk)
+    {
+        scan.Reset();
+        foreach (var (p, slot) in layout.Parameters.Select((p, i) => (p, i)))
+        {
+            for (int offset = 0; offset < p.Length; offset += chunk)
+            {
+                int n = Math.Min(chunk, p.Length - offset);
+                scan.Visit(slot, offset, gradients.AsSpan(p.Offset + offset, n), last: offset + n == p.Length);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("momentum clip value", 16)]
+    [InlineData("momentum clip norm", 16)]
+    [InlineData("adam clip norm", 2048)]
+    [InlineData("adamw clip value and norm", 32)]
+    public void A_scanned_step_leaves_bitwise_what_the_checking_step_leaves(string name, int chunk)
+    {
+        var options = Configurations[name];
+        var layout = Layout();
+        const int batch = 24;
+        const long totalSteps = 6;
+        var random = new Random(13);
+        var initial = RandomValues(random, layout.TotalSize);
+        var averaged = Enumerable.Range(0, 4).Select(_ => RandomValues(random, layout.TotalSize, 3)).ToArray();
+
+        (float[] Weights, Dictionary<string, float[]> State, long Steps, List<double> Norms) Run(bool scanned)
+        {
+            var compute = NewCompute();
+            var optimizer = new Optimizer(options, layout, compute);
+            var scan = optimizer.CreateGradientScan();
+            Assert.NotNull(scan);
+            Assert.Equal(layout.Parameters.Select(p => p.Length), scan.SlotLengths);
+            var parameters = Upload(compute, initial);
+            var norms = new List<double>();
+            foreach (var gradients in averaged)
+            {
+                var values = (float[])gradients.Clone();
+                if (scanned) Scan(scan, layout, values, chunk);
+                var outcome = scanned
+                    ? optimizer.StepScanned(parameters, Upload(compute, values), batch, totalSteps, scan)
+                    : optimizer.StepAveraged(parameters, Upload(compute, values), batch, totalSteps);
+                Assert.True(outcome.Applied);
+                norms.Add(outcome.GradientNorm);
+            }
+            return (Download(compute, parameters), DownloadState(compute, optimizer), optimizer.StepsTaken, norms);
+        }
+
+        var checking = Run(scanned: false);
+        var scanned = Run(scanned: true);
+
+        Assert.Equal(checking.Weights.Select(BitConverter.SingleToInt32Bits), scanned.Weights.Select(BitConverter.SingleToInt32Bits));
+        foreach (var (key, values) in checking.State)
+            Assert.Equal(values.Select(BitConverter.SingleToInt32Bits), scanned.State[key].Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(checking.Steps, scanned.Steps);
+        // The norm is measured when it clips by norm (after the clamp, as the step measures it), not otherwise.
+        if (options.ClipGlobalNorm > 0f) Assert.Equal(checking.Norms.Select(BitConverter.DoubleToInt64Bits), scanned.Norms.Select(BitConverter.DoubleToInt64Bits));
+        else Assert.All(scanned.Norms, norm => Assert.True(double.IsNaN(norm)));
+    }
+
+    public static TheoryData<string, int, float> BadValues() => new()
+    {
+        { "0.weight", 0, float.NaN },
+        { "0.weight", 37 * 29 / 2, float.PositiveInfinity },
+        { "2.bias", 2, float.NegativeInfinity },
+        { "1.running_var", 5, float.NaN },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadValues))]
+    public void A_scan_that_finds_a_non_finite_value_leaves_it_for_the_checking_step_which_rejects_as_on_the_raw_gradients(string slot, int element, float bad)
+    {
+        var options = Configurations["adamw clip value and norm"];
+        var layout = Layout();
+        var random = new Random(17);
+        var initial = RandomValues(random, layout.TotalSize);
+        var gradients = RandomValues(random, layout.TotalSize, 3);
+        gradients[layout[slot].Offset + element] = bad;
+
+        var compute = NewCompute();
+        var optimizer = new Optimizer(options, layout, compute);
+        var scan = optimizer.CreateGradientScan()!;
+        var parameters = Upload(compute, initial);
+        var scanned = (float[])gradients.Clone();
+        Scan(scan, layout, scanned, 16);
+
+        Assert.False(scan.AllFinite);
+        Assert.Throws<ArgumentException>(() => optimizer.StepScanned(parameters, Upload(compute, scanned), 24, 6, scan));
+        var raw = new Optimizer(options, layout, NewCompute()).StepAveraged(Upload(NewCompute(), initial), Upload(NewCompute(), gradients), 24, 6);
+        var outcome = optimizer.StepAveraged(parameters, Upload(compute, scanned), 24, 6);
+        Assert.False(outcome.Applied);
+        Assert.Equal(raw.Rejection, outcome.Rejection);
+        Assert.Equal(initial, Download(compute, parameters));
+        Assert.All(DownloadState(compute, optimizer).Values, state => Assert.All(state, v => Assert.Equal(0f, v)));
+        Assert.Equal(0, optimizer.StepsTaken);
+    }
+
+    [Fact]
+    public void A_scan_is_offered_only_when_clipping_gives_it_work_and_only_to_its_own_optimizer()
+    {
+        var layout = Layout();
+        Assert.Null(new Optimizer(Configurations["momentum"], layout, NewCompute()).CreateGradientScan());
+        var compute = NewCompute();
+        var clipping = new Optimizer(Configurations["momentum clip norm"], layout, compute);
+        var other = new Optimizer(Configurations["momentum clip norm"], layout, compute).CreateGradientScan()!;
+        var gradients = new float[layout.TotalSize];
+        Scan(other, layout, gradients, 64);
+        Assert.Throws<ArgumentException>(() => clipping.StepScanned(Upload(compute, new float[layout.TotalSize]), Upload(compute, gradients), 8, 1, other));
     }
 
     [Fact]
