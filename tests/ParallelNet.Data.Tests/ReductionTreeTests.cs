@@ -9,6 +9,14 @@ public sealed class ReductionTreeTests
 
     private static Memory<float>[] Copy(IEnumerable<float[]> buffers) => buffers.Select(b => (Memory<float>)b.ToArray()).ToArray();
 
+    /// <summary>What the workers send: each block's subtree sum, reduced along the tree as a worker reduces it.</summary>
+    private static Memory<float>[] BlockSums(float[][] leaves, IEnumerable<ShardBlock> tiling) => tiling.Select(b =>
+    {
+        var mine = Copy(leaves.Skip(b.FirstShard).Take(b.ShardCount));
+        ReductionTree.SumInPlace(mine);
+        return (Memory<float>)mine[0].ToArray();
+    }).ToArray();
+
     private static float[] FullTree(float[][] leaves)
     {
         var copies = Copy(leaves);
@@ -126,12 +134,7 @@ public sealed class ReductionTreeTests
         var expected = FullTree(leaves).Select(v => v * scale).ToArray();
         foreach (var tiling in AllTilings(0, 8))
         {
-            var blockSums = tiling.Select(b =>
-            {
-                var mine = Copy(leaves.Skip(b.FirstShard).Take(b.ShardCount));
-                ReductionTree.SumInPlace(mine);
-                return (Memory<float>)mine[0].ToArray();
-            }).ToArray();
+            var blockSums = BlockSums(leaves, tiling);
             var others = blockSums.Skip(1).Select(b => b.ToArray()).ToArray();
 
             ReductionTree.CombineBlocksScaledInPlace(8, tiling, blockSums, scale);
@@ -151,14 +154,8 @@ public sealed class ReductionTreeTests
         int length = 50 * ReductionTree.ScaledCombineChunk + 11;
         var leaves = RandomLeaves(random, 4, length);
         ShardBlock[] tiling = [new(0, 2), new(2, 1), new(3, 1)];
-        Memory<float>[] Sums() => tiling.Select(b =>
-        {
-            var mine = Copy(leaves.Skip(b.FirstShard).Take(b.ShardCount));
-            ReductionTree.SumInPlace(mine);
-            return (Memory<float>)mine[0].ToArray();
-        }).ToArray();
-        var one = Sums();
-        var several = Sums();
+        var one = BlockSums(leaves, tiling);
+        var several = BlockSums(leaves, tiling);
 
         ReductionTree.CombineBlocksScaledInPlace(4, tiling, one, 1f / 3);
         ReductionTree.CombineBlocksScaledInPlace(4, tiling, several, 1f / 3, threads);
@@ -205,12 +202,7 @@ public sealed class ReductionTreeTests
                     if (p.Value == float.MaxValue) planted[p.Leaf ^ 1][p.Position] = float.MaxValue;
                 }
                 var expected = FullTree(planted).Select(v => v * scale).ToArray();
-                var blockSums = tiling.Select(b =>
-                {
-                    var mine = Copy(planted.Skip(b.FirstShard).Take(b.ShardCount));
-                    ReductionTree.SumInPlace(mine);
-                    return (Memory<float>)mine[0].ToArray();
-                }).ToArray();
+                var blockSums = BlockSums(planted, tiling);
 
                 bool finite = ReductionTree.CombineBlocksScaledInPlace(4, tiling, blockSums, scale, threads);
 
@@ -243,15 +235,9 @@ public sealed class ReductionTreeTests
         var leaves = RandomLeaves(random, 4, length);
         const float scale = 1f / 48;
         ShardBlock[] tiling = [new(0, 2), new(2, 1), new(3, 1)];
-        Memory<float>[] Sums() => tiling.Select(b =>
-        {
-            var mine = Copy(leaves.Skip(b.FirstShard).Take(b.ShardCount));
-            ReductionTree.SumInPlace(mine);
-            return (Memory<float>)mine[0].ToArray();
-        }).ToArray();
-        var plain = Sums();
+        var plain = BlockSums(leaves, tiling);
         ReductionTree.CombineBlocksScaledInPlace(4, tiling, plain, scale);
-        var bySegments = Sums();
+        var bySegments = BlockSums(leaves, tiling);
         var seen = segments.Select(_ => new List<(int Offset, float[] Values, bool Last, int Thread)>()).ToArray();
 
         ReductionTree.CombineBlocksScaledInPlace(4, tiling, bySegments, scale, segments, (segment, offset, values, last) =>

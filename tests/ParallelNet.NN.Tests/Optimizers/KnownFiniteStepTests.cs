@@ -39,47 +39,55 @@ public sealed class KnownFiniteStepTests
         ("2.weight", [3, 37], ParameterRole.Weight),
         ("2.bias", [3], ParameterRole.Bias));
 
+    private const int Batch = 24;
+    private const long TotalSteps = 6;
+
+    /// <summary>Weights, state, step count and reported norms after four steps of <paramref name="step"/> on random averaged gradients.</summary>
+    private sealed record Outcome(float[] Weights, Dictionary<string, float[]> State, long Steps, List<double> Norms);
+
+    /// <param name="step">One step: the optimizer, its backend, the parameters and the step's averaged gradients (a copy it may change).</param>
+    private static Outcome FourSteps(OptimizerOptions options, Func<Optimizer, Tensors.ICompute, Tensors.Tensor, float[], StepOutcome> step)
+    {
+        var layout = Layout();
+        var random = new Random(11);
+        var initial = RandomValues(random, layout.TotalSize);
+        var averaged = Enumerable.Range(0, 4).Select(_ => RandomValues(random, layout.TotalSize, 3)).ToArray();
+        var compute = NewCompute();
+        var optimizer = new Optimizer(options, layout, compute);
+        var parameters = Upload(compute, initial);
+        var norms = new List<double>();
+        foreach (var gradients in averaged)
+        {
+            var outcome = step(optimizer, compute, parameters, (float[])gradients.Clone());
+            Assert.True(outcome.Applied);
+            norms.Add(outcome.GradientNorm);
+        }
+        return new(Download(compute, parameters), DownloadState(compute, optimizer), optimizer.StepsTaken, norms);
+    }
+
+    /// <summary>Bitwise the same weights, state and step count; the same norms where <paramref name="measured"/>, NaN (not measured) otherwise.</summary>
+    private static void AssertBitwiseSame(Outcome checking, Outcome other, bool measured)
+    {
+        Assert.Equal(checking.Weights.Select(BitConverter.SingleToInt32Bits), other.Weights.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(checking.State.Keys, other.State.Keys);
+        foreach (var (key, values) in checking.State)
+            Assert.Equal(values.Select(BitConverter.SingleToInt32Bits), other.State[key].Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(checking.Steps, other.Steps);
+        if (measured) Assert.Equal(checking.Norms.Select(BitConverter.DoubleToInt64Bits), other.Norms.Select(BitConverter.DoubleToInt64Bits));
+        else Assert.All(other.Norms, norm => Assert.True(double.IsNaN(norm)));
+    }
+
+    private static Outcome CheckingSteps(OptimizerOptions options)
+        => FourSteps(options, (optimizer, compute, parameters, gradients) => optimizer.StepAveraged(parameters, Upload(compute, gradients), Batch, TotalSteps));
+
     [Theory]
     [MemberData(nameof(OptionNames))]
     public void A_known_finite_step_leaves_bitwise_what_the_checking_step_leaves(string name)
     {
         var options = Configurations[name];
-        var layout = Layout();
-        const int batch = 24;
-        const long totalSteps = 6;
-        var random = new Random(11);
-        var initial = RandomValues(random, layout.TotalSize);
-        var averaged = Enumerable.Range(0, 4).Select(_ => RandomValues(random, layout.TotalSize, 3)).ToArray();
-        bool clips = options.ClipGlobalNorm > 0f || options.ClipValue > 0f;
-
-        (float[] Weights, Dictionary<string, float[]> State, long Steps, List<double> Norms) Run(bool knownFinite)
-        {
-            var compute = NewCompute();
-            var optimizer = new Optimizer(options, layout, compute);
-            var parameters = Upload(compute, initial);
-            var norms = new List<double>();
-            foreach (var gradients in averaged)
-            {
-                var outcome = knownFinite
-                    ? optimizer.StepAveragedFinite(parameters, Upload(compute, gradients), batch, totalSteps)
-                    : optimizer.StepAveraged(parameters, Upload(compute, gradients), batch, totalSteps);
-                Assert.True(outcome.Applied);
-                norms.Add(outcome.GradientNorm);
-            }
-            return (Download(compute, parameters), DownloadState(compute, optimizer), optimizer.StepsTaken, norms);
-        }
-
-        var checking = Run(knownFinite: false);
-        var known = Run(knownFinite: true);
-
-        Assert.Equal(checking.Weights.Select(BitConverter.SingleToInt32Bits), known.Weights.Select(BitConverter.SingleToInt32Bits));
-        Assert.Equal(checking.State.Keys, known.State.Keys);
-        foreach (var (key, values) in checking.State)
-            Assert.Equal(values.Select(BitConverter.SingleToInt32Bits), known.State[key].Select(BitConverter.SingleToInt32Bits));
-        Assert.Equal(checking.Steps, known.Steps);
+        var known = FourSteps(options, (optimizer, compute, parameters, gradients) => optimizer.StepAveragedFinite(parameters, Upload(compute, gradients), Batch, TotalSteps));
         // Clipping measures the norm the same way; without clipping the known-finite step does not measure it.
-        if (clips) Assert.Equal(checking.Norms.Select(BitConverter.DoubleToInt64Bits), known.Norms.Select(BitConverter.DoubleToInt64Bits));
-        else Assert.All(known.Norms, norm => Assert.True(double.IsNaN(norm)));
+        AssertBitwiseSame(CheckingSteps(options), known, measured: options.ClipGlobalNorm > 0f || options.ClipValue > 0f);
     }
 
     /// <summary>Hands the gradients to the scan chunk by chunk, slot by slot, as the parameter server's combine does.</summary>
@@ -104,45 +112,19 @@ public sealed class KnownFiniteStepTests
     public void A_scanned_step_leaves_bitwise_what_the_checking_step_leaves(string name, int chunk)
     {
         var options = Configurations[name];
-        var layout = Layout();
-        const int batch = 24;
-        const long totalSteps = 6;
-        var random = new Random(13);
-        var initial = RandomValues(random, layout.TotalSize);
-        var averaged = Enumerable.Range(0, 4).Select(_ => RandomValues(random, layout.TotalSize, 3)).ToArray();
-
-        (float[] Weights, Dictionary<string, float[]> State, long Steps, List<double> Norms) Run(bool scanned)
+        var scans = new Dictionary<Optimizer, GradientScan>();
+        var scanned = FourSteps(options, (optimizer, compute, parameters, gradients) =>
         {
-            var compute = NewCompute();
-            var optimizer = new Optimizer(options, layout, compute);
-            var scan = optimizer.CreateGradientScan();
-            Assert.NotNull(scan);
-            Assert.Equal(layout.Parameters.Select(p => p.Length), scan.SlotLengths);
-            var parameters = Upload(compute, initial);
-            var norms = new List<double>();
-            foreach (var gradients in averaged)
+            if (!scans.TryGetValue(optimizer, out var scan))
             {
-                var values = (float[])gradients.Clone();
-                if (scanned) Scan(scan, layout, values, chunk);
-                var outcome = scanned
-                    ? optimizer.StepScanned(parameters, Upload(compute, values), batch, totalSteps, scan)
-                    : optimizer.StepAveraged(parameters, Upload(compute, values), batch, totalSteps);
-                Assert.True(outcome.Applied);
-                norms.Add(outcome.GradientNorm);
+                scans[optimizer] = scan = optimizer.CreateGradientScan() ?? throw new InvalidOperationException($"{name} clips, so it scans.");
+                Assert.Equal(Layout().Parameters.Select(p => p.Length), scan.SlotLengths);
             }
-            return (Download(compute, parameters), DownloadState(compute, optimizer), optimizer.StepsTaken, norms);
-        }
-
-        var checking = Run(scanned: false);
-        var scanned = Run(scanned: true);
-
-        Assert.Equal(checking.Weights.Select(BitConverter.SingleToInt32Bits), scanned.Weights.Select(BitConverter.SingleToInt32Bits));
-        foreach (var (key, values) in checking.State)
-            Assert.Equal(values.Select(BitConverter.SingleToInt32Bits), scanned.State[key].Select(BitConverter.SingleToInt32Bits));
-        Assert.Equal(checking.Steps, scanned.Steps);
+            Scan(scan, Layout(), gradients, chunk);
+            return optimizer.StepScanned(parameters, Upload(compute, gradients), Batch, TotalSteps, scan);
+        });
         // The norm is measured when it clips by norm (after the clamp, as the step measures it), not otherwise.
-        if (options.ClipGlobalNorm > 0f) Assert.Equal(checking.Norms.Select(BitConverter.DoubleToInt64Bits), scanned.Norms.Select(BitConverter.DoubleToInt64Bits));
-        else Assert.All(scanned.Norms, norm => Assert.True(double.IsNaN(norm)));
+        AssertBitwiseSame(CheckingSteps(options), scanned, measured: options.ClipGlobalNorm > 0f);
     }
 
     public static TheoryData<string, int, float> BadValues() => new()
@@ -172,9 +154,9 @@ public sealed class KnownFiniteStepTests
         Scan(scan, layout, scanned, 16);
 
         Assert.False(scan.AllFinite);
-        Assert.Throws<ArgumentException>(() => optimizer.StepScanned(parameters, Upload(compute, scanned), 24, 6, scan));
-        var raw = new Optimizer(options, layout, NewCompute()).StepAveraged(Upload(NewCompute(), initial), Upload(NewCompute(), gradients), 24, 6);
-        var outcome = optimizer.StepAveraged(parameters, Upload(compute, scanned), 24, 6);
+        Assert.Throws<ArgumentException>(() => optimizer.StepScanned(parameters, Upload(compute, scanned), Batch, TotalSteps, scan));
+        var raw = new Optimizer(options, layout, NewCompute()).StepAveraged(Upload(NewCompute(), initial), Upload(NewCompute(), gradients), Batch, TotalSteps);
+        var outcome = optimizer.StepAveraged(parameters, Upload(compute, scanned), Batch, TotalSteps);
         Assert.False(outcome.Applied);
         Assert.Equal(raw.Rejection, outcome.Rejection);
         Assert.Equal(initial, Download(compute, parameters));
@@ -199,12 +181,6 @@ public sealed class KnownFiniteStepTests
     public void Norm_clipping_really_clips_in_the_cases_above()
     {
         // The gradients above (uniform in ±3 over 1.2k values) have a norm far above 0.5, so the clip-norm cases scale.
-        var layout = Layout();
-        var compute = NewCompute();
-        var optimizer = new Optimizer(Configurations["momentum clip norm"], layout, compute);
-        var random = new Random(11);
-        var parameters = Upload(compute, RandomValues(random, layout.TotalSize));
-        var outcome = optimizer.StepAveragedFinite(parameters, Upload(compute, RandomValues(random, layout.TotalSize, 3)), 24, 6);
-        Assert.True(outcome.GradientNorm > 10 * 0.5);
+        Assert.All(CheckingSteps(Configurations["momentum clip norm"]).Norms, norm => Assert.True(norm > 10 * 0.5));
     }
 }
