@@ -5,6 +5,7 @@ using ParallelNet.NN;
 using ParallelNet.NN.Optimizers;
 using ParallelNet.Tensors;
 using ParallelNet.Tensors.Cpu;
+using ParallelNet.Training;
 
 namespace ParallelNet.Cli.Bench;
 
@@ -75,7 +76,7 @@ internal static class ParameterServerApplyBenchmark
     {
         private readonly Model _model;
         private readonly Optimizer _optimizer;
-        private readonly GradientScan? _scan;
+        private readonly AveragedGradientStep _averagedStep;
         private readonly int _combineThreads;
         private readonly ShardBlock[] _blocks;
         private readonly float[][] _received;
@@ -92,8 +93,8 @@ internal static class ParameterServerApplyBenchmark
             _model = Model.Create(ModelSpec.Preset("mlp", new Shape(1, 28, 28), 10), compute, 1);
             _model.Initialize(1);
             _optimizer = new Optimizer(options, _model.Layout, compute);
-            _scan = _optimizer.CreateGradientScan();
             _combineThreads = compute is CpuCompute cpu ? cpu.Threads : 1;
+            _averagedStep = new AveragedGradientStep(_optimizer, _combineThreads);
             _blocks = [.. ShardPlan.AssignBlocks(VirtualShards, blockCount)];
             var random = new System.Random(7);
             _received = new float[blockCount][];
@@ -116,23 +117,11 @@ internal static class ParameterServerApplyBenchmark
 
         public void StepAveraged() => _optimizer.StepAveraged(_model.Parameters, _gradients, BatchSize, totalSteps: 0);
 
-        /// <summary>What ParameterServer.Apply does on a host backend without L2 (the same calls, in the same order).</summary>
+        /// <summary>What ParameterServer.Apply does on a host backend without L2.</summary>
         public void Fused(Memory<float>[] sums)
         {
-            bool finite;
-            if (_scan is { } scan)
-            {
-                scan.Reset();
-                ReductionTree.CombineBlocksScaledInPlace(VirtualShards, _blocks, sums, 1f / BatchSize, scan.SlotLengths, scan.Visit, _combineThreads);
-                finite = scan.AllFinite;
-            }
-            else
-            {
-                finite = Combine(sums);
-            }
-            if (!finite) StepAveraged();
-            else if (_scan is not null) _optimizer.StepScanned(_model.Parameters, _gradients, BatchSize, totalSteps: 0, _scan);
-            else _optimizer.StepAveragedFinite(_model.Parameters, _gradients, BatchSize, totalSteps: 0);
+            _averagedStep.Combine(VirtualShards, _blocks, sums, 1f / BatchSize);
+            _averagedStep.Step(_model.Parameters, _gradients, BatchSize, totalSteps: 0);
         }
 
         /// <summary>The optimizer's finiteness and norm pass on its own: each slot's sum of squares, as CheckFinite measures.</summary>

@@ -37,11 +37,9 @@ public sealed class ParameterServer : ReceiveActor
     // the optimizer updates (in place when no reader holds it any more, see PrepareMasterForUpdate).
     private float[] _published = [];
     private readonly bool _publishesMaster;
-    // The workers wait while the server combines and updates: its backend's threads share the combine too.
-    private readonly int _combineThreads;
-    // With clipping: what the optimizer does to each slot of the averaged gradients before it updates, done by the combine.
-    private readonly GradientScan? _gradientScan;
-    private readonly ReductionTree.CombinedChunkVisitor? _visitScan;
+    // Combine and step on a host backend without L2. The workers wait while the server combines and updates: its
+    // backend's threads share the combine too.
+    private readonly AveragedGradientStep _averagedStep;
 
     private ParameterServer(string jobId, TrainingOptions options, DataSplit data, ICompute compute, long totalSteps, TrainingCheckpoint? resumeFrom)
     {
@@ -54,9 +52,7 @@ public sealed class ParameterServer : ReceiveActor
         _gradients = compute.Allocate(new Shape(_model.Layout.TotalSize));
         _packing = new GradientPacking(_model.Layout);
         _combineScratch = new float[]?[options.VirtualShards];
-        _combineThreads = compute is ParallelNet.Tensors.Cpu.CpuCompute cpu ? cpu.Threads : 1;
-        _gradientScan = _optimizer.CreateGradientScan();
-        if (_gradientScan is { } gradientScan) _visitScan = gradientScan.Visit;
+        _averagedStep = new AveragedGradientStep(_optimizer, compute is ParallelNet.Tensors.Cpu.CpuCompute cpu ? cpu.Threads : 1);
         if (resumeFrom is null)
         {
             _model.Initialize(options.Seed);
@@ -154,26 +150,11 @@ public sealed class ParameterServer : ReceiveActor
             // below. Without an L2 term the division can come first: the L2 gradient joins the sum before it.
             var sums = new Memory<float>[blocks.Length];
             for (int k = 0; k < blocks.Length; k++) sums[k] = blocks[k].GradientSum;
-            // The combine looks for NaN and Inf as it writes (with clipping, the optimizer's scan also clamps and measures
-            // each slot there), so the optimizer skips those passes; a non-finite total goes the checking way, which rejects
-            // it (or applies it, when the bad value is only in a batch counter's slot) as always.
-            bool finite;
-            if (_gradientScan is { } scan)
-            {
-                scan.Reset();
-                ReductionTree.CombineBlocksScaledInPlace(_options.VirtualShards, BlocksOf(blocks), sums, 1f / batchCount, scan.SlotLengths, _visitScan!, _combineThreads);
-                finite = scan.AllFinite;
-            }
-            else
-            {
-                finite = ReductionTree.CombineBlocksScaledInPlace(_options.VirtualShards, BlocksOf(blocks), sums, 1f / batchCount, _combineThreads);
-            }
+            // The combine also looks for NaN and Inf (and with clipping clamps and measures), so the step skips those passes.
+            _averagedStep.Combine(_options.VirtualShards, BlocksOf(blocks), sums, 1f / batchCount);
             HopTrace.Mark("ps.combined", step);
             PrepareMasterForUpdate();
-            var averaged = HostTensor(blocks[0].GradientSum);
-            if (!finite) outcome = _optimizer.StepAveraged(_model.Parameters, averaged, batchCount, _totalSteps);
-            else if (_gradientScan is { } scanned) outcome = _optimizer.StepScanned(_model.Parameters, averaged, batchCount, _totalSteps, scanned);
-            else outcome = _optimizer.StepAveragedFinite(_model.Parameters, averaged, batchCount, _totalSteps);
+            outcome = _averagedStep.Step(_model.Parameters, HostTensor(blocks[0].GradientSum), batchCount, _totalSteps);
             HopTrace.Mark("ps.stepped", step);
         }
         else
