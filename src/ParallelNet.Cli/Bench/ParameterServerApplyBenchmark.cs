@@ -22,7 +22,7 @@ internal static class ParameterServerApplyBenchmark
         var threads = new Option<int>("--threads") { Description = "The server's compute threads (0: every core, as in a cluster coordinator).", DefaultValueFactory = _ => 0 };
         var blocks = new Option<int>("--blocks") { Description = "Gradient blocks per step (workers), a power of two up to the 4 virtual shards.", DefaultValueFactory = _ => 2 };
         var iterations = new Option<int>("--iterations") { Description = "Applies per round.", DefaultValueFactory = _ => 200 };
-        var rounds = new Option<int>("--rounds") { Description = "Rounds per variant, taking turns; the median round counts.", DefaultValueFactory = _ => 7 };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds per variant, taking turns; the median and the best round are shown.", DefaultValueFactory = _ => 7 };
         var command = new Command("ps-apply", "The parameter server's combine + optimizer step on the mlp's gradients, variant beside variant.") { threads, blocks, iterations, rounds };
         command.SetAction(parse => Run(parse.GetValue(threads), parse.GetValue(blocks), parse.GetValue(iterations), parse.GetValue(rounds), parse.InvocationConfiguration.Output));
         return command;

@@ -10,7 +10,8 @@ namespace ParallelNet.Training.Actors;
 /// <summary>
 /// Holds the master weights and the optimizer state. It collects the gradient blocks of the next
 /// step (version + 1), and once they tile all virtual shards combines them along the fixed tree,
-/// adds the L2 term, lets the optimizer average, check for NaN/Inf and apply, bumps the version and
+/// adds the L2 term, lets the optimizer average, check for NaN/Inf and apply (without L2 on a host backend in two passes,
+/// see <see cref="AveragedGradientStep"/>), bumps the version and
 /// broadcasts the weights to its subscribers: on a host backend the master buffer itself, lent (see
 /// <see cref="WeightsBufferReleased"/>), so that a step copies the weights nowhere while every reader hands
 /// its loan back before the step's last block arrives, as in-process workers do. Blocks of another step or version, and duplicates of a
