@@ -9,6 +9,14 @@ public sealed class ReductionTreeTests
 
     private static Memory<float>[] Copy(IEnumerable<float[]> buffers) => buffers.Select(b => (Memory<float>)b.ToArray()).ToArray();
 
+    /// <summary>What the workers send: each block's subtree sum, reduced along the tree as a worker reduces it.</summary>
+    private static Memory<float>[] BlockSums(float[][] leaves, IEnumerable<ShardBlock> tiling) => tiling.Select(b =>
+    {
+        var mine = Copy(leaves.Skip(b.FirstShard).Take(b.ShardCount));
+        ReductionTree.SumInPlace(mine);
+        return (Memory<float>)mine[0].ToArray();
+    }).ToArray();
+
     private static float[] FullTree(float[][] leaves)
     {
         var copies = Copy(leaves);
@@ -126,12 +134,7 @@ public sealed class ReductionTreeTests
         var expected = FullTree(leaves).Select(v => v * scale).ToArray();
         foreach (var tiling in AllTilings(0, 8))
         {
-            var blockSums = tiling.Select(b =>
-            {
-                var mine = Copy(leaves.Skip(b.FirstShard).Take(b.ShardCount));
-                ReductionTree.SumInPlace(mine);
-                return (Memory<float>)mine[0].ToArray();
-            }).ToArray();
+            var blockSums = BlockSums(leaves, tiling);
             var others = blockSums.Skip(1).Select(b => b.ToArray()).ToArray();
 
             ReductionTree.CombineBlocksScaledInPlace(8, tiling, blockSums, scale);
@@ -151,19 +154,120 @@ public sealed class ReductionTreeTests
         int length = 50 * ReductionTree.ScaledCombineChunk + 11;
         var leaves = RandomLeaves(random, 4, length);
         ShardBlock[] tiling = [new(0, 2), new(2, 1), new(3, 1)];
-        Memory<float>[] Sums() => tiling.Select(b =>
-        {
-            var mine = Copy(leaves.Skip(b.FirstShard).Take(b.ShardCount));
-            ReductionTree.SumInPlace(mine);
-            return (Memory<float>)mine[0].ToArray();
-        }).ToArray();
-        var one = Sums();
-        var several = Sums();
+        var one = BlockSums(leaves, tiling);
+        var several = BlockSums(leaves, tiling);
 
         ReductionTree.CombineBlocksScaledInPlace(4, tiling, one, 1f / 3);
         ReductionTree.CombineBlocksScaledInPlace(4, tiling, several, 1f / 3, threads);
 
         Assert.True(one[0].Span.SequenceEqual(several[0].Span));
+    }
+
+    /// <summary>Lengths around the chunk: below one, exactly one, one more, and a partial last chunk among many (for the split over threads).</summary>
+    public static TheoryData<int, int> ChunkEdgeLengthsAndThreads()
+    {
+        var cases = new TheoryData<int, int>();
+        foreach (int length in new[] { 1, 7, ReductionTree.ScaledCombineChunk, ReductionTree.ScaledCombineChunk + 1, 40 * ReductionTree.ScaledCombineChunk + 13 })
+            foreach (int threads in new[] { 1, 2, 3 })
+                cases.Add(length, threads);
+        return cases;
+    }
+
+    [Theory]
+    [MemberData(nameof(ChunkEdgeLengthsAndThreads))]
+    public void Combining_scaled_in_place_says_whether_the_total_is_finite_and_writes_the_same_total_either_way(int length, int threads)
+    {
+        var random = new Random(length + threads);
+        // Moderate magnitudes: only the planted values make the total non-finite.
+        var leaves = Enumerable.Range(0, 4).Select(_ => Enumerable.Range(0, length).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray()).ToArray();
+        const float scale = 1f / 96;
+        // First element, middle, and the last element (in the last, possibly partial, chunk).
+        int[] positions = [0, length / 2, length - 1];
+        var plants = new List<(int Leaf, int Position, float Value)?> { null };
+        foreach (int position in positions)
+        {
+            plants.Add((3, position, float.NaN));
+            plants.Add((0, position, float.PositiveInfinity));
+            // Finite leaves whose sum overflows: the check looks at the total, not at what came in.
+            plants.Add((1, position, float.MaxValue));
+        }
+        foreach (var tiling in new List<ShardBlock>[] { [new(0, 4)], [new(0, 2), new(2, 2)], [new(0, 2), new(2, 1), new(3, 1)] })
+        {
+            foreach (var plant in plants)
+            {
+                var planted = leaves.Select(l => l.ToArray()).ToArray();
+                if (plant is { } p)
+                {
+                    planted[p.Leaf][p.Position] = p.Value;
+                    if (p.Value == float.MaxValue) planted[p.Leaf ^ 1][p.Position] = float.MaxValue;
+                }
+                var expected = FullTree(planted).Select(v => v * scale).ToArray();
+                var blockSums = BlockSums(planted, tiling);
+
+                bool finite = ReductionTree.CombineBlocksScaledInPlace(4, tiling, blockSums, scale, threads);
+
+                string what = $"{string.Join(" ", tiling)}, {plant?.ToString() ?? "nothing planted"}";
+                Assert.True(expected.AsSpan().SequenceEqual(blockSums[0].Span), what);
+                Assert.Equal(expected.All(float.IsFinite), finite);
+                Assert.True(plant is null == finite, what);
+            }
+        }
+    }
+
+    public static TheoryData<int[], int> SegmentsAndThreads()
+    {
+        int chunk = ReductionTree.ScaledCombineChunk;
+        var cases = new TheoryData<int[], int>();
+        // A model's slots: a big weight, a bias, an empty slot, odd lengths, a slot of exactly one chunk, one that ends the total mid-chunk.
+        int[][] layouts = [[7], [40 * chunk + 3], [20 * chunk + 5, 512, 0, 17, chunk, 15 * chunk + 9, 10], [3, 30 * chunk, 1]];
+        foreach (var segments in layouts)
+            foreach (int threads in new[] { 1, 2, 3 })
+                cases.Add(segments, threads);
+        return cases;
+    }
+
+    [Theory]
+    [MemberData(nameof(SegmentsAndThreads))]
+    public void Combining_scaled_in_place_by_segments_writes_the_same_total_and_shows_each_segment_once_in_order_in_chunks(int[] segments, int threads)
+    {
+        int length = segments.Sum();
+        var random = new Random(length + threads);
+        var leaves = RandomLeaves(random, 4, length);
+        const float scale = 1f / 48;
+        ShardBlock[] tiling = [new(0, 2), new(2, 1), new(3, 1)];
+        var plain = BlockSums(leaves, tiling);
+        ReductionTree.CombineBlocksScaledInPlace(4, tiling, plain, scale);
+        var bySegments = BlockSums(leaves, tiling);
+        var seen = segments.Select(_ => new List<(int Offset, float[] Values, bool Last, int Thread)>()).ToArray();
+
+        ReductionTree.CombineBlocksScaledInPlace(4, tiling, bySegments, scale, segments, (segment, offset, values, last) =>
+        {
+            lock (seen) seen[segment].Add((offset, values.ToArray(), last, Environment.CurrentManagedThreadId));
+            values.Fill(segment); // the visitor may change what it sees: that is what stays in the total
+        }, threads);
+
+        int start = 0;
+        for (int k = 0; k < segments.Length; k++)
+        {
+            var chunks = seen[k];
+            // Every chunk of the segment, in order, from offset 0 in steps of the chunk size, the last one flagged, on one thread.
+            Assert.Equal(Enumerable.Range(0, chunks.Count).Select(c => c * ReductionTree.ScaledCombineChunk), chunks.Select(c => c.Offset));
+            Assert.Equal(segments[k], chunks.Sum(c => c.Values.Length));
+            Assert.Equal(Enumerable.Range(0, chunks.Count).Select(c => c == chunks.Count - 1), chunks.Select(c => c.Last));
+            Assert.Single(chunks.Select(c => c.Thread).Distinct().DefaultIfEmpty());
+            // What the visitor saw is the plain combination's total; what it wrote stays.
+            Assert.True(plain[0].Span.Slice(start, segments[k]).SequenceEqual(chunks.SelectMany(c => c.Values).ToArray()), $"segment {k}");
+            Assert.True(bySegments[0].Span.Slice(start, segments[k]).ToArray().All(v => v == k), $"segment {k} after the visitor");
+            start += segments[k];
+        }
+    }
+
+    [Fact]
+    public void Combining_scaled_in_place_by_segments_refuses_segments_that_do_not_cover_the_total()
+    {
+        ReductionTree.CombinedChunkVisitor ignore = (_, _, _, _) => { };
+        Assert.Throws<ArgumentException>(() => ReductionTree.CombineBlocksScaledInPlace(2, [new(0, 1), new(1, 1)], Copy([[1f, 2f], [3f, 4f]]), 0.5f, [1], ignore));
+        Assert.Throws<ArgumentException>(() => ReductionTree.CombineBlocksScaledInPlace(2, [new(0, 1), new(1, 1)], Copy([[1f, 2f], [3f, 4f]]), 0.5f, [3, -1], ignore));
     }
 
     [Fact]

@@ -64,7 +64,7 @@ internal static class BenchCommand
         grpcServer.SetAction((parse, cancellationToken) => RpcBenchService.ServeAsync(parse.GetValue(serverHost)!, parse.GetValue(serverPort), parse.GetValue(rpcServerTransport),
             parse.InvocationConfiguration.Output, Console.In, cancellationToken));
 
-        return new Command("bench", "Benchmarks that print ParallelNet's figures beside a peer's, measured in the same run.") { gemm, train, grpc, grpcServer, actors, Bench.Word2VecBenchmark.Create(), ClusterCommand() };
+        return new Command("bench", "Benchmarks that print ParallelNet's figures beside a peer's, measured in the same run.") { gemm, train, grpc, grpcServer, actors, Bench.Word2VecBenchmark.Create(), ClusterCommand(), ParameterServerApplyBenchmark.Create() };
     }
 
     private static Command ClusterCommand()

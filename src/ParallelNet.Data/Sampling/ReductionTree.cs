@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using ParallelNet.Tensors.Cpu.Kernels;
 
 namespace ParallelNet.Data;
 
@@ -82,7 +83,7 @@ public static class ReductionTree
         foreach (var merge in merges)
         {
             Span<float> parent = merge.IsRoot ? total : ScratchSlot(scratch, merge.Left, length);
-            TensorPrimitives.Add(Value(merge.Left, merge.LeftInScratch), Value(merge.Right, merge.RightInScratch), parent);
+            Elementwise.Add(Value(merge.Left, merge.LeftInScratch), Value(merge.Right, merge.RightInScratch), parent);
         }
 
         ReadOnlySpan<float> Value(int buffer, bool inScratch) => inScratch ? scratch[buffer].AsSpan(0, length) : blockSums[buffer].Span;
@@ -101,9 +102,12 @@ public static class ReductionTree
     /// before the next, with the root's add and the multiplication in one operation: every block streams through memory
     /// once and nothing else does, where combining into a total and scaling it would take k - 1 passes and one more.
     /// The root overwrites a chunk of <c>blockSums[0]</c> only after every leaf of that chunk has been read.
+    /// Each chunk of the total is also checked for NaN and ±Inf while it is still in L1, so that a caller who must
+    /// reject a non-finite total (the parameter server) needs no pass of its own over it.
     /// </summary>
     /// <param name="threads">Threads that combine disjoint ranges of chunks at once (every element gets the same operations, so the split cannot change a bit).</param>
-    public static void CombineBlocksScaledInPlace(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale, int threads = 1)
+    /// <returns>True when every value of the total is finite; false when one or more is NaN or infinite.</returns>
+    public static bool CombineBlocksScaledInPlace(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(blockSums);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
@@ -112,29 +116,104 @@ public static class ReductionTree
         int chunks = (length + ScaledCombineChunk - 1) / ScaledCombineChunk;
         // Below a few chunks per thread waking a helper costs more than it saves.
         int parts = Math.Min(threads, chunks / MinChunksPerThread);
-        if (parts <= 1)
-        {
-            CombineScaledRange(shardCount, blocks, blockSums, scale, 0, length);
-            return;
-        }
+        if (parts <= 1) return CombineScaledRange(shardCount, blocks, blockSums, scale, 0, length);
+        int nonFiniteParts = 0;
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
             int start = (int)((long)chunks * part / parts) * ScaledCombineChunk;
             int end = Math.Min(length, (int)((long)chunks * (part + 1) / parts) * ScaledCombineChunk);
-            CombineScaledRange(shardCount, blocks, blockSums, scale, start, end);
+            if (!CombineScaledRange(shardCount, blocks, blockSums, scale, start, end)) Interlocked.Increment(ref nonFiniteParts);
         });
+        return nonFiniteParts == 0;
     }
 
     private const int MinChunksPerThread = 16;
 
-    /// <summary>Elements [start, end) of <see cref="CombineBlocksScaledInPlace"/>, chunk by chunk, with a scratch of its own.</summary>
-    private static void CombineScaledRange(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale, int start, int end)
+    /// <summary>
+    /// Called with each chunk of the total right after <see cref="CombineBlocksScaledInPlace(int, IReadOnlyList{ShardBlock}, IReadOnlyList{Memory{float}}, float, IReadOnlyList{int}, CombinedChunkVisitor, int)"/>
+    /// wrote it (still in L1): its segment, its offset in the segment, its values (the visitor may change them), and whether it ends the segment.
+    /// </summary>
+    public delegate void CombinedChunkVisitor(int segment, int offsetInSegment, Span<float> values, bool lastOfSegment);
+
+    /// <summary>
+    /// <see cref="CombineBlocksScaledInPlace(int, IReadOnlyList{ShardBlock}, IReadOnlyList{Memory{float}}, float, int)"/> (the same
+    /// total, bitwise) for a total cut into consecutive segments (a model's parameter slots) that <paramref name="visitor"/>
+    /// sees chunk by chunk as they are written, so that it can measure each segment in order without a pass of its own: a
+    /// chunk never straddles two segments and starts at a multiple of the chunk size within its segment, and one thread
+    /// visits all chunks of a segment, in order. Threads take contiguous runs of whole segments (as near equal as the
+    /// segments allow), so a segment of most of the total keeps most of the work on one thread.
+    /// </summary>
+    /// <param name="segmentLengths">Lengths of the segments in order; they add up to the total's length.</param>
+    public static void CombineBlocksScaledInPlace(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale,
+        IReadOnlyList<int> segmentLengths, CombinedChunkVisitor visitor, int threads = 1)
     {
+        ArgumentNullException.ThrowIfNull(blockSums);
+        ArgumentNullException.ThrowIfNull(segmentLengths);
+        ArgumentNullException.ThrowIfNull(visitor);
+        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        ValidateTiling(shardCount, blocks, blockSums.Count);
+        int length = CheckLengths(blockSums);
+        var starts = new int[segmentLengths.Count + 1];
+        for (int k = 0; k < segmentLengths.Count; k++)
+        {
+            if (segmentLengths[k] < 0) throw new ArgumentException($"Segment {k} has a negative length ({segmentLengths[k]}).", nameof(segmentLengths));
+            starts[k + 1] = checked(starts[k] + segmentLengths[k]);
+        }
+        if (starts[^1] != length)
+            throw new ArgumentException($"The segments cover {starts[^1]} values but the block sums hold {length}; they must add up to the total.", nameof(segmentLengths));
+
+        int parts = Math.Min(threads, (length + ScaledCombineChunk - 1) / ScaledCombineChunk / MinChunksPerThread);
+        if (parts <= 1)
+        {
+            CombineSegments(shardCount, blocks, blockSums, scale, starts, 0, segmentLengths.Count, visitor);
+            return;
+        }
+        // Part p starts at the segment boundary nearest to p/parts of the total (never before the previous part's start).
+        var firstSegments = new int[parts + 1];
+        firstSegments[parts] = segmentLengths.Count;
+        for (int part = 1; part < parts; part++)
+        {
+            long target = (long)length * part / parts;
+            int segment = firstSegments[part - 1];
+            while (segment < segmentLengths.Count && Math.Abs(starts[segment + 1] - target) <= Math.Abs(starts[segment] - target)) segment++;
+            firstSegments[part] = segment;
+        }
+        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
+            part => CombineSegments(shardCount, blocks, blockSums, scale, starts, firstSegments[part], firstSegments[part + 1], visitor));
+    }
+
+    private static void CombineSegments(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale,
+        int[] starts, int firstSegment, int endSegment, CombinedChunkVisitor visitor)
+    {
+        for (int segment = firstSegment; segment < endSegment; segment++)
+            CombineScaledRange(shardCount, blocks, blockSums, scale, starts[segment], starts[segment + 1], (segment, visitor));
+    }
+
+    /// <summary>
+    /// Elements [start, end) of <see cref="CombineBlocksScaledInPlace(int, IReadOnlyList{ShardBlock}, IReadOnlyList{Memory{float}}, float, int)"/>,
+    /// chunk by chunk from <paramref name="start"/>, with a scratch of its own. Without a visitor each chunk is checked for
+    /// NaN and ±Inf (true when all came out finite); with one (a whole segment) the visitor sees each chunk instead.
+    /// </summary>
+    private static bool CombineScaledRange(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale, int start, int end,
+        (int Segment, CombinedChunkVisitor Visit)? visitor = null)
+    {
+        bool finite = true;
+        bool Written(int offset, Span<float> total)
+        {
+            if (visitor is not { } v) return !Elementwise.HasNonFinite(total);
+            v.Visit(v.Segment, offset - start, total, offset + total.Length == end);
+            return true;
+        }
+
         if (blocks.Count == 1)
         {
-            var only = blockSums[0].Span[start..end];
-            TensorPrimitives.Multiply(only, scale, only);
-            return;
+            for (int offset = start; offset < end; offset += ScaledCombineChunk)
+            {
+                var chunk = blockSums[0].Span.Slice(offset, Math.Min(ScaledCombineChunk, end - offset));
+                TensorPrimitives.Multiply(chunk, scale, chunk);
+                finite &= Written(offset, chunk);
+            }
+            return finite;
         }
 
         Span<Merge> merges = stackalloc Merge[blocks.Count - 1];
@@ -150,8 +229,14 @@ public static class ReductionTree
                 {
                     var left = Value(merge.Left, merge.LeftInScratch, offset, chunk);
                     var right = Value(merge.Right, merge.RightInScratch, offset, chunk);
-                    if (merge.IsRoot) TensorPrimitives.AddMultiply(left, right, scale, blockSums[0].Span.Slice(offset, chunk));
-                    else TensorPrimitives.Add(left, right, scratch.AsSpan(merge.Left * ScaledCombineChunk, chunk));
+                    if (!merge.IsRoot)
+                    {
+                        TensorPrimitives.Add(left, right, scratch.AsSpan(merge.Left * ScaledCombineChunk, chunk));
+                        continue;
+                    }
+                    var total = blockSums[0].Span.Slice(offset, chunk);
+                    TensorPrimitives.AddMultiply(left, right, scale, total);
+                    finite &= Written(offset, total);
                 }
             }
         }
@@ -159,6 +244,7 @@ public static class ReductionTree
         {
             System.Buffers.ArrayPool<float>.Shared.Return(scratch);
         }
+        return finite;
 
         ReadOnlySpan<float> Value(int buffer, bool inScratch, int offset, int chunk)
             => inScratch ? scratch.AsSpan(buffer * ScaledCombineChunk, chunk) : blockSums[buffer].Span.Slice(offset, chunk);
@@ -217,8 +303,9 @@ public static class ReductionTree
             throw new ArgumentException($"The blocks cover shards 0..{next - 1} but the tree has {shardCount}; every shard must belong to a block.", nameof(blocks));
     }
 
-    // IEEE addition is correctly rounded elementwise, so SIMD and scalar lanes give the same bits.
-    private static void AddInto(Span<float> left, ReadOnlySpan<float> right) => TensorPrimitives.Add(left, right, left);
+    // IEEE addition is correctly rounded elementwise, so SIMD and scalar lanes give the same bits. Elementwise.Add keeps
+    // the sum in the caches (whole-buffer TensorPrimitives calls write large outputs past them), where the next step reads it.
+    private static void AddInto(Span<float> left, ReadOnlySpan<float> right) => Elementwise.Add(left, right, left);
 
     private static int CheckLengths(IReadOnlyList<Memory<float>> buffers)
     {

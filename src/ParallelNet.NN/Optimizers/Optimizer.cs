@@ -107,7 +107,38 @@ public sealed class Optimizer
     public StepOutcome StepAveraged(Tensor parameters, Tensor averagedGradients, int batchSize, long totalSteps)
         => Step(parameters, averagedGradients, batchSize, totalSteps, divideByBatch: false);
 
-    private StepOutcome Step(Tensor parameters, Tensor gradients, int batchSize, long totalSteps, bool divideByBatch)
+    /// <summary>
+    /// <see cref="StepAveraged"/> for gradients the caller has already found finite, every element of the buffer (as the
+    /// parameter server does while it combines them): the step skips its own pass over the gradients that looks for NaN
+    /// and ±Inf, and measures the norm only when clipping needs it; otherwise <see cref="StepOutcome.GradientNorm"/> is NaN
+    /// (not measured). Weights, state and counters come out bitwise as <see cref="StepAveraged"/> leaves them. A caller
+    /// that found a non-finite value calls <see cref="StepAveraged"/>, which rejects the step and says where.
+    /// </summary>
+    public StepOutcome StepAveragedFinite(Tensor parameters, Tensor finiteAveragedGradients, int batchSize, long totalSteps)
+        => Step(parameters, finiteAveragedGradients, batchSize, totalSteps, divideByBatch: false, knownFinite: true, scan: null);
+
+    /// <summary>
+    /// A <see cref="GradientScan"/> for this optimizer, or null when it would have nothing to do beyond the look for NaN
+    /// and Inf (no clipping: <see cref="StepAveragedFinite"/> after a checked combine is all it takes) or the backend is
+    /// not the CPU's (the scan works on host spans with the CPU kernels).
+    /// </summary>
+    public GradientScan? CreateGradientScan()
+        => (_options.ClipValue > 0f || _options.ClipGlobalNorm > 0f) && _compute is Tensors.Cpu.CpuCompute ? new GradientScan(this, _layout, _options) : null;
+
+    /// <summary>
+    /// <see cref="StepAveraged"/> for averaged gradients that <paramref name="scan"/> visited whole while they were written
+    /// and found finite: they are already clamped, and the norm is the scan's (NaN when nothing clips by norm).
+    /// Weights, state and counters come out bitwise as <see cref="StepAveraged"/> leaves them.
+    /// </summary>
+    public StepOutcome StepScanned(Tensor parameters, Tensor scannedGradients, int batchSize, long totalSteps, GradientScan scan)
+    {
+        ArgumentNullException.ThrowIfNull(scan);
+        if (!ReferenceEquals(scan.Owner, this)) throw new ArgumentException("The scan belongs to another optimizer.", nameof(scan));
+        if (!scan.AllFinite) throw new ArgumentException("The scan found NaN or Inf: StepAveraged rejects such a step and says where.", nameof(scan));
+        return Step(parameters, scannedGradients, batchSize, totalSteps, divideByBatch: false, knownFinite: true, scan);
+    }
+
+    private StepOutcome Step(Tensor parameters, Tensor gradients, int batchSize, long totalSteps, bool divideByBatch, bool knownFinite = false, GradientScan? scan = null)
     {
         ArgumentNullException.ThrowIfNull(parameters);
         ArgumentNullException.ThrowIfNull(gradients);
@@ -125,9 +156,23 @@ public sealed class Optimizer
         var grads = _gradientViews.Over(gradients);
 
         if (divideByBatch) _compute.Scale(gradients, 1f / batchSize);
-        if (!CheckFinite(grads, out double sumOfSquares, out var rejection)) return rejection;
+        double sumOfSquares;
+        if (scan is not null)
+        {
+            sumOfSquares = scan.SumOfSquares();
+        }
+        else if (!knownFinite)
+        {
+            if (!CheckFinite(grads, out sumOfSquares, out var rejection)) return rejection;
+        }
+        else
+        {
+            // CheckFinite's measuring loop without its look for non-finite values: the same sums in the same order.
+            // Value clipping measures after clamping; without clipping nothing reads the norm.
+            sumOfSquares = _options.ClipValue > 0f ? 0 : _options.ClipGlobalNorm > 0f ? AddSumsOfSquares(grads, 0) : double.NaN;
+        }
 
-        double norm = ClipGradients(grads, sumOfSquares);
+        double norm = ClipGradients(grads, sumOfSquares, clamped: scan is not null);
         for (int i = 0; i < weights.Count; i++)
         {
             var p = _layout.Parameters[i];
@@ -225,18 +270,19 @@ public sealed class Optimizer
 
     /// <summary>
     /// Value clipping, then global-norm clipping, over trainable slots only; returns the norm before the latter.
-    /// <paramref name="sumOfSquares"/> is the sum <see cref="CheckFinite"/> measured (0 when value clipping is on).
+    /// <paramref name="sumOfSquares"/> is the sum <see cref="CheckFinite"/> measured (0 when value clipping is on, NaN when
+    /// <see cref="StepAveragedFinite"/> left it unmeasured because nothing clips), or a scan's when it
+    /// <paramref name="clamped"/> the values already.
     /// </summary>
-    private double ClipGradients(IReadOnlyList<Tensor> grads, double sumOfSquares)
+    private double ClipGradients(IReadOnlyList<Tensor> grads, double sumOfSquares, bool clamped)
     {
         var parameters = _layout.Parameters;
         float bound = _options.ClipValue;
-        if (bound > 0f)
+        if (bound > 0f && !clamped)
         {
             for (int i = 0; i < grads.Count; i++)
                 if (parameters[i].IsTrainable) _compute.Clamp(grads[i], -bound, bound);
-            for (int i = 0; i < grads.Count; i++)
-                if (parameters[i].IsTrainable) sumOfSquares += _compute.SumOfSquares(grads[i]);
+            sumOfSquares = AddSumsOfSquares(grads, sumOfSquares);
         }
         double norm = Math.Sqrt(sumOfSquares);
 
@@ -251,6 +297,14 @@ public sealed class Optimizer
             }
         }
         return norm;
+    }
+
+    /// <summary><paramref name="sum"/> plus the sum of squares of each trainable slot, added in slot order.</summary>
+    private double AddSumsOfSquares(IReadOnlyList<Tensor> grads, double sum)
+    {
+        for (int i = 0; i < grads.Count; i++)
+            if (_layout.Parameters[i].IsTrainable) sum += _compute.SumOfSquares(grads[i]);
+        return sum;
     }
 
     private void Update(int slot, Tensor weights, Tensor gradients, float learningRate)

@@ -10,7 +10,8 @@ namespace ParallelNet.Training.Actors;
 /// <summary>
 /// Holds the master weights and the optimizer state. It collects the gradient blocks of the next
 /// step (version + 1), and once they tile all virtual shards combines them along the fixed tree,
-/// adds the L2 term, lets the optimizer average, check for NaN/Inf and apply, bumps the version and
+/// adds the L2 term, lets the optimizer average, check for NaN/Inf and apply (without L2 on a host backend in two passes,
+/// see <see cref="AveragedGradientStep"/>), bumps the version and
 /// broadcasts the weights to its subscribers: on a host backend the master buffer itself, lent (see
 /// <see cref="WeightsBufferReleased"/>), so that a step copies the weights nowhere while every reader hands
 /// its loan back before the step's last block arrives, as in-process workers do. Blocks of another step or version, and duplicates of a
@@ -37,8 +38,9 @@ public sealed class ParameterServer : ReceiveActor
     // the optimizer updates (in place when no reader holds it any more, see PrepareMasterForUpdate).
     private float[] _published = [];
     private readonly bool _publishesMaster;
-    // The workers wait while the server combines and updates: its backend's threads share the combine too.
-    private readonly int _combineThreads;
+    // Combine and step on a host backend without L2. The workers wait while the server combines and updates: its
+    // backend's threads share the combine too.
+    private readonly AveragedGradientStep _averagedStep;
 
     private ParameterServer(string jobId, TrainingOptions options, DataSplit data, ICompute compute, long totalSteps, TrainingCheckpoint? resumeFrom)
     {
@@ -51,7 +53,7 @@ public sealed class ParameterServer : ReceiveActor
         _gradients = compute.Allocate(new Shape(_model.Layout.TotalSize));
         _packing = new GradientPacking(_model.Layout);
         _combineScratch = new float[]?[options.VirtualShards];
-        _combineThreads = compute is ParallelNet.Tensors.Cpu.CpuCompute cpu ? cpu.Threads : 1;
+        _averagedStep = new AveragedGradientStep(_optimizer, compute is ParallelNet.Tensors.Cpu.CpuCompute cpu ? cpu.Threads : 1);
         if (resumeFrom is null)
         {
             _model.Initialize(options.Seed);
@@ -149,9 +151,12 @@ public sealed class ParameterServer : ReceiveActor
             // below. Without an L2 term the division can come first: the L2 gradient joins the sum before it.
             var sums = new Memory<float>[blocks.Length];
             for (int k = 0; k < blocks.Length; k++) sums[k] = blocks[k].GradientSum;
-            ReductionTree.CombineBlocksScaledInPlace(_options.VirtualShards, BlocksOf(blocks), sums, 1f / batchCount, _combineThreads);
+            // The combine also looks for NaN and Inf (and with clipping clamps and measures), so the step skips those passes.
+            _averagedStep.Combine(_options.VirtualShards, BlocksOf(blocks), sums, 1f / batchCount);
+            HopTrace.Mark("ps.combined", step);
             PrepareMasterForUpdate();
-            outcome = _optimizer.StepAveraged(_model.Parameters, HostTensor(blocks[0].GradientSum), batchCount, _totalSteps);
+            outcome = _averagedStep.Step(_model.Parameters, HostTensor(blocks[0].GradientSum), batchCount, _totalSteps);
+            HopTrace.Mark("ps.stepped", step);
         }
         else
         {
