@@ -15,7 +15,7 @@ using ParallelNet.Training.Jobs;
 namespace ParallelNet.Cli.Bench;
 
 internal sealed record ClusterTrainingBenchmarkOptions(int Workers, int WarmupSteps, int Steps, string? DataDirectory, string Python,
-    IReadOnlyList<GrpcServerTransport> ServerTransports, IReadOnlyList<TensorPath> TensorPaths, bool MeasureDdp = true);
+    IReadOnlyList<GrpcServerTransport> ServerTransports, IReadOnlyList<TensorPath> TensorPaths, bool MeasureDdp = true, int Rounds = 1);
 
 /// <summary>How the tensors of a cluster on one host travel: through the nodes' shared-memory rings, or on the TCP stream as between hosts.</summary>
 internal enum TensorPath
@@ -36,7 +36,7 @@ internal static class ClusterTrainingBenchmark
 
     public static int Run(ClusterTrainingBenchmarkOptions o, TextWriter output)
     {
-        if (o.Workers < 1 || o.WarmupSteps < 1 || o.Steps < 1) throw new UsageException("--workers, --warmup-steps and --steps must be positive.");
+        if (o.Workers < 1 || o.WarmupSteps < 1 || o.Steps < 1 || o.Rounds < 1) throw new UsageException("--workers, --warmup-steps, --steps and --rounds must be positive.");
         if (o.ServerTransports.Count == 0) throw new UsageException("--server-transport needs at least one of Http2, Kestrel.");
         if (o.TensorPaths.Count == 0) throw new UsageException("--tensor-path needs at least one of SharedMemory, Stream.");
         string mnist = MnistFetcher.ResolveDirectory(o.DataDirectory);
@@ -45,15 +45,27 @@ internal static class ClusterTrainingBenchmark
             with { MaxSteps = o.WarmupSteps + o.Steps, BatchSize = BatchSize };
         output.WriteLine($"mlp on MNIST, global batch {BatchSize}, S = {options.VirtualShards}, {o.WarmupSteps} warm-up + {o.Steps} measured steps; load {LoadAverage.Read()}");
 
-        var single = new StepWindow(o.WarmupSteps, o.WarmupSteps + o.Steps, processes: [Environment.ProcessId]);
-        new ActorTrainer(options, data, new ActorTrainerSettings { Workers = 1 }, single).Run();
-        double singleRate = o.Steps * BatchSize / single.Seconds;
-
+        // Rounds take turns (one process, then each cluster variant), and each keeps its fastest round: on a shared host
+        // another tenant's load moves any single measurement by tens of percent.
         var variants = o.ServerTransports.SelectMany(t => o.TensorPaths.Select(p => (Transport: t, Path: p))).ToList();
-        var clusters = variants.Select(v => (Name: VariantName(v.Transport, v.Path, o), Result: MeasureClusterAsync(options, data, mnist, o, v.Transport, v.Path).GetAwaiter().GetResult())).ToList();
+        StepWindow? single = null;
+        var bestRounds = variants.Select(v => (Name: VariantName(v.Transport, v.Path, o), Result: (ClusterResult?)null)).ToList();
+        for (int round = 0; round < o.Rounds; round++)
+        {
+            var window = new StepWindow(o.WarmupSteps, o.WarmupSteps + o.Steps, processes: [Environment.ProcessId]);
+            new ActorTrainer(options, data, new ActorTrainerSettings { Workers = 1 }, window).Run();
+            if (single is null || window.Seconds < single.Seconds) single = window;
+            for (int v = 0; v < variants.Count; v++)
+            {
+                ClusterResult result = MeasureClusterAsync(options, data, mnist, o, variants[v].Transport, variants[v].Path).GetAwaiter().GetResult();
+                if (bestRounds[v].Result is not { } best || result.Window.Seconds < best.Window.Seconds) bestRounds[v] = (bestRounds[v].Name, result);
+            }
+        }
+        var clusters = bestRounds.Select(c => (c.Name, Result: c.Result!)).ToList();
+        double singleRate = o.Steps * BatchSize / single!.Seconds;
         double ddp2 = o.MeasureDdp ? Ddp(o, mnist, 2) : 0, ddp1 = o.MeasureDdp ? Ddp(o, mnist, 1) : 0;
 
-        output.WriteLine($"{"",-44}{"samples/s",12}{"vs single",11}");
+        output.WriteLine($"{(o.Rounds > 1 ? $"best of {o.Rounds} rounds taking turns" : ""),-44}{"samples/s",12}{"vs single",11}");
         output.WriteLine($"{"ParallelNet single process (1 worker)",-44}{singleRate,12:0}{1.0,11:0.00}x");
         output.WriteLine($"ParallelNet coordinator + {o.Workers} worker processes:");
         foreach (var (name, cluster) in clusters)

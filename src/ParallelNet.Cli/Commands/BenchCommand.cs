@@ -94,13 +94,14 @@ internal static class BenchCommand
             DefaultValueFactory = _ => [Bench.TensorPath.SharedMemory, Bench.TensorPath.Stream],
             AllowMultipleArgumentsPerToken = true,
         };
+        var clusterRounds = new Option<int>("--rounds") { Description = "Rounds of one process and each cluster variant taking turns; each keeps its fastest (steadier ratios on a shared host).", DefaultValueFactory = _ => 1 };
         var noDdp = new Option<bool>("--no-ddp") { Description = "Skip the PyTorch DDP peer (quicker runs while comparing ParallelNet variants)." };
         var command = new Command("cluster", "mlp on MNIST (batch 128): coordinator + worker processes on loopback against single-process training, PyTorch DDP beside it; bytes per step and where a step's time goes.")
         {
-            workers, warmup, steps, dataDir, python, serverTransports, tensorPaths, noDdp, transport,
+            workers, warmup, steps, dataDir, python, serverTransports, tensorPaths, clusterRounds, noDdp, transport,
         };
         command.SetAction(parse => ClusterTrainingBenchmark.Run(new ClusterTrainingBenchmarkOptions(parse.GetValue(workers), parse.GetValue(warmup), parse.GetValue(steps),
-            parse.GetValue(dataDir)?.FullName, parse.GetValue(python)!, parse.GetValue(serverTransports)!, parse.GetValue(tensorPaths)!, !parse.GetValue(noDdp)), parse.InvocationConfiguration.Output));
+            parse.GetValue(dataDir)?.FullName, parse.GetValue(python)!, parse.GetValue(serverTransports)!, parse.GetValue(tensorPaths)!, !parse.GetValue(noDdp), parse.GetValue(clusterRounds)), parse.InvocationConfiguration.Output));
         return command;
     }
 
