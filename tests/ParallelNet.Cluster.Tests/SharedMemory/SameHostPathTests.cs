@@ -179,7 +179,8 @@ public sealed class SameHostPathTests : IDisposable
                 From = new NodeIdentity { System = system, Host = "127.0.0.1", Port = 1, Uid = (ulong)Random.Shared.NextInt64() },
             };
             await call.RequestStream.WriteAsync(new ClusterFrame { Hello = hello });
-            Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+            using var answered = new CancellationTokenSource(Inbox.DefaultWait);
+            Assert.True(await call.ResponseStream.MoveNext(answered.Token));
             Assert.Equal(ClusterFrame.KindOneofCase.Welcome, call.ResponseStream.Current.KindCase);
             return call;
         }

@@ -286,7 +286,10 @@ internal sealed class Http2Stream : IHttp2SendingStream
     private void CompletePending(PendingRead pending, Exception? error)
     {
         _pending = null;
-        pending.Registration.Dispose();
+        // Unregister, not Dispose: this runs under the lock, and Dispose would wait for a cancellation callback that is
+        // itself waiting for the lock (a deadlock seen when trailers ended a read while its token was being cancelled).
+        // A callback already running finds no pending read once it gets the lock, and returns.
+        pending.Registration.Unregister();
         // A failure before the reader got all it needs is the reader's error: a short count would look like a truncated message.
         if (error is not null && pending.Filled < pending.Minimum) pending.Completion.TrySetException(error);
         else pending.Completion.TrySetResult(pending.Filled);
