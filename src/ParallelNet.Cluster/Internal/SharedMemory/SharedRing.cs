@@ -6,9 +6,9 @@ namespace ParallelNet.Cluster.Internal.SharedMemory;
 /// The sending side of the same-host path: one ring file per node, which every same-host peer maps read-only. A
 /// payload takes a region [position, position + length) of an endless byte count, at offset position % capacity,
 /// never wrapping (the end of the data is skipped instead). A region is held by the peers it was sent to and comes
-/// back when each has released it; a message told to several peers before its copy began (a weights broadcast) is
-/// copied once and its region shared. Several send loops write at once: regions are handed out under a lock and
-/// filled outside it.
+/// back when each has released it; a message sent to several peers (a weights broadcast) is copied once and its region
+/// shared until one of those sends completes. Several threads place payloads at once: regions are handed out under a
+/// lock and filled outside it.
 /// </summary>
 internal sealed class SharedRing : IDisposable
 {
