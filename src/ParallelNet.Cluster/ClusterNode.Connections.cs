@@ -225,9 +225,7 @@ public sealed partial class ClusterNode
 
     private async Task RunReaderAsync(Link link)
     {
-        var reassembly = new Reassembly(options.MaxMessageSize, start => dropLog.Warn($"oversized {start.TypeId}", () =>
-            $"Dropped a {start.TypeId} of {start.TotalLength} bytes from {link.Remote} for {start.Recipient}: over MaxMessageSize ({options.MaxMessageSize} bytes)."),
-            framesAreLent: ConnectMethod.LendsReceivedBytes);
+        var reassembly = new Reassembly(options.MaxMessageSize, start => WarnOversized(link, start), framesAreLent: ConnectMethod.LendsReceivedBytes);
         using var rings = new PeerRings(options.SharedMemoryDirectory);
         try
         {
@@ -325,14 +323,16 @@ public sealed partial class ClusterNode
             logger.LogWarning("Closing the stream {Link}: {Problem}", link, problem);
             return false;
         }
-        if (start.TotalLength > (ulong)options.MaxMessageSize)
-            dropLog.Warn($"oversized {start.TypeId}", () => $"Dropped a {start.TypeId} of {start.TotalLength} bytes from {link.Remote} for {start.Recipient}: over MaxMessageSize ({options.MaxMessageSize} bytes).");
+        if (start.TotalLength > (ulong)options.MaxMessageSize) WarnOversized(link, start);
         else
             Deliver(link.Remote, start, new System.Buffers.ReadOnlySequence<byte>(payload), readAt, lent: true);
         var released = new SharedRingReleased { Ring = ring!.Id, Position = start.Shared.Position };
         Enqueue(link.Remote.Address, OutboundMessage.ForFrame(new ClusterFrame { RingReleased = released }), "ring release");
         return true;
     }
+
+    private void WarnOversized(Link link, MessageStart start) => dropLog.Warn($"oversized {start.TypeId}", () =>
+        $"Dropped a {start.TypeId} of {start.TotalLength} bytes from {link.Remote} for {start.Recipient}: over MaxMessageSize ({options.MaxMessageSize} bytes).");
 
     private void LinkEnded(Link link)
     {
