@@ -26,7 +26,7 @@ public static class TrainingSerializers
                 w.WriteString(m.JobId); w.WriteInt32(m.Epoch); w.WriteInt64(m.Step); w.WriteInt64(m.WeightsVersion);
                 w.WriteInt32(m.BatchStart); w.WriteInt32(m.BatchCount); w.WriteInt32(m.ShardCount); WriteBlock(w, m.Block);
             }, r => new ComputeGradients(Text(r), r.ReadInt32(), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), ReadBlock(r)))
-            .Counted<GradientsComputed>(traffic, "train.GradientsComputed", (w, m) =>
+            .Counted<GradientsComputed, GradientsArrived>(traffic, "train.GradientsComputed", (w, m) =>
             {
                 w.WriteString(m.JobId); w.WriteInt64(m.Step); w.WriteInt64(m.WeightsVersion); w.WriteInt32(m.BatchCount); w.WriteInt32(m.ShardCount);
                 WriteBlock(w, m.Block);
@@ -39,7 +39,7 @@ public static class TrainingSerializers
                     w.WriteFloats(sparse.Values);
                 }
                 w.WriteBytes(MemoryMarshal.AsBytes(m.ShardLosses.AsSpan()).ToArray());
-            }, r => new GradientsComputed(Text(r), r.ReadInt64(), r.ReadInt64(), r.ReadInt32(), r.ReadInt32(), ReadBlock(r), r.ReadPooledFloats(), ReadSparse(r), ReadDoubles(r)),
+            }, ReadGradients,
                 m => 4L * (m.GradientSum.Length + m.SparseRows.Sum(x => x.Values.Length + x.Rows.Length)) + 8L * m.ShardLosses.Length + 64,
                 // The gradient went out without a copy: once written, the worker may fill that buffer again.
                 (m, worker) => worker.Tell(new GradientBufferReleased(m.JobId, m.GradientSum), ActorRefs.NoSender))
@@ -48,12 +48,18 @@ public static class TrainingSerializers
                 w.WriteString(m.JobId); w.WriteInt64(m.Step); WriteBlock(w, m.Block); w.WriteInt32(m.Samples); w.WriteDouble(m.Seconds);
             }, r => new BlockCompleted(Text(r), r.ReadInt64(), ReadBlock(r), r.ReadInt32(), r.ReadDouble()))
             .Counted<SubscribeToWeights>(traffic, "train.SubscribeToWeights", (w, m) => w.WriteString(m.JobId), r => new SubscribeToWeights(Text(r)))
-            // Decoded once, into a pooled array the worker's replica reads in place (the frame's receive buffer is reused
-            // as soon as the next frame is read); the worker's loan release hands the array back to this node's pool.
-            .Counted<WeightsPublished>(traffic, "train.WeightsPublished", (w, m) =>
+            // Received as WeightsArrived: the worker's replica reads the weights where they arrived (the sender's ring on one
+            // host, else a pooled copy of the frame) and hands them back when the next version is in.
+            .Counted<WeightsPublished, WeightsArrived>(traffic, "train.WeightsPublished", (w, m) =>
             {
                 w.WriteString(m.JobId); w.WriteInt64(m.Version); w.WriteFloats(m.Weights);
-            }, r => new WeightsPublished(Text(r), r.ReadInt64(), r.ReadPooledFloats()), m => 4L * m.Weights.Length + 32,
+            }, r =>
+            {
+                string jobId = Text(r);
+                long version = r.ReadInt64();
+                LentFloats weights = r.ReadLentFloats();
+                return new WeightsArrived(jobId, version, weights.Values, weights.Release);
+            }, m => 4L * m.Weights.Length + 32,
                 // Written without a copy: the parameter server counts this copy as handed back, as a local subscriber would.
                 (m, server) => server.Tell(new WeightsBufferReleased(m.JobId, m.Weights), ActorRefs.NoSender))
             .RegisterSingleton("train.RequestJobContext", new RequestJobContext())
@@ -69,19 +75,40 @@ public static class TrainingSerializers
                 r => new WorkerRegistered(Text(r), r.ReadInt32()))
             .Counted<WorkerRefused>(traffic, "train.WorkerRefused", (w, m) => { w.WriteString(m.JobId); w.WriteString(m.Reason); },
                 r => new WorkerRefused(Text(r), Text(r)));
-        // A release addressed to a remote actor hands back a tensor this node decoded from that actor's message: the node reuses it.
-        if (!serializers.IsRegistered(typeof(GradientBufferReleased))) serializers.RegisterLocalOnly<GradientBufferReleased>(m => m.Buffer);
-        if (!serializers.IsRegistered(typeof(WeightsBufferReleased))) serializers.RegisterLocalOnly<WeightsBufferReleased>(m => m.Buffer);
         return serializers;
     }
 
     private static MessageSerializers Counted<T>(this MessageSerializers serializers, TrainingTraffic? traffic, string typeId,
         Action<PayloadWriter, T> write, Func<PayloadReader, T> read, Func<T, long>? size = null, Action<T, IActorRef>? sent = null) where T : class
+        => serializers.Counted<T, T>(traffic, typeId, write, read, size, sent);
+
+    private static MessageSerializers Counted<T, TReceived>(this MessageSerializers serializers, TrainingTraffic? traffic, string typeId,
+        Action<PayloadWriter, T> write, Func<PayloadReader, TReceived> read, Func<T, long>? size = null, Action<T, IActorRef>? sent = null)
+        where T : class where TReceived : class
     {
-        if (traffic is null) return serializers.Register(typeId, write, read, sent);
-        return serializers.Register<T>(typeId,
+        if (traffic is null) return serializers.RegisterReceivedAs(typeId, write, read, sent);
+        return serializers.RegisterReceivedAs<T, TReceived>(typeId,
             (w, m) => { traffic.AddEncoded(size?.Invoke(m) ?? 48); write(w, m); },
             r => { traffic.AddDecoded(r.Remaining); return read(r); }, sent);
+    }
+
+    /// <summary>A gradient block as the parameter server gets it from another process: the dense sum lent where it arrived, the rest decoded.</summary>
+    private static GradientsArrived ReadGradients(PayloadReader r)
+    {
+        string jobId = Text(r);
+        long step = r.ReadInt64(), weightsVersion = r.ReadInt64();
+        int batchCount = r.ReadInt32(), shardCount = r.ReadInt32();
+        ShardBlock block = ReadBlock(r);
+        LentFloats sum = r.ReadLentFloats();
+        try
+        {
+            return new GradientsArrived(jobId, step, weightsVersion, batchCount, shardCount, block, sum.Values, ReadSparse(r), ReadDoubles(r), sum.Release);
+        }
+        catch
+        {
+            sum.Release();
+            throw;
+        }
     }
 
     private static void WriteBlock(PayloadWriter w, ShardBlock block)

@@ -323,11 +323,17 @@ public sealed partial class ClusterNode
             logger.LogWarning("Closing the stream {Link}: {Problem}", link, problem);
             return false;
         }
+        var released = new SharedRingReleased { Ring = ring!.Id, Position = start.Shared.Position };
+        // Sent once the message is decoded and any tensor lent from it is handed back; not after the stream ended (the
+        // sender then releases what the stream held by itself, and would ignore it from another stream).
+        var hold = new RingHold(ring, () =>
+        {
+            if (!link.IsClosed) Enqueue(link.Remote.Address, OutboundMessage.ForFrame(new ClusterFrame { RingReleased = released }), "ring release");
+        });
         if (start.TotalLength > (ulong)options.MaxMessageSize) WarnOversized(link, start);
         else
-            Deliver(link.Remote, start, new System.Buffers.ReadOnlySequence<byte>(payload), readAt, lent: true);
-        var released = new SharedRingReleased { Ring = ring!.Id, Position = start.Shared.Position };
-        Enqueue(link.Remote.Address, OutboundMessage.ForFrame(new ClusterFrame { RingReleased = released }), "ring release");
+            Deliver(link.Remote, start, new System.Buffers.ReadOnlySequence<byte>(payload), readAt, lent: true, hold);
+        hold.Delivered();
         return true;
     }
 

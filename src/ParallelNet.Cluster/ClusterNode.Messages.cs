@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using ParallelNet.Actors;
 using ParallelNet.Cluster.Internal;
+using ParallelNet.Cluster.Internal.SharedMemory;
 using ParallelNet.Cluster.Protocol;
 
 namespace ParallelNet.Cluster;
@@ -106,7 +107,8 @@ public sealed partial class ClusterNode
     /// <summary>A complete actor message from <paramref name="from"/>: decode it and tell its recipient here.</summary>
     /// <param name="readAt">When the message's last frame was read (timestamp; 0 when not traced).</param>
     /// <param name="lent">The payload's memory is reused once this returns: the decoded message must not refer to it.</param>
-    private void Deliver(Member from, MessageStart start, System.Buffers.ReadOnlySequence<byte> payload, long readAt, bool lent)
+    /// <param name="ringHold">Set when the payload lies in the peer's ring: tensors the codec lends from it come back if the message reaches nobody.</param>
+    private void Deliver(Member from, MessageStart start, System.Buffers.ReadOnlySequence<byte> payload, long readAt, bool lent, RingHold? ringHold = null)
     {
         if (!Serializers.TryGetById(start.TypeId, out MessageCodec? codec) || codec.IsLocalOnly)
         {
@@ -117,10 +119,11 @@ public sealed partial class ClusterNode
         object message;
         try
         {
-            message = codec.Read(new PayloadReader(this, payload, receiveBuffers, lent));
+            message = codec.Read(new PayloadReader(this, payload, receiveBuffers, lent, ringHold));
         }
         catch (Exception ex)
         {
+            ringHold?.Abandon();
             dropLog.Warn($"decode {codec.TypeId}", () => $"Dropped a {codec.TypeId} from {from} for {Truncate(start.Recipient)}: its payload does not decode: {ex.Message}");
             return;
         }
@@ -132,6 +135,7 @@ public sealed partial class ClusterNode
         IActorRef? sender = start.Sender.Length == 0 ? null : ResolveWire(start.Sender);
         if (!TryResolveLocal(start.Recipient, out IActorRef? recipient))
         {
+            ringHold?.Abandon();
             System.DeadLetters.Tell(message, sender);
             return;
         }

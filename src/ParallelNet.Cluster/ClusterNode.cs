@@ -21,7 +21,7 @@ namespace ParallelNet.Cluster;
 public sealed partial class ClusterNode : IAsyncDisposable, IWireReferences
 {
     /// <summary>Nodes speak to each other only when their versions are equal; bump it on any incompatible change of cluster.proto.</summary>
-    public const uint ProtocolVersion = 3;
+    public const uint ProtocolVersion = 4;
 
     private const string ServiceName = "parallelnet.cluster.v1.Cluster";
 

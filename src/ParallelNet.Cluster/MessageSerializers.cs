@@ -55,8 +55,8 @@ public sealed class MessageSerializers
 
     /// <summary>
     /// As <see cref="Register{T}(string, Action{PayloadWriter, T}, Func{PayloadReader, T}, Action{T, IActorRef}?)"/>, for a message a
-    /// receiver gets in another form, <typeparamref name="TReceived"/>: e.g. with its tensor still in the received bytes
-    /// (<see cref="PayloadReader.ReadFloatsLater"/>), for a recipient that decodes it straight where it needs it.
+    /// receiver gets in another form, <typeparamref name="TReceived"/>: e.g. with its tensor lent where it arrived
+    /// (<see cref="PayloadReader.ReadLentFloats"/>), for a recipient that reads it in place and hands it back.
     /// </summary>
     public MessageSerializers RegisterReceivedAs<T, TReceived>(string typeId, Action<PayloadWriter, T> write, Func<PayloadReader, TReceived> read, Action<T, IActorRef>? sent)
         where T : class where TReceived : class

@@ -4,6 +4,7 @@ using System.Text;
 using Google.Protobuf;
 using ParallelNet.Actors;
 using ParallelNet.Cluster.Internal;
+using ParallelNet.Cluster.Internal.SharedMemory;
 
 namespace ParallelNet.Cluster;
 
@@ -19,6 +20,8 @@ public sealed class PayloadReader
     private readonly ReceiveBufferPool? pool;
     // The payload's bytes are reused once the message is read (a lent receive buffer): nothing handed out may refer to them.
     private readonly bool lent;
+    // Set when the payload lies in a peer's shared-memory ring: tensors can then be lent in place.
+    private readonly RingHold? ringHold;
     private ReadOnlySequence<byte> rest;
     private long position;
 
@@ -28,11 +31,13 @@ public sealed class PayloadReader
     }
 
     /// <param name="lent">True when <paramref name="data"/> is reused once the message is read: views are then copied before they are handed out.</param>
-    internal PayloadReader(IWireReferences references, ReadOnlySequence<byte> data, ReceiveBufferPool? pool = null, bool lent = false)
+    /// <param name="ringHold">Set when <paramref name="data"/> lies in a peer's ring: <see cref="ReadLentFloats"/> then lends views of it.</param>
+    internal PayloadReader(IWireReferences references, ReadOnlySequence<byte> data, ReceiveBufferPool? pool = null, bool lent = false, RingHold? ringHold = null)
     {
         this.references = references;
         this.pool = pool;
         this.lent = lent;
+        this.ringHold = ringHold;
         rest = data;
     }
 
@@ -76,9 +81,9 @@ public sealed class PayloadReader
     /// <summary>A float32 tensor written by <see cref="PayloadWriter.WriteFloats"/>, in a new array.</summary>
     public float[] ReadFloats()
     {
-        int bytes = CheckCount(ReadInt32(), sizeof(float), "floats");
-        var values = GC.AllocateUninitializedArray<float>(bytes / sizeof(float));
-        TensorBytes.CopyTo(TakeSequence(bytes), values);
+        ReadOnlySequence<byte> bytes = TakeFloats(out int count);
+        var values = GC.AllocateUninitializedArray<float>(count);
+        TensorBytes.CopyTo(bytes, values);
         return values;
     }
 
@@ -89,32 +94,43 @@ public sealed class PayloadReader
     /// </summary>
     public float[] ReadPooledFloats()
     {
-        int bytes = CheckCount(ReadInt32(), sizeof(float), "floats");
-        float[] values = pool?.Rent(bytes / sizeof(float)) ?? GC.AllocateUninitializedArray<float>(bytes / sizeof(float));
-        TensorBytes.CopyTo(TakeSequence(bytes), values);
+        ReadOnlySequence<byte> bytes = TakeFloats(out int count);
+        float[] values = pool?.Rent(count) ?? GC.AllocateUninitializedArray<float>(count);
+        TensorBytes.CopyTo(bytes, values);
         return values;
     }
 
     /// <summary>
-    /// A float32 tensor written by <see cref="PayloadWriter.WriteFloats"/>, not decoded yet: the recipient copies it where
-    /// it needs it. When the node reuses the payload's receive buffer after the message is read, the bytes are copied
-    /// first; a recipient that needs no later decode saves that copy with <see cref="ReadPooledFloats"/>.
+    /// A float32 tensor written by <see cref="PayloadWriter.WriteFloats"/>, for a recipient that only reads it and says when
+    /// it is done (<see cref="LentFloats.Release"/>): a view of the sender's shared-memory ring when the message came that
+    /// way (no copy at all), else a copy in an array of the node's receive pool, which the release returns there.
     /// </summary>
-    public ReceivedFloats ReadFloatsLater()
+    public LentFloats ReadLentFloats()
     {
-        ReadOnlySequence<byte> bytes = TakeSequence(CheckCount(ReadInt32(), sizeof(float), "floats"));
-        return new(lent ? new ReadOnlySequence<byte>(bytes.ToArray()) : bytes);
+        ReadOnlySequence<byte> bytes = TakeFloats(out int count);
+        if (ringHold is not null && bytes.IsSingleSegment && count > 0 && BitConverter.IsLittleEndian) return ringHold.Lend(bytes.First);
+        float[] values = pool?.Rent(count) ?? GC.AllocateUninitializedArray<float>(count);
+        TensorBytes.CopyTo(bytes, values);
+        ReceiveBufferPool? returnTo = pool;
+        return new LentFloats(values, () => returnTo?.Return(values));
     }
 
     /// <summary>A float32 tensor read straight into <paramref name="destination"/>, whose length must match the one written.</summary>
     public void ReadFloats(Span<float> destination)
     {
-        int count = ReadInt32();
+        ReadOnlySequence<byte> bytes = TakeFloats(out int count);
         if (count != destination.Length)
             throw new FormatException($"The payload holds {count} floats where {destination.Length} were expected.");
-        if ((long)count * sizeof(float) > Remaining)
-            throw new FormatException($"The payload announces {count} floats but has {Remaining} bytes left.");
-        TensorBytes.CopyTo(TakeSequence(count * sizeof(float)), destination);
+        TensorBytes.CopyTo(bytes, destination);
+    }
+
+    /// <summary>A tensor's count, then its bytes (past the alignment padding of a large one).</summary>
+    private ReadOnlySequence<byte> TakeFloats(out int count)
+    {
+        count = ReadInt32();
+        if (count < 0) throw new FormatException($"The payload announces {count} floats.");
+        if (PayloadWriter.IsAligned(count)) TakeSequence(PayloadWriter.PaddingAt(position));
+        return TakeSequence(CheckCount(count, sizeof(float), "floats"));
     }
 
     /// <summary>An int32 array written by <see cref="PayloadWriter.WriteInt32s"/>.</summary>

@@ -16,11 +16,20 @@ public sealed class PayloadWriter
     /// <summary>Blocks at least this long are sent from the caller's memory instead of being copied.</summary>
     private const int ZeroCopyThreshold = 1024;
 
+    /// <summary>
+    /// Tensors of at least <see cref="ZeroCopyThreshold"/> bytes start this far into the payload, padded after their
+    /// length: a receiver that reads them in place (a shared-memory ring, whose payloads start on this boundary) then
+    /// gets cache-line-aligned values, where an odd offset would split vector loads across lines.
+    /// </summary>
+    internal const int TensorAlignment = 64;
+
     private readonly IWireReferences references;
     private readonly List<ReadOnlyMemory<byte>> segments = new(1);
     private byte[] buffer = [];
     private int bufferStart;
     private int used;
+    // Bytes in the closed segments.
+    private long closedLength;
 
     internal PayloadWriter(IWireReferences references) => this.references = references;
 
@@ -56,12 +65,22 @@ public sealed class PayloadWriter
         Append(value);
     }
 
-    /// <summary>A float32 tensor: its length, then its raw little-endian bytes (referenced, not copied, when large).</summary>
+    /// <summary>
+    /// A float32 tensor: its length, then its raw little-endian bytes (referenced, not copied, when large; then also
+    /// aligned to <see cref="TensorAlignment"/> bytes of the payload, with zero padding).
+    /// </summary>
     public void WriteFloats(ReadOnlyMemory<float> values)
     {
         WriteInt32(values.Length);
+        if ((long)values.Length * sizeof(float) >= ZeroCopyThreshold) Reserve(PaddingAt(closedLength + used - bufferStart)).Clear();
         Append(TensorBytes.AsBytes(values));
     }
+
+    /// <summary>Zero bytes that take a tensor written at <paramref name="position"/> of the payload to the next aligned offset.</summary>
+    internal static int PaddingAt(long position) => (int)((TensorAlignment - position % TensorAlignment) % TensorAlignment);
+
+    /// <summary>True when a tensor of <paramref name="count"/> floats is padded to alignment (see <see cref="WriteFloats"/>).</summary>
+    internal static bool IsAligned(long count) => count * sizeof(float) >= ZeroCopyThreshold;
 
     /// <summary>An int32 array: its length, then its little-endian values.</summary>
     public void WriteInt32s(ReadOnlySpan<int> values)
@@ -100,6 +119,7 @@ public sealed class PayloadWriter
         }
         CloseBuffer();
         segments.Add(bytes);
+        closedLength += bytes.Length;
     }
 
     private Span<byte> Reserve(int length)
@@ -120,6 +140,7 @@ public sealed class PayloadWriter
     private void CloseBuffer()
     {
         if (used > bufferStart) segments.Add(buffer.AsMemory(bufferStart, used - bufferStart));
+        closedLength += used - bufferStart;
         bufferStart = used;
     }
 

@@ -14,6 +14,17 @@ public sealed class HostStorage(float[] data) : TensorStorage
 }
 
 /// <summary>
+/// Elements in memory the tensor neither owns nor frees: a received tensor a transport lends in place (a mapped
+/// shared-memory region), valid for as long as its lender says. Such memory may be read-only to this process: a tensor
+/// over it is for reading alone (a replica's weights), and writing it faults.
+/// </summary>
+public sealed class LentHostStorage(Memory<float> memory) : TensorStorage
+{
+    public Memory<float> Memory { get; } = memory;
+    public override int Length => Memory.Length;
+}
+
+/// <summary>
 /// A float32 tensor: a shape over a contiguous window [Offset, Offset + Shape.Size) of a storage.
 /// Views share storage, so parameters can be slices of one flat buffer and activations can reuse
 /// buffers sized for the largest batch.
@@ -46,12 +57,27 @@ public sealed class Tensor
         return new Tensor(new HostStorage(data), 0, shape);
     }
 
-    public bool IsHost => Storage is HostStorage;
+    /// <summary>
+    /// A host tensor over <paramref name="memory"/> without copying: an array's window stays a plain host tensor, other
+    /// memory (a transport's lent region) becomes <see cref="LentHostStorage"/>.
+    /// </summary>
+    public static Tensor FromMemory(Memory<float> memory, Shape shape)
+    {
+        if (memory.Length != shape.Size) throw new ArgumentException($"{memory.Length} elements cannot have shape {shape} ({shape.Size} elements).", nameof(memory));
+        if (System.Runtime.InteropServices.MemoryMarshal.TryGetArray<float>(memory, out var segment))
+            return new Tensor(new HostStorage(segment.Array!), segment.Offset, shape);
+        return new Tensor(new LentHostStorage(memory), 0, shape);
+    }
+
+    public bool IsHost => Storage is HostStorage or LentHostStorage;
 
     /// <summary>The elements, for host tensors only. Layers must go through <see cref="ICompute"/> instead.</summary>
-    public Span<float> Span => Storage is HostStorage h
-        ? h.Data.AsSpan(Offset, Length)
-        : throw new InvalidOperationException($"Tensor of shape {Shape} lives on a device ({Storage.GetType().Name}); download it through its ICompute first.");
+    public Span<float> Span => Storage switch
+    {
+        HostStorage h => h.Data.AsSpan(Offset, Length),
+        LentHostStorage lent => lent.Memory.Span.Slice(Offset, Length),
+        _ => throw new InvalidOperationException($"Tensor of shape {Shape} lives on a device ({Storage.GetType().Name}); download it through its ICompute first."),
+    };
 
     /// <summary>A view of <paramref name="shape"/>.Size elements starting <paramref name="offset"/> elements into this tensor.</summary>
     public Tensor View(int offset, Shape shape)

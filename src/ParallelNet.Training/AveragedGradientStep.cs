@@ -32,24 +32,24 @@ public sealed class AveragedGradientStep
     }
 
     /// <summary>
-    /// The blocks' tree sum times <paramref name="scale"/> (1/batch) into <c>blockSums[0]</c>, the other sums only read, as
-    /// <see cref="ReductionTree.CombineBlocksScaledInPlace(int, IReadOnlyList{ShardBlock}, IReadOnlyList{Memory{float}}, float, int)"/> writes it.
+    /// The blocks' tree sum times <paramref name="scale"/> (1/batch) into <paramref name="total"/>, the block sums only read, as
+    /// <see cref="ReductionTree.CombineBlocksScaled(int, IReadOnlyList{ShardBlock}, IReadOnlyList{ReadOnlyMemory{float}}, Memory{float}, float, int)"/> writes it.
     /// </summary>
-    public void Combine(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale)
+    public void Combine(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<ReadOnlyMemory<float>> blockSums, Memory<float> total, float scale)
     {
         if (_scanning is { } scanning)
         {
             scanning.Scan.Reset();
-            ReductionTree.CombineBlocksScaledInPlace(shardCount, blocks, blockSums, scale, scanning.Scan.SlotLengths, scanning.Visit, _threads);
+            ReductionTree.CombineBlocksScaled(shardCount, blocks, blockSums, total, scale, scanning.Scan.SlotLengths, scanning.Visit, _threads);
             _finite = scanning.Scan.AllFinite;
         }
         else
         {
-            _finite = ReductionTree.CombineBlocksScaledInPlace(shardCount, blocks, blockSums, scale, _threads);
+            _finite = ReductionTree.CombineBlocksScaled(shardCount, blocks, blockSums, total, scale, _threads);
         }
     }
 
-    /// <summary>The optimizer step on what the last <see cref="Combine"/> wrote (<paramref name="averaged"/>, its first block sum as a tensor).</summary>
+    /// <summary>The optimizer step on what the last <see cref="Combine"/> wrote (<paramref name="averaged"/>, its total as a tensor).</summary>
     public StepOutcome Step(Tensor parameters, Tensor averaged, int batchSize, long totalSteps)
     {
         bool finite = _finite ?? throw new InvalidOperationException("Step follows Combine, once per combine.");

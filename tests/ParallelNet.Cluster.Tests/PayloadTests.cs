@@ -95,44 +95,68 @@ public sealed class PayloadTests
     }
 
     [Fact]
-    public void A_tensor_read_later_is_decoded_from_its_pieces_into_the_recipients_memory()
+    public void A_lent_tensor_from_frames_is_a_pooled_copy_that_survives_the_reuse_of_its_buffer_and_goes_back_to_the_pool()
     {
         var writer = new PayloadWriter(new NoReferences());
-        float[] values = [.. Enumerable.Range(0, 3000).Select(i => i * -0.75f)];
-        writer.WriteInt64(42);
-        writer.WriteFloats(values);
-        writer.WriteInt32(-1);
-        var reader = new PayloadReader(new NoReferences(), InPieces(Join(writer.Finish()).ToArray(), 1000));
-
-        Assert.Equal(42, reader.ReadInt64());
-        ReceivedFloats later = reader.ReadFloatsLater();
-        Assert.Equal(-1, reader.ReadInt32());
-        Assert.Equal(values.Length, later.Length);
-        var destination = new float[values.Length + 2];
-        later.CopyTo(destination.AsSpan(1, values.Length));
-        Assert.Equal(values, destination[1..^1]);
-        Assert.Throws<FormatException>(() => later.CopyTo(new float[values.Length - 1]));
-    }
-
-    [Fact]
-    public void A_lent_payload_hands_out_bytes_and_tensors_read_later_that_survive_the_reuse_of_its_buffer()
-    {
-        var writer = new PayloadWriter(new NoReferences());
-        float[] values = [.. Enumerable.Range(0, 3000).Select(i => i * 0.25f)];
+        float[] values = [.. Enumerable.Range(0, 20000).Select(i => i * -0.75f)];
         byte[] block = [.. Enumerable.Range(0, 2000).Select(i => (byte)i)];
         writer.WriteBytes(block);
         writer.WriteFloats(values);
+        writer.WriteInt32(-1);
         byte[] receiveBuffer = Join(writer.Finish()).ToArray();
-        var reader = new PayloadReader(new NoReferences(), new ReadOnlySequence<byte>(receiveBuffer), lent: true);
+        var pool = new ReceiveBufferPool();
+        var reader = new PayloadReader(new NoReferences(), new ReadOnlySequence<byte>(receiveBuffer), pool, lent: true);
 
         ReadOnlyMemory<byte> bytes = reader.ReadBytes();
-        ReceivedFloats later = reader.ReadFloatsLater();
+        LentFloats lent = reader.ReadLentFloats();
+        Assert.Equal(-1, reader.ReadInt32());
         Array.Fill(receiveBuffer, (byte)0xAB); // the next frame lands in the same buffer
 
         Assert.Equal(block, bytes.ToArray());
-        var destination = new float[values.Length];
-        later.CopyTo(destination);
-        Assert.Equal(values, destination);
+        Assert.Equal(values, lent.Values.ToArray());
+        Assert.Equal(0, pool.FreeCount);
+        lent.Release();
+        lent.Release();
+        Assert.Equal(1, pool.FreeCount);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(63)]
+    public void A_large_tensor_starts_on_an_aligned_offset_of_the_payload_and_a_small_one_is_not_padded(int headBytes)
+    {
+        var writer = new PayloadWriter(new NoReferences());
+        writer.WriteBytes(new byte[headBytes]);
+        writer.WriteFloats(new float[] { 1f, 2f });
+        float[] large = [.. Enumerable.Range(0, 300).Select(i => (float)i)];
+        writer.WriteFloats(large);
+        writer.WriteInt32(7);
+        byte[] payload = Join(writer.Finish()).ToArray();
+
+        int afterSmall = 4 + headBytes + 4 + 8;
+        int start = afterSmall + 4;
+        start += (PayloadWriter.TensorAlignment - start % PayloadWriter.TensorAlignment) % PayloadWriter.TensorAlignment;
+        Assert.Equal(start + large.Length * 4 + 4, payload.Length);
+        Assert.Equal(large, MemoryMarshal.Cast<byte, float>(payload.AsSpan(start, large.Length * 4)).ToArray());
+        var reader = new PayloadReader(new NoReferences(), InPieces(payload, 50));
+        reader.ReadBytes();
+        Assert.Equal([1f, 2f], reader.ReadFloats());
+        Assert.Equal(large, reader.ReadFloats());
+        Assert.Equal(7, reader.ReadInt32());
+    }
+
+    [Fact]
+    public void A_lent_tensor_is_gathered_from_the_pieces_it_arrived_in()
+    {
+        var writer = new PayloadWriter(new NoReferences());
+        float[] values = [.. Enumerable.Range(0, 3000).Select(i => i * 0.25f)];
+        writer.WriteInt64(42);
+        writer.WriteFloats(values);
+        var reader = new PayloadReader(new NoReferences(), InPieces(Join(writer.Finish()).ToArray(), 1000));
+
+        Assert.Equal(42, reader.ReadInt64());
+        Assert.Equal(values, reader.ReadLentFloats().Values.ToArray());
     }
 
     [Fact]

@@ -145,6 +145,36 @@ public sealed class ReductionTreeTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Combining_scaled_into_a_total_of_its_own_gives_the_in_place_bits_and_reads_every_block_only(int threads)
+    {
+        var random = new Random(29);
+        int length = 40 * ReductionTree.ScaledCombineChunk + 37;
+        var leaves = RandomLeaves(random, 8, length);
+        const float scale = 1f / 96;
+        int[] segments = [length - 1000, 990, 10];
+        foreach (var tiling in new List<ShardBlock>[] { [new(0, 8)], [new(0, 4), new(4, 4)], [new(0, 2), new(2, 2), new(4, 4)] })
+        {
+            var inPlace = BlockSums(leaves, tiling);
+            ReductionTree.CombineBlocksScaledInPlace(8, tiling, inPlace, scale, threads);
+            var blockSums = BlockSums(leaves, tiling);
+            var before = blockSums.Select(b => b.ToArray()).ToArray();
+            var readOnly = blockSums.Select(b => (ReadOnlyMemory<float>)b).ToArray();
+            var total = new float[length];
+            var visited = new float[length];
+
+            Assert.True(ReductionTree.CombineBlocksScaled(8, tiling, readOnly, total, scale, threads));
+            ReductionTree.CombineBlocksScaled(8, tiling, readOnly, visited, scale, segments, (_, _, _, _) => { }, threads);
+
+            Assert.True(inPlace[0].Span.SequenceEqual(total), string.Join(" ", tiling));
+            Assert.True(inPlace[0].Span.SequenceEqual(visited), string.Join(" ", tiling));
+            for (int k = 0; k < blockSums.Length; k++) Assert.Equal(before[k], blockSums[k].ToArray());
+        }
+        Assert.Throws<ArgumentException>(() => ReductionTree.CombineBlocksScaled(2, [new(0, 1), new(1, 1)], [new float[] { 1f }, new float[] { 2f }], new float[2], 0.5f));
+    }
+
+    [Theory]
     [InlineData(2)]
     [InlineData(3)]
     public void Combining_scaled_in_place_on_several_threads_is_bitwise_the_one_thread_combination(int threads)

@@ -20,15 +20,18 @@ public sealed class AveragedGradientStepTests
         var optimizer = new Optimizer(new OptimizerOptions(OptimizerKind.Sgd, 0.1f), layout, compute);
         var averagedStep = new AveragedGradientStep(optimizer, threads: 1);
         var parameters = Tensor.FromArray([1f, 2f, 3f], new Shape(3));
-        var sums = new Memory<float>[] { new float[] { 1f, 1f, 1f }, new float[] { 1f, 1f, float.NaN } };
+        var sums = new ReadOnlyMemory<float>[] { new float[] { 1f, 1f, 1f }, new float[] { 1f, 1f, float.NaN } };
+        var total = new float[3];
         ShardBlock[] blocks = [new(0, 1), new(1, 1)];
 
-        Assert.Throws<InvalidOperationException>(() => averagedStep.Step(parameters, Tensor.FromArray(sums[0].ToArray(), new Shape(3)), 2, 1));
-        averagedStep.Combine(2, blocks, sums, 0.5f);
-        var outcome = averagedStep.Step(parameters, Tensor.FromArray(sums[0].ToArray(), new Shape(3)), 2, 1);
+        Assert.Throws<InvalidOperationException>(() => averagedStep.Step(parameters, Tensor.FromArray(total, new Shape(3)), 2, 1));
+        averagedStep.Combine(2, blocks, sums, total, 0.5f);
+        Assert.Equal([1f, 1f, float.NaN], total);
+        Assert.Equal([1f, 1f, 1f], sums[0].ToArray()); // the blocks are only read
+        var outcome = averagedStep.Step(parameters, Tensor.FromArray(total, new Shape(3)), 2, 1);
         Assert.False(outcome.Applied);
         Assert.Equal("gradient of '0.weight' is NaN at element 2", outcome.Rejection);
         Assert.Equal([1f, 2f, 3f], parameters.Span.ToArray());
-        Assert.Throws<InvalidOperationException>(() => averagedStep.Step(parameters, Tensor.FromArray(sums[0].ToArray(), new Shape(3)), 2, 1));
+        Assert.Throws<InvalidOperationException>(() => averagedStep.Step(parameters, Tensor.FromArray(total, new Shape(3)), 2, 1));
     }
 }

@@ -16,7 +16,9 @@ internal static class HopTimeline
     public static void DescribeTrainingMessages() => HopTrace.Describe = message => message switch
     {
         WeightsPublished w => ("weights", w.Version + 1),
+        WeightsArrived w => ("weights", w.Version + 1),
         GradientsComputed g => ("gradients", g.Step),
+        GradientsArrived g => ("gradients", g.Step),
         ComputeGradients c => ("command", c.Step),
         _ => null,
     };

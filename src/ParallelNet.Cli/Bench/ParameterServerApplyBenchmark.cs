@@ -80,13 +80,15 @@ internal static class ParameterServerApplyBenchmark
         private readonly int _combineThreads;
         private readonly ShardBlock[] _blocks;
         private readonly float[][] _received;
-        private readonly Memory<float>[] _sums;
+        private readonly ReadOnlyMemory<float>[] _sums;
+        // The parameter server's gradient total: the combine writes it, the received blocks are only read.
+        private readonly float[] _total;
         private readonly Tensor _gradients;
         private readonly Tensor _firstMoment;
         private readonly Tensor _secondMoment;
-        private readonly Action<Variant, Memory<float>[]> _apply;
+        private readonly Action<Variant, ReadOnlyMemory<float>[]> _apply;
 
-        public Variant(string name, OptimizerOptions options, ICompute compute, int blockCount, Action<Variant, Memory<float>[]> apply)
+        public Variant(string name, OptimizerOptions options, ICompute compute, int blockCount, Action<Variant, ReadOnlyMemory<float>[]> apply)
         {
             Name = name;
             _apply = apply;
@@ -98,29 +100,30 @@ internal static class ParameterServerApplyBenchmark
             _blocks = [.. ShardPlan.AssignBlocks(VirtualShards, blockCount)];
             var random = new System.Random(7);
             _received = new float[blockCount][];
-            _sums = new Memory<float>[blockCount];
+            _sums = new ReadOnlyMemory<float>[blockCount];
             for (int k = 0; k < blockCount; k++)
             {
                 _received[k] = new float[_model.Layout.TotalSize];
                 for (int i = 0; i < _received[k].Length; i++) _received[k][i] = (float)(random.NextDouble() - 0.5) * 1e-2f;
                 _sums[k] = _received[k];
             }
-            _gradients = Tensor.FromArray(_received[0], new Shape(_received[0].Length));
+            _total = new float[_model.Layout.TotalSize];
+            _gradients = Tensor.FromArray(_total, new Shape(_total.Length));
             _firstMoment = compute.Allocate(new Shape(_received[0].Length));
             _secondMoment = compute.Allocate(new Shape(_received[0].Length));
         }
 
         public string Name { get; }
 
-        public bool Combine(Memory<float>[] sums)
-            => ReductionTree.CombineBlocksScaledInPlace(VirtualShards, _blocks, sums, 1f / BatchSize, _combineThreads);
+        public bool Combine(ReadOnlyMemory<float>[] sums)
+            => ReductionTree.CombineBlocksScaled(VirtualShards, _blocks, sums, _total, 1f / BatchSize, _combineThreads);
 
         public void StepAveraged() => _optimizer.StepAveraged(_model.Parameters, _gradients, BatchSize, totalSteps: 0);
 
         /// <summary>What ParameterServer.Apply does on a host backend without L2.</summary>
-        public void Fused(Memory<float>[] sums)
+        public void Fused(ReadOnlyMemory<float>[] sums)
         {
-            _averagedStep.Combine(VirtualShards, _blocks, sums, 1f / BatchSize);
+            _averagedStep.Combine(VirtualShards, _blocks, sums, _total, 1f / BatchSize);
             _averagedStep.Step(_model.Parameters, _gradients, BatchSize, totalSteps: 0);
         }
 

@@ -22,7 +22,7 @@ public static class ReductionTree
         ArgumentNullException.ThrowIfNull(leaves);
         if (leaves.Count < 1 || !BitOperations.IsPow2(leaves.Count))
             throw new ArgumentException($"A reduction tree needs a power-of-two number of leaves (one per virtual shard), got {leaves.Count}.", nameof(leaves));
-        int length = CheckLengths(leaves);
+        int length = CheckLengths(ReadOnly(leaves));
         for (int stride = 1; stride < leaves.Count; stride *= 2)
         {
             for (int left = 0; left < leaves.Count; left += 2 * stride)
@@ -46,7 +46,7 @@ public static class ReductionTree
     {
         ArgumentNullException.ThrowIfNull(blockSums);
         ValidateTiling(shardCount, blocks, blockSums.Count);
-        int length = CheckLengths(blockSums);
+        int length = CheckLengths(ReadOnly(blockSums));
         Span<Merge> merges = stackalloc Merge[blocks.Count - 1];
         PlanMerges(shardCount, blocks, merges);
         foreach (var merge in merges) AddInto(blockSums[merge.Left].Span[..length], blockSums[merge.Right].Span[..length]);
@@ -110,21 +110,39 @@ public static class ReductionTree
     public static bool CombineBlocksScaledInPlace(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(blockSums);
+        return CombineBlocksScaled(shardCount, blocks, ReadOnly(blockSums), blockSums.Count == 0 ? default : blockSums[0], scale, threads);
+    }
+
+    /// <summary>
+    /// <see cref="CombineBlocksScaledInPlace(int, IReadOnlyList{ShardBlock}, IReadOnlyList{Memory{float}}, float, int)"/> written
+    /// into <paramref name="total"/> (which may be <c>blockSums[0]</c>) with every block sum only read: the same bits. For
+    /// block sums the caller may not write, such as a transport's received tensors lent in place.
+    /// </summary>
+    public static bool CombineBlocksScaled(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<ReadOnlyMemory<float>> blockSums, Memory<float> total, float scale, int threads = 1)
+    {
+        ArgumentNullException.ThrowIfNull(blockSums);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         ValidateTiling(shardCount, blocks, blockSums.Count);
-        int length = CheckLengths(blockSums);
+        int length = CheckLengths(blockSums, total);
         int chunks = (length + ScaledCombineChunk - 1) / ScaledCombineChunk;
         // Below a few chunks per thread waking a helper costs more than it saves.
         int parts = Math.Min(threads, chunks / MinChunksPerThread);
-        if (parts <= 1) return CombineScaledRange(shardCount, blocks, blockSums, scale, 0, length);
+        if (parts <= 1) return CombineScaledRange(shardCount, blocks, blockSums, total, scale, 0, length);
         int nonFiniteParts = 0;
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
         {
             int start = (int)((long)chunks * part / parts) * ScaledCombineChunk;
             int end = Math.Min(length, (int)((long)chunks * (part + 1) / parts) * ScaledCombineChunk);
-            if (!CombineScaledRange(shardCount, blocks, blockSums, scale, start, end)) Interlocked.Increment(ref nonFiniteParts);
+            if (!CombineScaledRange(shardCount, blocks, blockSums, total, scale, start, end)) Interlocked.Increment(ref nonFiniteParts);
         });
         return nonFiniteParts == 0;
+    }
+
+    private static ReadOnlyMemory<float>[] ReadOnly(IReadOnlyList<Memory<float>> buffers)
+    {
+        var readOnly = new ReadOnlyMemory<float>[buffers.Count];
+        for (int i = 0; i < readOnly.Length; i++) readOnly[i] = buffers[i];
+        return readOnly;
     }
 
     private const int MinChunksPerThread = 16;
@@ -148,11 +166,22 @@ public static class ReductionTree
         IReadOnlyList<int> segmentLengths, CombinedChunkVisitor visitor, int threads = 1)
     {
         ArgumentNullException.ThrowIfNull(blockSums);
+        CombineBlocksScaled(shardCount, blocks, ReadOnly(blockSums), blockSums.Count == 0 ? default : blockSums[0], scale, segmentLengths, visitor, threads);
+    }
+
+    /// <summary>
+    /// The visiting <see cref="CombineBlocksScaledInPlace(int, IReadOnlyList{ShardBlock}, IReadOnlyList{Memory{float}}, float, IReadOnlyList{int}, CombinedChunkVisitor, int)"/>
+    /// written into <paramref name="total"/>, every block sum only read.
+    /// </summary>
+    public static void CombineBlocksScaled(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<ReadOnlyMemory<float>> blockSums, Memory<float> total, float scale,
+        IReadOnlyList<int> segmentLengths, CombinedChunkVisitor visitor, int threads = 1)
+    {
+        ArgumentNullException.ThrowIfNull(blockSums);
         ArgumentNullException.ThrowIfNull(segmentLengths);
         ArgumentNullException.ThrowIfNull(visitor);
         ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
         ValidateTiling(shardCount, blocks, blockSums.Count);
-        int length = CheckLengths(blockSums);
+        int length = CheckLengths(blockSums, total);
         var starts = new int[segmentLengths.Count + 1];
         for (int k = 0; k < segmentLengths.Count; k++)
         {
@@ -165,7 +194,7 @@ public static class ReductionTree
         int parts = Math.Min(threads, (length + ScaledCombineChunk - 1) / ScaledCombineChunk / MinChunksPerThread);
         if (parts <= 1)
         {
-            CombineSegments(shardCount, blocks, blockSums, scale, starts, 0, segmentLengths.Count, visitor);
+            CombineSegments(shardCount, blocks, blockSums, total, scale, starts, 0, segmentLengths.Count, visitor);
             return;
         }
         // Part p starts at the segment boundary nearest to p/parts of the total (never before the previous part's start).
@@ -179,14 +208,14 @@ public static class ReductionTree
             firstSegments[part] = segment;
         }
         Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts },
-            part => CombineSegments(shardCount, blocks, blockSums, scale, starts, firstSegments[part], firstSegments[part + 1], visitor));
+            part => CombineSegments(shardCount, blocks, blockSums, total, scale, starts, firstSegments[part], firstSegments[part + 1], visitor));
     }
 
-    private static void CombineSegments(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale,
+    private static void CombineSegments(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<ReadOnlyMemory<float>> blockSums, Memory<float> total, float scale,
         int[] starts, int firstSegment, int endSegment, CombinedChunkVisitor visitor)
     {
         for (int segment = firstSegment; segment < endSegment; segment++)
-            CombineScaledRange(shardCount, blocks, blockSums, scale, starts[segment], starts[segment + 1], (segment, visitor));
+            CombineScaledRange(shardCount, blocks, blockSums, total, scale, starts[segment], starts[segment + 1], (segment, visitor));
     }
 
     /// <summary>
@@ -194,8 +223,8 @@ public static class ReductionTree
     /// chunk by chunk from <paramref name="start"/>, with a scratch of its own. Without a visitor each chunk is checked for
     /// NaN and ±Inf (true when all came out finite); with one (a whole segment) the visitor sees each chunk instead.
     /// </summary>
-    private static bool CombineScaledRange(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<Memory<float>> blockSums, float scale, int start, int end,
-        (int Segment, CombinedChunkVisitor Visit)? visitor = null)
+    private static bool CombineScaledRange(int shardCount, IReadOnlyList<ShardBlock> blocks, IReadOnlyList<ReadOnlyMemory<float>> blockSums, Memory<float> destination,
+        float scale, int start, int end, (int Segment, CombinedChunkVisitor Visit)? visitor = null)
     {
         bool finite = true;
         bool Written(int offset, Span<float> total)
@@ -209,8 +238,9 @@ public static class ReductionTree
         {
             for (int offset = start; offset < end; offset += ScaledCombineChunk)
             {
-                var chunk = blockSums[0].Span.Slice(offset, Math.Min(ScaledCombineChunk, end - offset));
-                TensorPrimitives.Multiply(chunk, scale, chunk);
+                int length = Math.Min(ScaledCombineChunk, end - offset);
+                var chunk = destination.Span.Slice(offset, length);
+                TensorPrimitives.Multiply(blockSums[0].Span.Slice(offset, length), scale, chunk);
                 finite &= Written(offset, chunk);
             }
             return finite;
@@ -234,7 +264,7 @@ public static class ReductionTree
                         TensorPrimitives.Add(left, right, scratch.AsSpan(merge.Left * ScaledCombineChunk, chunk));
                         continue;
                     }
-                    var total = blockSums[0].Span.Slice(offset, chunk);
+                    var total = destination.Span.Slice(offset, chunk);
                     TensorPrimitives.AddMultiply(left, right, scale, total);
                     finite &= Written(offset, total);
                 }
@@ -307,7 +337,15 @@ public static class ReductionTree
     // the sum in the caches (whole-buffer TensorPrimitives calls write large outputs past them), where the next step reads it.
     private static void AddInto(Span<float> left, ReadOnlySpan<float> right) => Elementwise.Add(left, right, left);
 
-    private static int CheckLengths(IReadOnlyList<Memory<float>> buffers)
+    private static int CheckLengths(IReadOnlyList<ReadOnlyMemory<float>> buffers, Memory<float> total)
+    {
+        int length = CheckLengths(buffers);
+        if (total.Length != length)
+            throw new ArgumentException($"The total holds {total.Length} values but the block sums hold {length}; it must hold as many.", nameof(total));
+        return length;
+    }
+
+    private static int CheckLengths(IReadOnlyList<ReadOnlyMemory<float>> buffers)
     {
         int length = buffers[0].Length;
         for (int i = 1; i < buffers.Count; i++)

@@ -184,7 +184,7 @@ public sealed partial class CpuCompute : ICompute
     {
         int samples = Convolution.Validate("Conv2dForward", g, outChannels, x.Length, weight.Length, y.Length, bias?.Length ?? -1);
         var xs = Host(x); var ws = Host(weight); var ys = Host(y);
-        var bs = bias is null ? ArraySegment<float>.Empty : Host(bias);
+        var bs = bias is null ? HostWindow.Empty : Host(bias);
         ForEachSampleRange(samples, Convolution.ColumnsLength(g), (first, count, columns, gemmThreads) =>
             Convolution.ForwardSamples(xs, ws, bs, ys, g, outChannels, first, count, columns, gemmThreads));
     }
@@ -329,9 +329,12 @@ public sealed partial class CpuCompute : ICompute
     }
 
     // ---- helpers ----
-    private static ArraySegment<float> Host(Tensor t) => t.Storage is HostStorage h
-        ? new ArraySegment<float>(h.Data, t.Offset, t.Length)
-        : throw new ArgumentException($"CpuCompute: tensor of shape {t.Shape} lives on {t.Storage.GetType().Name}, not in host memory; allocate it with this backend.");
+    private static HostWindow Host(Tensor t) => t.Storage switch
+    {
+        HostStorage h => new HostWindow(h.Data, t.Offset, t.Length),
+        LentHostStorage lent => new HostWindow(lent.Memory.Slice(t.Offset, t.Length)),
+        _ => throw new ArgumentException($"CpuCompute: tensor of shape {t.Shape} lives on {t.Storage.GetType().Name}, not in host memory; allocate it with this backend."),
+    };
 
     private static int Samples(Tensor x) => x.Shape.Rank == 0 ? 1 : x.Shape[0];
 

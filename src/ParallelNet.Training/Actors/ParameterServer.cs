@@ -27,7 +27,7 @@ public sealed class ParameterServer : ReceiveActor
     private readonly Optimizer _optimizer;
     private readonly Tensor _gradients;
     private readonly HashSet<IActorRef> _subscribers = [];
-    private readonly SortedDictionary<int, (GradientsComputed Block, IActorRef Owner)> _blocks = [];
+    private readonly SortedDictionary<int, HeldBlock> _blocks = [];
     private readonly GradientPacking _packing;
     private readonly float[]?[] _combineScratch;
     private readonly WeightsLending _lending = new();
@@ -41,6 +41,8 @@ public sealed class ParameterServer : ReceiveActor
     // Combine and step on a host backend without L2. The workers wait while the server combines and updates: its
     // backend's threads share the combine too.
     private readonly AveragedGradientStep _averagedStep;
+    // The optimizer's gradient on a host backend, where the combine writes the step's total: received blocks are only read.
+    private readonly float[]? _gradientTotal;
 
     private ParameterServer(string jobId, TrainingOptions options, DataSplit data, ICompute compute, long totalSteps, TrainingCheckpoint? resumeFrom)
     {
@@ -51,6 +53,7 @@ public sealed class ParameterServer : ReceiveActor
         _model = Model.Create(options.Model, compute, Evaluation.ChunkSize);
         _optimizer = new Optimizer(options.Optimizer, _model.Layout, compute);
         _gradients = compute.Allocate(new Shape(_model.Layout.TotalSize));
+        _gradientTotal = _gradients.Storage is HostStorage host ? host.Data : null;
         _packing = new GradientPacking(_model.Layout);
         _combineScratch = new float[]?[options.VirtualShards];
         _averagedStep = new AveragedGradientStep(_optimizer, compute is ParallelNet.Tensors.Cpu.CpuCompute cpu ? cpu.Threads : 1);
@@ -69,6 +72,7 @@ public sealed class ParameterServer : ReceiveActor
 
         Receive<SubscribeToWeights>(OnSubscribe, m => m.JobId == _jobId);
         Receive<GradientsComputed>(OnGradients, m => m.JobId == _jobId);
+        Receive<GradientsArrived>(OnGradients, m => m.JobId == _jobId);
         Receive<EvaluateWeights>(_ => Evaluate(), m => m.JobId == _jobId);
         Receive<CaptureCheckpoint>(m => Sender.Tell(new CheckpointCaptured(_jobId,
             TrainingCheckpoint.Capture(_options, _data.Normalization, _model, _optimizer, m.Progress, _jobId)), Self), m => m.JobId == _jobId);
@@ -98,101 +102,68 @@ public sealed class ParameterServer : ReceiveActor
 
     private void OnGradients(GradientsComputed block)
     {
+        // In process the buffer goes back to its worker, which reuses it for a later block.
+        var (owner, self) = (Sender, Self);
+        OnGradients(new HeldBlock(block.Step, block.WeightsVersion, block.BatchCount, block.ShardCount, block.Block, block.GradientSum, block.SparseRows, block.ShardLosses,
+            () => owner.Tell(new GradientBufferReleased(_jobId, block.GradientSum), self)));
+    }
+
+    private void OnGradients(GradientsArrived block) => OnGradients(new HeldBlock(block.Step, block.WeightsVersion, block.BatchCount, block.ShardCount, block.Block,
+        block.GradientSum, block.SparseRows, block.ShardLosses, block.Release));
+
+    private void OnGradients(HeldBlock block)
+    {
         if (block.Step != _version + 1 || block.WeightsVersion != _version)
         {
-            Sender.Tell(new GradientBufferReleased(_jobId, block.GradientSum), Self); // stale: that step is already applied
+            block.Release(); // stale: that step is already applied
             return;
         }
-        if (block.GradientSum.Length != _packing.DenseLength || block.SparseRows is null || block.ShardLosses.Length != block.Block.ShardCount
+        if (block.Sum.Length != _packing.DenseLength || block.SparseRows is null || block.ShardLosses.Length != block.Block.ShardCount
             || block.ShardCount != _options.VirtualShards || block.BatchCount <= 0)
-            throw new TrainingException($"A gradient block of step {block.Step} does not fit the job: {block.GradientSum.Length} dense values for {_packing.DenseLength}, " +
+        {
+            block.Release();
+            throw new TrainingException($"A gradient block of step {block.Step} does not fit the job: {block.Sum.Length} dense values for {_packing.DenseLength}, " +
                 $"{block.ShardLosses.Length} losses for {block.Block.ShardCount} shards, {block.ShardCount} virtual shards for the job's {_options.VirtualShards}.");
+        }
         ShardPlan.ValidateBlock(block.Block, block.ShardCount);
-        foreach (var (held, _) in _blocks.Values)
+        foreach (var held in _blocks.Values)
         {
             bool overlaps = block.Block.FirstShard < held.Block.EndShard && held.Block.FirstShard < block.Block.EndShard;
             if (!overlaps) continue;
-            if (held.Block == block.Block)
-            {
-                // The same block computed twice after a reissue: bitwise equal, keep one.
-                Sender.Tell(new GradientBufferReleased(_jobId, block.GradientSum), Self);
-                return;
-            }
+            block.Release();
+            // The same block computed twice after a reissue: bitwise equal, keep one.
+            if (held.Block == block.Block) return;
             throw new TrainingException($"Gradient blocks [{held.Block.FirstShard}, {held.Block.EndShard}) and [{block.Block.FirstShard}, {block.Block.EndShard}) of step {block.Step} overlap; the coordinator must keep a step's blocks when it reissues them.");
         }
         HopTrace.Mark("ps.block", block.Step);
-        _blocks.Add(block.Block.FirstShard, (block, Sender));
+        _blocks.Add(block.Block.FirstShard, block);
         _shardsReceived += block.Block.ShardCount;
         if (_shardsReceived == _options.VirtualShards) Apply();
     }
 
+    /// <summary>A gradient block waiting for the rest of its step, however it came (lent in process, or received), and how to hand it back.</summary>
+    private sealed record HeldBlock(long Step, long WeightsVersion, int BatchCount, int ShardCount, ShardBlock Block,
+        ReadOnlyMemory<float> Sum, SparseGradient[] SparseRows, double[] ShardLosses, Action Release);
+
     private void Apply()
     {
         HopTrace.Mark("ps.apply", _version + 1);
-        var held = _blocks.Values.ToArray();
-        var blocks = held.Select(h => h.Block).ToArray();
+        long step = _version + 1;
+        StepOutcome outcome;
+        double lossSum;
+        int batchCount;
+        var blocks = _blocks.Values.ToArray();
         _blocks.Clear();
         _shardsReceived = 0;
-        long step = _version + 1;
-        int batchCount = blocks[0].BatchCount;
-        if (blocks.Any(b => b.BatchCount != batchCount))
-            throw new TrainingException($"The gradient blocks of step {step} disagree on the batch size.");
-
-        // The loss is summed shard by shard in shard order, as the plain loop does.
-        double lossSum = 0;
-        foreach (var b in blocks)
-            foreach (double loss in b.ShardLosses) lossSum += loss;
-
-        StepOutcome outcome;
-        if (!_packing.HasSparse && _gradients.IsHost && _options.Model.L2 == 0f)
+        try
         {
-            // The blocks' tree sum, divided by the batch size, in one pass over the received buffers (which the server may
-            // overwrite) into the first block's buffer; the optimizer works there, and the buffer goes back to its worker
-            // below. Without an L2 term the division can come first: the L2 gradient joins the sum before it.
-            var sums = new Memory<float>[blocks.Length];
-            for (int k = 0; k < blocks.Length; k++) sums[k] = blocks[k].GradientSum;
-            // The combine also looks for NaN and Inf (and with clipping clamps and measures), so the step skips those passes.
-            _averagedStep.Combine(_options.VirtualShards, BlocksOf(blocks), sums, 1f / batchCount);
-            HopTrace.Mark("ps.combined", step);
-            PrepareMasterForUpdate();
-            outcome = _averagedStep.Step(_model.Parameters, HostTensor(blocks[0].GradientSum), batchCount, _totalSteps);
-            HopTrace.Mark("ps.stepped", step);
+            outcome = Step(blocks, step, out lossSum, out batchCount);
         }
-        else
+        catch
         {
-            var gradients = _gradients;
-            if (!_packing.HasSparse && _gradients.IsHost && blocks.Length == 1)
-            {
-                // One block is the whole sum already: the optimizer works in the lent buffer itself.
-                gradients = HostTensor(blocks[0].GradientSum);
-            }
-            else if (!_packing.HasSparse && _gradients.IsHost)
-            {
-                // Straight from the received buffers (only read) into the optimizer's gradient tensor.
-                var sums = blocks.Select(b => (ReadOnlyMemory<float>)b.GradientSum).ToArray();
-                ReductionTree.CombineBlocks(_options.VirtualShards, BlocksOf(blocks), sums, _gradients.Span, _combineScratch);
-            }
-            else
-            {
-                // Unpacking overwrites its buffers and a received float[] stays untouched, so it runs in
-                // scratch buffers kept across steps (one per block position, no allocation per step).
-                var sums = new Memory<float>[blocks.Length];
-                for (int k = 0; k < blocks.Length; k++)
-                {
-                    _combineScratch[k] ??= new float[_model.Layout.TotalSize];
-                    _packing.Unpack(blocks[k].GradientSum, blocks[k].SparseRows, _combineScratch[k]);
-                    sums[k] = _combineScratch[k];
-                }
-                if (blocks.Length > 1) ReductionTree.CombineBlocksInPlace(_options.VirtualShards, BlocksOf(blocks), sums);
-                _model.Compute.Upload(sums[0].Span, _gradients);
-            }
-
-            PrepareMasterForUpdate();
-            // The optimizer divides by the batch size, so the per-step L2 gradient lambda*W enters scaled by it.
-            _model.ApplyL2(_model.Parameters, gradients, _options.Model.L2 * batchCount);
-            outcome = _optimizer.Step(_model.Parameters, gradients, batchCount, _totalSteps);
+            foreach (var block in blocks) block.Release();
+            throw;
         }
-        foreach (var (block, owner) in held) owner.Tell(new GradientBufferReleased(_jobId, block.GradientSum), Self);
         if (outcome.Applied || _options.SkipNonFiniteSteps)
         {
             _version = step;
@@ -204,10 +175,65 @@ public sealed class ParameterServer : ReceiveActor
             var published = new WeightsPublished(_jobId, _version, _published);
             foreach (var subscriber in _subscribers) subscriber.Tell(published, Self);
         }
+        // After the broadcast: handing a received block back costs the server's thread a little, and nobody waits for it.
+        foreach (var block in blocks) block.Release();
         Context.Parent.Tell(new StepApplied(_jobId, step, _version, outcome.Applied, outcome.Rejection, lossSum, batchCount), Self);
     }
 
-    private static ShardBlock[] BlocksOf(GradientsComputed[] blocks)
+    /// <summary>Combines the step's blocks (only reading them) and lets the optimizer apply the total; the loss sum and batch size for the report.</summary>
+    private StepOutcome Step(HeldBlock[] blocks, long step, out double lossSum, out int batchCount)
+    {
+        batchCount = blocks[0].BatchCount;
+        int batch = batchCount;
+        if (blocks.Any(b => b.BatchCount != batch))
+            throw new TrainingException($"The gradient blocks of step {step} disagree on the batch size.");
+
+        // The loss is summed shard by shard in shard order, as the plain loop does.
+        lossSum = 0;
+        foreach (var b in blocks)
+            foreach (double loss in b.ShardLosses) lossSum += loss;
+
+        var sums = new ReadOnlyMemory<float>[blocks.Length];
+        for (int k = 0; k < blocks.Length; k++) sums[k] = blocks[k].Sum;
+        if (!_packing.HasSparse && _gradientTotal is not null && _options.Model.L2 == 0f)
+        {
+            // The blocks' tree sum, divided by the batch size, in one pass over the blocks into the optimizer's gradient.
+            // Without an L2 term the division can come first: the L2 gradient joins the sum before it. The combine also
+            // looks for NaN and Inf (and with clipping clamps and measures), so the step skips those passes.
+            _averagedStep.Combine(_options.VirtualShards, BlocksOf(blocks), sums, _gradientTotal, 1f / batchCount);
+            HopTrace.Mark("ps.combined", step);
+            PrepareMasterForUpdate();
+            var averaged = _averagedStep.Step(_model.Parameters, _gradients, batchCount, _totalSteps);
+            HopTrace.Mark("ps.stepped", step);
+            return averaged;
+        }
+        if (!_packing.HasSparse && _gradientTotal is not null)
+        {
+            // Straight from the blocks (only read) into the optimizer's gradient tensor.
+            ReductionTree.CombineBlocks(_options.VirtualShards, BlocksOf(blocks), sums, _gradientTotal, _combineScratch);
+        }
+        else
+        {
+            // Unpacking overwrites its buffers and a received block stays untouched, so it runs in
+            // scratch buffers kept across steps (one per block position, no allocation per step).
+            var unpacked = new Memory<float>[blocks.Length];
+            for (int k = 0; k < blocks.Length; k++)
+            {
+                _combineScratch[k] ??= new float[_model.Layout.TotalSize];
+                _packing.Unpack(blocks[k].Sum.Span, blocks[k].SparseRows, _combineScratch[k]);
+                unpacked[k] = _combineScratch[k];
+            }
+            if (blocks.Length > 1) ReductionTree.CombineBlocksInPlace(_options.VirtualShards, BlocksOf(blocks), unpacked);
+            _model.Compute.Upload(unpacked[0].Span, _gradients);
+        }
+
+        PrepareMasterForUpdate();
+        // The optimizer divides by the batch size, so the per-step L2 gradient lambda*W enters scaled by it.
+        _model.ApplyL2(_model.Parameters, _gradients, _options.Model.L2 * batchCount);
+        return _optimizer.Step(_model.Parameters, _gradients, batchCount, _totalSteps);
+    }
+
+    private static ShardBlock[] BlocksOf(HeldBlock[] blocks)
     {
         var shardBlocks = new ShardBlock[blocks.Length];
         for (int k = 0; k < blocks.Length; k++) shardBlocks[k] = blocks[k].Block;

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using ParallelNet.Actors;
 using ParallelNet.Data;
 using ParallelNet.NN;
@@ -37,6 +38,8 @@ public sealed class Worker : ReceiveActor
     private float[]? _weightsInUse;
     private IActorRef? _weightsLender;
     private bool _holdsWeightsLoan, _weightsLentInProcess;
+    // Weights from another process that the replica reads where they arrived (WeightsArrived): how to hand them back.
+    private Action? _arrivedWeightsRelease;
     private readonly float[] _inputs;
     private readonly float[] _targets;
     private long _version = -1;
@@ -88,7 +91,11 @@ public sealed class Worker : ReceiveActor
     protected override void PreStart() => _parameterServer.Tell(new SubscribeToWeights(_jobId), Self);
 
     // The weights go back to the parameter server (in process: so it can reuse the buffer); a cluster node drops the notice.
-    protected override void PostStop() => ReleaseWeightsLoan();
+    protected override void PostStop()
+    {
+        ReleaseWeightsLoan();
+        ReleaseArrivedWeights();
+    }
 
     private void OnWeights(WeightsPublished weights)
     {
@@ -108,12 +115,14 @@ public sealed class Worker : ReceiveActor
             // applied step, which the server drops). Weights from another process arrive as WeightsArrived.
             _model.ReadParametersFrom(HostTensor(weights.Weights));
             ReleaseWeightsLoan();
+            ReleaseArrivedWeights();
             (_weightsInUse, _weightsLender, _holdsWeightsLoan, _weightsLentInProcess) = (weights.Weights, Sender, true, Sender.IsInProcess());
         }
         else
         {
             _compute.Upload(weights.Weights, _model.Parameters);
             Sender.Tell(new WeightsBufferReleased(_jobId, weights.Weights), Self);
+            ReleaseArrivedWeights();
         }
         UseWeights(weights.Version);
         // Else a loan held by a worker without a block would make the server copy the master before every update.
@@ -123,21 +132,45 @@ public sealed class Worker : ReceiveActor
     private void OnWeights(WeightsArrived weights)
     {
         HopTrace.Mark("worker.weights", weights.Version + 1);
-        if (!IsNewer(weights.Version, weights.Length)) return;
-        // Weights from another process are decoded into the replica's own buffer, never into a lent one.
-        ReleaseWeightsLoan();
-        _model.ReadParametersFrom(null);
-        if (_model.Parameters.IsHost)
+        bool newer;
+        try
         {
-            weights.DecodeInto(_model.Parameters.Span);
+            newer = IsNewer(weights.Version, weights.Weights.Length);
+        }
+        catch
+        {
+            weights.Release();
+            throw;
+        }
+        if (!newer)
+        {
+            weights.Release();
+            return;
+        }
+        ReleaseWeightsLoan();
+        if (_readsWeightsInPlace)
+        {
+            // Weights from another process are read where they arrived (the replica only reads its parameters) and
+            // handed back once a later version is in.
+            _model.ReadParametersFrom(Tensor.FromMemory(MemoryMarshal.AsMemory(weights.Weights), new Shape(weights.Weights.Length)));
+            ReleaseArrivedWeights();
+            _arrivedWeightsRelease = weights.Release;
         }
         else
         {
-            var staging = GC.AllocateUninitializedArray<float>(weights.Length);
-            weights.DecodeInto(staging);
-            _compute.Upload(staging, _model.Parameters);
+            ReleaseArrivedWeights();
+            _model.ReadParametersFrom(null);
+            _compute.Upload(weights.Weights.Span, _model.Parameters);
+            weights.Release();
         }
         UseWeights(weights.Version);
+    }
+
+    private void ReleaseArrivedWeights()
+    {
+        var release = _arrivedWeightsRelease;
+        _arrivedWeightsRelease = null;
+        release?.Invoke();
     }
 
     /// <summary>True for weights later than the replica's; throws when they do not fit its model.</summary>

@@ -53,12 +53,18 @@ public sealed record SubscribeToWeights(string JobId);
 /// <summary>The parameter server's weights after version <paramref name="Version"/> steps: every layout slot, running statistics included.</summary>
 public sealed record WeightsPublished(string JobId, long Version, float[] Weights);
 
-/// <summary>Writes a tensor's values into <paramref name="destination"/>, which holds exactly as many.</summary>
-public delegate void FloatsDecoder(Span<float> destination);
+/// <summary>
+/// <see cref="WeightsPublished"/> as a transport delivers it from another process: the values stay where they arrived (a
+/// shared-memory region lent in place, or the transport's pooled copy) and the worker's replica reads them there, with no
+/// copy of its own. They must only be read. <paramref name="Release"/> hands them back: the worker calls it once it
+/// holds a later version (or stops, or finds the weights stale), and the transport may then reuse that memory.
+/// </summary>
+public sealed record WeightsArrived(string JobId, long Version, ReadOnlyMemory<float> Weights, Action Release);
 
 /// <summary>
-/// <see cref="WeightsPublished"/> as a transport delivers it with the values still in the received bytes: the worker
-/// decodes them straight into its replica (one copy where a decoded array would take two), and there is no buffer
-/// to hand back. <paramref name="DecodeInto"/> writes exactly <paramref name="Length"/> values.
+/// <see cref="GradientsComputed"/> as a transport delivers it from another process: the dense gradient sum stays where it
+/// arrived (a shared-memory region lent in place, or the transport's pooled copy) and the parameter server combines it
+/// from there, only reading it. <paramref name="Release"/> hands it back once the server is done with it.
 /// </summary>
-public sealed record WeightsArrived(string JobId, long Version, int Length, FloatsDecoder DecodeInto);
+public sealed record GradientsArrived(string JobId, long Step, long WeightsVersion, int BatchCount, int ShardCount, ShardBlock Block,
+    ReadOnlyMemory<float> GradientSum, SparseGradient[] SparseRows, double[] ShardLosses, Action Release);

@@ -79,6 +79,60 @@ public sealed class SameHostPathTests : IDisposable
         Assert.Empty(directory.Rings); // a node removes its ring when it stops
     }
 
+    private sealed record ToLend(int Index, float[] Values);
+
+    private static unsafe long AddressOf(ReadOnlyMemory<float> memory)
+    {
+        using var pin = memory.Pin();
+        return (long)pin.Pointer;
+    }
+
+    private sealed record ToBreak(float[] Values);
+
+    private sealed record LentTensor(int Index, LentFloats Values);
+
+    [Fact]
+    public async Task A_tensor_lent_in_place_holds_its_ring_space_until_the_recipient_releases_it_and_a_failed_decode_gives_it_back()
+    {
+        var logs = new LogCollector();
+        ClusterNode[] nodes = await StartAsync(logs, "ring-lent", (_, options) =>
+            options.Serializers
+                .RegisterReceivedAs<ToLend, LentTensor>("test.Lent", (w, t) => { w.WriteInt32(t.Index); w.WriteFloats(t.Values); },
+                    r => new LentTensor(r.ReadInt32(), r.ReadLentFloats()), sent: null)
+                .RegisterReceivedAs<ToBreak, LentTensor>("test.LentThenBroken", (w, t) => { w.WriteInt32(0); w.WriteFloats(t.Values); },
+                    r => { r.ReadInt32(); r.ReadLentFloats(); r.ReadInt64(); return null!; }, sent: null));
+        try
+        {
+            await SendAndCheckAsync(nodes, 1, "first"); // offers the ring
+            await Nodes.WaitUntilAsync(() => nodes[0].RingTo(nodes[1].SelfAddress) is not null, "the peer accepted the ring");
+            SharedRing ring = nodes[0].OutgoingRing!;
+            var (_, received) = Inbox.Create(nodes[1].System, "lent");
+            IActorRef inbox = nodes[0].ActorRefFor(nodes[1].SelfAddress, "/user/lent");
+            long written = ring.PayloadsWritten;
+
+            inbox.Tell(new ToLend(7, Values(7)));
+            var lent = Assert.IsType<LentTensor>((await received.NextAsync()).Message);
+            Assert.Equal(written + 1, ring.PayloadsWritten);
+            Assert.Equal(Values(7), lent.Values.Values.ToArray());
+            Assert.False(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(lent.Values.Values, out _)); // read in the ring itself
+            Assert.Equal(0, AddressOf(lent.Values.Values) % PayloadWriter.TensorAlignment); // padded to a cache line: no split vector loads
+            await Task.Delay(200);
+            Assert.NotEqual(0, ring.InUse); // still lent
+
+            lent.Values.Release();
+            await Nodes.WaitUntilAsync(() => ring.InUse == 0, "the released space came back to the sender");
+
+            // A payload that fails to decode after lending its tensor is dropped, and its space comes back all the same.
+            inbox.Tell(new ToBreak(Values(8)));
+            await Nodes.WaitUntilAsync(() => logs.Contains("does not decode"), "the broken message was dropped");
+            await Nodes.WaitUntilAsync(() => ring.InUse == 0, "the dropped message's space came back");
+        }
+        finally
+        {
+            await Nodes.DisposeAllAsync(nodes);
+        }
+    }
+
     [Fact]
     public async Task A_message_told_to_peers_on_one_host_is_copied_into_the_ring_once_for_all_of_them()
     {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using ParallelNet.Cluster.Internal.SharedMemory;
 using ParallelNet.Cluster.Protocol;
@@ -49,6 +50,36 @@ public sealed class SharedRingTests : IDisposable
         Assert.NotNull(placed);
         Assert.True(peer.TrySlice(placed.Position, (ulong)(head.Length + tensor.Length), out ReadOnlyMemory<byte> bytes, out string? problem), problem);
         Assert.Equal(head.Concat(tensor).ToArray(), bytes.ToArray());
+    }
+
+    [Fact]
+    public void A_lent_view_reads_the_ring_in_place_moves_into_a_copy_when_its_stream_ends_and_keeps_the_mapping_until_released()
+    {
+        using var ring = SharedRing.Create(directory.Path, Capacity);
+        var peer = PeerRing.TryOpen(directory.Path, OfferOf(ring), out _)!;
+        float[] values = [.. Enumerable.Range(0, 10_000).Select(i => i * 0.5f)];
+        byte[] bytes = MemoryMarshal.AsBytes(values.AsSpan()).ToArray();
+        var placed = PlaceFor(ring, bytes);
+        Assert.True(peer.TrySlice(placed.Position, (ulong)bytes.Length, out ReadOnlyMemory<byte> slice, out _));
+
+        RingView view = peer.Lend(slice);
+        ReadOnlyMemory<float> lent = view.Memory;
+        Assert.Equal(values, lent.ToArray());
+        Assert.False(MemoryMarshal.TryGetArray(lent, out _)); // the ring itself, no copy
+        Assert.Equal(1, peer.LentViews);
+        Assert.Throws<ArgumentException>(() => peer.Lend(slice[..7]));
+
+        peer.Dispose(); // the stream ended: the sender will reuse the space
+        Assert.True(view.IsDetached);
+        ring.TryPlace(new object(), [new byte[bytes.Length]], bytes.Length); // overwritten later: the view reads its copy
+        placed.Release();
+        PlaceFor(ring, new byte[bytes.Length]);
+        Assert.Equal(values, lent.ToArray());
+        Assert.Throws<ObjectDisposedException>(() => peer.Lend(slice));
+
+        view.Release();
+        view.Release();
+        Assert.Equal(0, peer.LentViews);
     }
 
     [Fact]

@@ -8,15 +8,70 @@ using ParallelNet.Training.Actors;
 
 namespace ParallelNet.Training.Tests.Actors;
 
-/// <summary>Weights a transport hands over still encoded (WeightsArrived) serve a worker exactly as a decoded array does.</summary>
+/// <summary>Weights a transport lends where they arrived (WeightsArrived) serve a worker exactly as a published array does.</summary>
 public sealed class WeightsArrivedTests
 {
     [Fact]
-    public async Task AWorkerDecodingArrivedWeightsComputesTheSameGradientAndHandsNothingBack()
+    public async Task AWorkerReadingArrivedWeightsInPlaceComputesTheSameGradient()
     {
         float[] published = await GradientWith(weights => new WeightsPublished("job", 0, weights));
-        float[] arrived = await GradientWith(weights => new WeightsArrived("job", 0, weights.Length, destination => weights.CopyTo(destination)));
+        float[] arrived = await GradientWith(weights => new WeightsArrived("job", 0, new ReadOnlyMemory<float>(weights), () => { }));
         Assert.Equal(published.Select(BitConverter.SingleToInt32Bits), arrived.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public async Task ArrivedWeightsLentAsForeignMemoryAreReadInPlaceAndHandedBackOnceALaterVersionIsIn()
+    {
+        var (options, data, weights) = Setup();
+        float[] expected = await GradientWith(w => new WeightsPublished("job", 0, w));
+        using var first = new ForeignFloats(weights);
+        using var second = new ForeignFloats(weights);
+        var releases = Channel.CreateUnbounded<string>();
+        await using var system = ActorSystem.Create("weights-arrived-foreign");
+        var inbox = Channel.CreateUnbounded<object>();
+        var server = system.ActorOf(Props.Create(() => new FakeServer(inbox.Writer,
+            new WeightsArrived("job", 0, first.Memory, () => releases.Writer.TryWrite("v0")))), "parameter-server");
+        var worker = system.ActorOf(Worker.Props("job", 0, options, data.Train, new CpuCompute(1), server), "worker");
+        worker.Tell(new ComputeGradients("job", 0, 1, 0, 0, 16, 2, new ShardBlock(0, 2)), server);
+        float[] gradient = await NextGradient(inbox.Reader);
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), gradient.Select(BitConverter.SingleToInt32Bits));
+        Assert.False(releases.Reader.TryRead(out _)); // still in use: the replica reads it in place
+
+        // An older version goes straight back; a newer one replaces the first, which then goes back.
+        worker.Tell(new WeightsArrived("job", -1, second.Memory, () => releases.Writer.TryWrite("stale")), server);
+        Assert.Equal("stale", await releases.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+        worker.Tell(new WeightsArrived("job", 1, second.Memory, () => releases.Writer.TryWrite("v1")), server);
+        Assert.Equal("v0", await releases.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+        system.Stop(worker);
+        Assert.Equal("v1", await releases.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+    }
+
+    private static async Task<float[]> NextGradient(ChannelReader<object> inbox)
+    {
+        while (true)
+        {
+            object message = await inbox.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            if (message is GradientsComputed block) return block.GradientSum;
+        }
+    }
+
+    /// <summary>A copy of some floats in native memory, as a transport's mapped region lends them (not an array).</summary>
+    private sealed unsafe class ForeignFloats : System.Buffers.MemoryManager<float>
+    {
+        private readonly float* _values;
+        private readonly int _length;
+
+        public ForeignFloats(float[] values)
+        {
+            _length = values.Length;
+            _values = (float*)System.Runtime.InteropServices.NativeMemory.Alloc((nuint)_length, sizeof(float));
+            values.CopyTo(new Span<float>(_values, _length));
+        }
+
+        public override Span<float> GetSpan() => new(_values, _length);
+        public override System.Buffers.MemoryHandle Pin(int elementIndex = 0) => new(_values + elementIndex);
+        public override void Unpin() { }
+        protected override void Dispose(bool disposing) => System.Runtime.InteropServices.NativeMemory.Free(_values);
     }
 
     private static (TrainingOptions Options, DataSplit Data, float[] Weights) Setup()
@@ -46,7 +101,7 @@ public sealed class WeightsArrivedTests
             object message = await inbox.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
             if (message is WeightsBufferReleased release) released.Add(release);
             if (message is not GradientsComputed block) continue;
-            // A decoded array goes back to its owner; arrived weights leave nothing to hand back.
+            // A published array goes back to its owner; arrived weights are handed back through their own release.
             Assert.Equal(form(weights) is WeightsPublished ? 1 : 0, released.Count);
             return block.GradientSum;
         }

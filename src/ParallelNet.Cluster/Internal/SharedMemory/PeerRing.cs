@@ -2,10 +2,17 @@ using ParallelNet.Cluster.Protocol;
 
 namespace ParallelNet.Cluster.Internal.SharedMemory;
 
-/// <summary>The receiving side of a same-host tensor path: a peer's ring, mapped read-only, whose payloads are decoded in place.</summary>
-internal sealed class PeerRing : IDisposable
+/// <summary>
+/// The receiving side of a same-host tensor path: a peer's ring, mapped read-only, whose payloads are decoded in place
+/// and whose tensors may be lent to their recipients as <see cref="RingView"/>s. Disposed when its stream ends: the
+/// views left then move into copies of their own, and the mapping goes once the last of them is released.
+/// </summary>
+internal sealed unsafe class PeerRing : IDisposable
 {
     private readonly MappedFile mapped;
+    private readonly Lock gate = new();
+    private readonly HashSet<RingView> views = [];
+    private bool ended;
 
     private PeerRing(MappedFile mapped, ulong id, long capacity)
     {
@@ -81,5 +88,49 @@ internal sealed class PeerRing : IDisposable
         return true;
     }
 
-    public void Dispose() => ((IDisposable)mapped).Dispose();
+    /// <summary>Views lent and not yet released (tests).</summary>
+    public int LentViews
+    {
+        get { lock (gate) return views.Count; }
+    }
+
+    /// <summary>
+    /// A view of <paramref name="bytes"/>, a slice of this ring's memory (from <see cref="TrySlice"/>) holding whole float32
+    /// values, for a recipient to read in place until it releases the view.
+    /// </summary>
+    public RingView Lend(ReadOnlyMemory<byte> bytes)
+    {
+        if (bytes.Length % sizeof(float) != 0) throw new ArgumentException($"{bytes.Length} bytes are not whole float32 values.", nameof(bytes));
+        using var pin = bytes.Pin();
+        var view = new RingView(this, (float*)pin.Pointer, bytes.Length / sizeof(float));
+        lock (gate)
+        {
+            ObjectDisposedException.ThrowIf(ended, this);
+            views.Add(view);
+        }
+        return view;
+    }
+
+    /// <summary>A view's recipient is done with it; the last one of an ended stream's ring unmaps it.</summary>
+    internal void Returned(RingView view)
+    {
+        lock (gate)
+        {
+            if (!views.Remove(view) || !ended || views.Count > 0) return;
+        }
+        ((IDisposable)mapped).Dispose();
+    }
+
+    /// <summary>The stream ended: lent views move into copies (their sender will reuse the space), and the mapping goes once none is lent.</summary>
+    public void Dispose()
+    {
+        lock (gate)
+        {
+            if (ended) return;
+            ended = true;
+            foreach (RingView view in views) view.Detach();
+            if (views.Count > 0) return;
+        }
+        ((IDisposable)mapped).Dispose();
+    }
 }
