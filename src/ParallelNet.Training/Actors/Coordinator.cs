@@ -12,9 +12,11 @@ namespace ParallelNet.Training.Actors;
 /// live workers), evaluates after every epoch, checkpoints every K steps and at epoch ends, and
 /// reports progress. A worker that fails, stops or misses the step timeout is dropped: its blocks
 /// go unchanged to the survivors, so the step's sum is bitwise what it would have been.
-/// Between plain steps (no evaluation or checkpoint due) the next step is issued ahead: workers hold
-/// it until the weights it names arrive from the parameter server, which takes the coordinator off
-/// the critical path of the step.
+/// Between plain steps (no evaluation or checkpoint due) the next step is issued ahead, once the first
+/// block of the current one is computed: workers hold it until the weights it names arrive from the
+/// parameter server, which takes the coordinator off the critical path of the step. Issued then (a
+/// worker is idle, waiting for the others) rather than when the step's weights go out, the commands do
+/// not compete for the cores with the weights' way to the workers.
 /// </summary>
 public sealed partial class Coordinator : ReceiveActor
 {
@@ -209,7 +211,6 @@ public sealed partial class Coordinator : ReceiveActor
         _step = new StepInFlight(_progress.Step + 1, _progress.Epoch, batchStart, batchCount, Context.System.TimeProvider.GetTimestamp());
         IssueAll(_step, BlockTakers(live));
         ArmTimeout();
-        IssueNextAhead();
     }
 
     private void IssueAll(StepInFlight step, List<WorkerSlot> live)
@@ -253,9 +254,13 @@ public sealed partial class Coordinator : ReceiveActor
         foreach (var step in new[] { _step, _next })
         {
             if (step is not null && step.Step == done.Step && step.Outstanding.TryGetValue(done.Block.FirstShard, out var held) && held.Block == done.Block)
+            {
                 step.Outstanding.Remove(done.Block.FirstShard);
+                step.AnyBlockDone = true;
+            }
         }
         Report(worker, WorkerStatus.Working, done.Step);
+        if (_step is { } current && current.Step == done.Step) IssueNextAhead();
     }
 
     private void OnStepApplied(StepApplied applied)
@@ -293,8 +298,8 @@ public sealed partial class Coordinator : ReceiveActor
             _next = null;
             _step.StartTimestamp = Context.System.TimeProvider.GetTimestamp();
             if (!_waitingForWorkers) ArmTimeout(); // else its blocks wait for a worker to register
-
-            IssueNextAhead();
+            // A block of it may be computed already (its report overtook this one).
+            if (_step.AnyBlockDone) IssueNextAhead();
             return;
         }
         Continue();

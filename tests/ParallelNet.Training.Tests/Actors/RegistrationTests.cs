@@ -130,3 +130,75 @@ public sealed class RegistrationTests
         }
     }
 }
+
+/// <summary>When the coordinator issues a step ahead: once a block of the step before is computed, not while that step's weights go out.</summary>
+public sealed class IssueAheadTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public async Task TheNextStepIsIssuedOnceABlockOfTheCurrentStepIsComputed()
+    {
+        var data = Spirals();
+        var options = Options(data, epochs: 3, batchNorm: false) with { MaxSteps = 12 };
+        await using var system = ActorSystem.Create("issue-ahead");
+        var settings = new ActorTrainerSettings { Workers = 0, MinWorkers = 1, MaxWorkers = 4, ThreadsPerWorker = 1, WorkerWaitTimeout = TimeSpan.FromSeconds(30), DataSource = "spirals" };
+        var coordinator = system.ActorOf(Coordinator.Props(options, data, settings), "coordinator");
+        var finished = coordinator.Ask<JobFinished>(new StartJob(), Patience);
+        var context = await coordinator.Ask<JobContext>(new RequestJobContext(), Patience);
+        var commands = new System.Collections.Concurrent.ConcurrentQueue<(long Step, long Reported)>();
+        int length = ParallelNet.NN.Model.Create(options.Model, new CpuCompute(1), 1).Layout.TotalSize;
+        var worker = system.ActorOf(Props.Create(() => new RecordingWorker(context, length, commands)), "recording");
+        await coordinator.Ask<WorkerRegistered>(new RegisterWorker(context.JobId, worker), Patience);
+
+        Assert.Equal(12, (await finished.WaitAsync(Patience)).Summary.Steps);
+        Assert.Equal(Enumerable.Range(1, 12).Select(s => (long)s), commands.Select(c => c.Step));
+        // Each command came after the worker had reported the step before it, never a whole step earlier.
+        Assert.All(commands, c => Assert.Equal(c.Step - 1, c.Reported));
+    }
+
+    /// <summary>
+    /// A worker that computes nothing: for each command it waits for the weights the command names, sends a zero gradient
+    /// and reports the block, and records which step it had last reported when each command arrived.
+    /// </summary>
+    private sealed class RecordingWorker : ReceiveActor
+    {
+        private readonly List<(ComputeGradients Work, IActorRef ReplyTo)> _waiting = [];
+        private readonly JobContext _context;
+        private readonly int _length;
+        private long _version = -1, _reported;
+
+        public RecordingWorker(JobContext context, int length, System.Collections.Concurrent.ConcurrentQueue<(long, long)> commands)
+        {
+            _context = context;
+            _length = length;
+            Receive<WeightsPublished>(w =>
+            {
+                _version = Math.Max(_version, w.Version);
+                Sender.Tell(new WeightsBufferReleased(w.JobId, w.Weights), Self);
+                RunReady();
+            });
+            Receive<ComputeGradients>(work =>
+            {
+                commands.Enqueue((work.Step, _reported));
+                _waiting.Add((work, Sender));
+                RunReady();
+            });
+            ReceiveAny(_ => { });
+        }
+
+        protected override void PreStart() => _context.ParameterServer.Tell(new SubscribeToWeights(_context.JobId), Self);
+
+        private void RunReady()
+        {
+            foreach (var (work, replyTo) in _waiting.Where(w => w.Work.WeightsVersion == _version).ToList())
+            {
+                _waiting.RemoveAll(w => w.Work == work);
+                _context.ParameterServer.Tell(new GradientsComputed(work.JobId, work.Step, work.WeightsVersion, work.BatchCount, work.ShardCount, work.Block,
+                    new float[_length], [], new double[work.Block.ShardCount]), Self);
+                _reported = work.Step;
+                replyTo.Tell(new BlockCompleted(work.JobId, work.Step, work.Block, work.BatchCount, 1e-3), Self);
+            }
+        }
+    }
+}

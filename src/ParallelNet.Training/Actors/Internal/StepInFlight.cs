@@ -17,6 +17,8 @@ internal sealed class StepInFlight(long step, int epoch, int batchStart, int bat
     public long StartTimestamp { get; set; } = startTimestamp;
     /// <summary>Blocks not yet reported done, by first shard, with the worker computing each.</summary>
     public Dictionary<int, (ShardBlock Block, WorkerSlot Worker)> Outstanding { get; } = [];
+    /// <summary>True once a worker reported a block of this step done.</summary>
+    public bool AnyBlockDone { get; set; }
     /// <summary>Bumped on every (re)issue, so a timeout armed for an earlier issue is recognized as outdated.</summary>
     public int Attempt { get; set; }
 }
