@@ -120,7 +120,10 @@ public sealed class WorkerHost : ReceiveActor
                 data = DatasetCatalog.Load(job.DataSource, _settings.DataDirectory);
                 _data[job.DataSource] = data;
             }
-            var worker = Context.ActorOf(Worker.Props(job.JobId, 0, job.Options, data.Train, _settings.ComputeFactory(), job.ParameterServer), $"worker-{++_generation}");
+            var node = _node;
+            // On one host the gradient sums are computed in this node's ring, where they leave from without a copy.
+            ReserveBuffer reserve = (recipient, count) => node.TryReserveTensor(recipient, count) is { } room ? new ReservedBuffer(room.Values, room.Cancel) : null;
+            var worker = Context.ActorOf(Worker.Props(job.JobId, 0, job.Options, data.Train, _settings.ComputeFactory(), job.ParameterServer, reserve), $"worker-{++_generation}");
             Context.Watch(worker);
             Context.Watch(job.Coordinator);
             _worker = worker;

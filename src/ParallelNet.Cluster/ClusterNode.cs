@@ -91,6 +91,22 @@ public sealed partial class ClusterNode : IAsyncDisposable, IWireReferences
     internal Internal.SharedMemory.SharedRing? RingTo(Address peer) =>
         associations.TryGetValue(peer, out Association? association) ? association.Rings?.Ring : null;
 
+    /// <summary>
+    /// Room for a tensor of <paramref name="count"/> floats this node will send to <paramref name="recipient"/>, in the
+    /// node's shared-memory ring when the recipient's node has mapped it: compute the values there, and the message that
+    /// carries them as its one large tensor leaves without a copy of them (its other fields go around them). Null when
+    /// that path is not open (a local recipient, another host, shared memory off, no ring accepted yet, the ring full):
+    /// use an array then. Cancel the reservation once its message has been sent (the sent hook), which does nothing if
+    /// the message took it; or when it will not be sent. Do not write the values after sending them.
+    /// </summary>
+    public ReservedTensor? TryReserveTensor(IActorRef recipient, int count)
+    {
+        ArgumentNullException.ThrowIfNull(recipient);
+        if (recipient is not RemoteActorRef remote || count <= 0) return null;
+        if (!associations.TryGetValue(remote.Path.Address, out Association? association) || association.Rings?.AcceptedRing is not { } ring) return null;
+        return ring.TryReserve(count) is { } reserved ? new ReservedTensor(reserved) : null;
+    }
+
     /// <summary>The node's same-host ring once made (tests).</summary>
     internal Internal.SharedMemory.SharedRing? OutgoingRing => rings?.Get();
 

@@ -69,9 +69,21 @@ public static class TensorBytes
         return bytes;
     }
 
+    /// <summary>The float memory <paramref name="bytes"/> presents, when it came from <see cref="AsBytes"/> and covers it whole.</summary>
+    internal static bool TryGetFloats(ReadOnlyMemory<byte> bytes, out Memory<float> values)
+    {
+        values = default;
+        if (!MemoryMarshal.TryGetMemoryManager(bytes, out FloatBytesManager? manager, out int start, out int length)
+            || start != 0 || length != manager.Values.Length * sizeof(float)) return false;
+        values = manager.Values;
+        return true;
+    }
+
     /// <summary>Presents a float memory as bytes; Memory&lt;T&gt; has no reinterpreting cast of its own.</summary>
     private sealed class FloatBytesManager(Memory<float> values) : MemoryManager<byte>
     {
+        public Memory<float> Values => values;
+
         public override Span<byte> GetSpan() => MemoryMarshal.AsBytes(values.Span);
 
         public override unsafe MemoryHandle Pin(int elementIndex = 0)

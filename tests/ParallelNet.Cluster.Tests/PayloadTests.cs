@@ -3,16 +3,12 @@ using System.Runtime.InteropServices;
 using ParallelNet.Actors;
 using ParallelNet.Cluster.Internal;
 
+using ParallelNet.Cluster.Tests.Support;
+
 namespace ParallelNet.Cluster.Tests;
 
 public sealed class PayloadTests
 {
-    private sealed class NoReferences : IWireReferences
-    {
-        public string WirePathOf(IActorRef actor) => actor.Path.ToString();
-        public IActorRef Resolve(string wirePath) => throw new NotSupportedException();
-    }
-
     private static ReadOnlyMemory<byte> Join(List<ReadOnlyMemory<byte>> segments)
     {
         var all = new List<byte>();

@@ -18,12 +18,6 @@ public sealed class TensorLendingTests
 
     private sealed record TensorReleased(float[] Values);
 
-    private sealed class NoReferences : IWireReferences
-    {
-        public string WirePathOf(IActorRef actor) => actor.Path.ToString();
-        public IActorRef Resolve(string wirePath) => throw new NotSupportedException();
-    }
-
     private static void Register(ClusterNodeOptions options) => options.Serializers
         .Register<Tensor>("test.Tensor", (w, t) => w.WriteFloats(t.Values), r => new Tensor(r.ReadPooledFloats()),
             (t, sender) => sender.Tell(new TensorSent(t.Values), ActorRefs.NoSender))

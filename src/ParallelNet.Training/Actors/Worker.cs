@@ -23,6 +23,9 @@ public sealed class Worker : ReceiveActor
     private readonly ICompute _compute;
     private readonly IActorRef _parameterServer;
     private readonly WorkerFault? _fault;
+    // Where the transport lets this worker compute a block's sum (sent without a copy), and the rooms in use.
+    private readonly ReserveBuffer? _reserve;
+    private readonly Dictionary<ReadOnlyMemory<float>, Action> _reserved = [];
     private readonly Model _model;
     private Tensor? _deviceBlockSum;
     private readonly List<(ComputeGradients Work, IActorRef ReplyTo)> _waitingForWeights = [];
@@ -46,8 +49,9 @@ public sealed class Worker : ReceiveActor
     private int _permutationEpoch = -1;
     private int[] _permutation = [];
 
-    private Worker(string jobId, int index, TrainingOptions options, Dataset train, ICompute compute, IActorRef parameterServer, WorkerFault? fault)
+    private Worker(string jobId, int index, TrainingOptions options, Dataset train, ICompute compute, IActorRef parameterServer, WorkerFault? fault, ReserveBuffer? reserve)
     {
+        _reserve = reserve;
         _jobId = jobId;
         _index = index;
         _options = options;
@@ -68,15 +72,17 @@ public sealed class Worker : ReceiveActor
 
         Receive<WeightsPublished>(OnWeights, w => w.JobId == _jobId);
         Receive<WeightsArrived>(OnWeights, w => w.JobId == _jobId);
-        Receive<GradientBufferReleased>(m => { if (m.Buffer.Length == _packing.DenseLength) _gradientBuffers.Push(m.Buffer); }, m => m.JobId == _jobId);
+        Receive<GradientBufferReleased>(OnGradientBufferReleased, m => m.JobId == _jobId);
         Receive<ComputeGradients>(OnWork, w => w.JobId == _jobId);
     }
 
     /// <param name="index">The worker's number in the job, for reports and fault injection only: it never affects the arithmetic.</param>
-    public static Props Props(string jobId, int index, TrainingOptions options, Dataset train, ICompute compute, IActorRef parameterServer)
-        => Props(jobId, index, options, train, compute, parameterServer, fault: null);
+    /// <param name="reserveGradients">Where the transport to the parameter server lets the worker compute a block's sum (see <see cref="ReserveBuffer"/>); null: arrays.</param>
+    public static Props Props(string jobId, int index, TrainingOptions options, Dataset train, ICompute compute, IActorRef parameterServer, ReserveBuffer? reserveGradients = null)
+        => Props(jobId, index, options, train, compute, parameterServer, fault: null, reserveGradients);
 
-    internal static Props Props(string jobId, int index, TrainingOptions options, Dataset train, ICompute compute, IActorRef parameterServer, WorkerFault? fault)
+    internal static Props Props(string jobId, int index, TrainingOptions options, Dataset train, ICompute compute, IActorRef parameterServer, WorkerFault? fault,
+        ReserveBuffer? reserveGradients = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(jobId);
         ArgumentNullException.ThrowIfNull(options);
@@ -85,7 +91,7 @@ public sealed class Worker : ReceiveActor
         ArgumentNullException.ThrowIfNull(parameterServer);
         if (train.SampleShape.Size != options.Model.Input.Size)
             throw new TrainingException($"The model expects inputs of shape {options.Model.Input} but the data '{train.Name}' has samples of shape {train.SampleShape}.");
-        return ParallelNet.Actors.Props.Create(() => new Worker(jobId, index, options, train, compute, parameterServer, fault));
+        return ParallelNet.Actors.Props.Create(() => new Worker(jobId, index, options, train, compute, parameterServer, fault, reserveGradients));
     }
 
     protected override void PreStart() => _parameterServer.Tell(new SubscribeToWeights(_jobId), Self);
@@ -95,6 +101,16 @@ public sealed class Worker : ReceiveActor
     {
         ReleaseWeightsLoan();
         ReleaseArrivedWeights();
+        foreach (var release in _reserved.Values) release();
+        _reserved.Clear();
+    }
+
+    private void OnGradientBufferReleased(GradientBufferReleased released)
+    {
+        // A reserved room goes back to the transport (a no-op when the message took it); an array of ours is reused.
+        if (_reserved.Remove(released.Buffer, out var release)) release();
+        else if (MemoryMarshal.TryGetArray(released.Buffer, out var segment) && segment.Offset == 0 && segment.Array!.Length == _packing.DenseLength)
+            _gradientBuffers.Push(segment.Array);
     }
 
     private void OnWeights(WeightsPublished weights)
@@ -215,6 +231,12 @@ public sealed class Worker : ReceiveActor
 
     private const int MaxHostTensors = 32;
 
+    /// <summary>A whole array of ours as its cached tensor; other memory (a transport's room) as a tensor of its own.</summary>
+    private Tensor HostTensor(Memory<float> buffer) =>
+        MemoryMarshal.TryGetArray<float>(buffer, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+            ? HostTensor(segment.Array)
+            : Tensor.FromMemory(buffer, new Shape(buffer.Length));
+
     private void OnWork(ComputeGradients work)
     {
         if (work.WeightsVersion < _version) return; // a step already applied: nobody needs this block any more
@@ -239,8 +261,18 @@ public sealed class Worker : ReceiveActor
         int blockShards = work.Block.ShardCount;
         if (InjectFault(work)) return;
 
-        // Uninitialized: every element is overwritten, and zeroing megabytes per step shows in the overhead.
-        var sum = _gradientBuffers.Count > 0 ? _gradientBuffers.Pop() : GC.AllocateUninitializedArray<float>(_packing.DenseLength);
+        // Uninitialized: every element is overwritten, and zeroing megabytes per step shows in the overhead. Where the
+        // transport offers room it sends from, the sum is computed there (no copy when it leaves).
+        Memory<float> sum;
+        if (_model.Gradients.IsHost && _reserve?.Invoke(_parameterServer, _packing.DenseLength) is { } room)
+        {
+            sum = room.Values;
+            _reserved[sum] = room.Release;
+        }
+        else
+        {
+            sum = _gradientBuffers.Count > 0 ? _gradientBuffers.Pop() : GC.AllocateUninitializedArray<float>(_packing.DenseLength);
+        }
         // The block's shards are consecutive slices of the batch and a subtree of the step's fixed tree: the model
         // runs them (as one batch where it can) and writes their tree sum, bitwise what shard-by-shard buffers and
         // the tree adds give. On a host backend the sum lands in the buffer that leaves with the message (the full
@@ -253,17 +285,17 @@ public sealed class Worker : ReceiveActor
         var inputs = _inputs.AsSpan(0, samples * sampleSize);
         var targets = _targets.AsSpan(0, samples * targetSize);
         _train.CopyBatch(permutation.AsSpan(work.BatchStart + blockFirst, samples), inputs, targets);
-        var destination = _packing.HasSparse ? _fullGradient : sum;
+        Memory<float> destination = _packing.HasSparse ? _fullGradient : sum;
         var summed = _model.Gradients.IsHost ? HostTensor(destination) : _deviceBlockSum ??= _compute.Allocate(new Shape(_model.Layout.TotalSize));
         Span<ShardResult> results = stackalloc ShardResult[blockShards];
         _model.TrainShardsSummed(inputs, targets, shardCounts, new StepContext(_options.Seed, work.Epoch, work.Step, blockFirst), summed, results);
-        if (!_model.Gradients.IsHost) _compute.Download(summed, destination);
+        if (!_model.Gradients.IsHost) _compute.Download(summed, destination.Span);
         var losses = new double[blockShards];
         for (int i = 0; i < blockShards; i++) losses[i] = results[i].LossSum;
         SparseGradient[] sparse = [];
         if (_packing.HasSparse)
         {
-            _packing.PackDense(_fullGradient, sum);
+            _packing.PackDense(_fullGradient, sum.Span);
             sparse = _packing.PackSparse(_fullGradient);
         }
 

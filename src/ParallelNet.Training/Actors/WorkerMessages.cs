@@ -25,14 +25,24 @@ public sealed record ComputeGradients(string JobId, int Epoch, long Step, long W
 /// (never the whole table), and each shard's summed loss, in shard order.
 /// </summary>
 public sealed record GradientsComputed(string JobId, long Step, long WeightsVersion, int BatchCount, int ShardCount, ShardBlock Block,
-    float[] GradientSum, SparseGradient[] SparseRows, double[] ShardLosses);
+    ReadOnlyMemory<float> GradientSum, SparseGradient[] SparseRows, double[] ShardLosses);
 
 /// <summary>
 /// In process only: the parameter server is done with a <see cref="GradientsComputed.GradientSum"/> buffer (its
 /// contents are then undefined: it may have served as the optimizer's gradient) and hands it back to the worker that
 /// lent it, which reuses it for a later block instead of allocating megabytes per step.
 /// </summary>
-public sealed record GradientBufferReleased(string JobId, float[] Buffer) : IInProcessMessage;
+public sealed record GradientBufferReleased(string JobId, ReadOnlyMemory<float> Buffer) : IInProcessMessage;
+
+/// <summary>
+/// Room a transport offers a worker for a block's gradient sum, from where it sends the sum without copying it (a
+/// same-host shared-memory ring). <paramref name="Release"/> gives the room back once the message has been sent (it
+/// does nothing if the transport took the room for the message) or when it will not be.
+/// </summary>
+public sealed record ReservedBuffer(Memory<float> Values, Action Release);
+
+/// <summary>Room for <paramref name="count"/> floats to send to <paramref name="recipient"/>, or null (the worker then uses an array).</summary>
+public delegate ReservedBuffer? ReserveBuffer(IActorRef recipient, int count);
 
 /// <summary>
 /// In process only: a subscriber hands back a <see cref="WeightsPublished.Weights"/> buffer it no longer needs. Once

@@ -8,7 +8,10 @@ using ParallelNet.Training.Actors;
 
 namespace ParallelNet.Training.Tests.Actors;
 
-/// <summary>Weights a transport lends where they arrived (WeightsArrived) serve a worker exactly as a published array does.</summary>
+/// <summary>
+/// Memory a transport lends a worker serves it exactly as arrays do: weights read where they arrived (WeightsArrived),
+/// and room for a block's gradient sum that the transport sends from without a copy (ReserveBuffer).
+/// </summary>
 public sealed class WeightsArrivedTests
 {
     [Fact]
@@ -46,12 +49,46 @@ public sealed class WeightsArrivedTests
         Assert.Equal("v1", await releases.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
-    private static async Task<float[]> NextGradient(ChannelReader<object> inbox)
+    [Fact]
+    public async Task AWorkerComputesItsSumInTheRoomItsTransportReservesAndGivesTheRoomBackOnceSent()
+    {
+        var (options, data, weights) = Setup();
+        float[] expected = await GradientWith(w => new WeightsPublished("job", 0, w));
+        var rooms = new List<ForeignFloats>();
+        var releases = Channel.CreateUnbounded<int>();
+        ReserveBuffer reserve = (recipient, count) =>
+        {
+            var room = new ForeignFloats(new float[count]);
+            int index = rooms.Count;
+            rooms.Add(room);
+            return new ReservedBuffer(room.Memory, () => releases.Writer.TryWrite(index));
+        };
+        await using var system = ActorSystem.Create("reserved-gradients");
+        var inbox = Channel.CreateUnbounded<object>();
+        var server = system.ActorOf(Props.Create(() => new FakeServer(inbox.Writer, new WeightsPublished("job", 0, weights))), "parameter-server");
+        var worker = system.ActorOf(Worker.Props("job", 0, options, data.Train, new CpuCompute(1), server, reserve), "worker");
+        worker.Tell(new ComputeGradients("job", 0, 1, 0, 0, 16, 2, new ShardBlock(0, 2)), server);
+
+        GradientsComputed block = await NextBlock(inbox.Reader);
+        Assert.False(System.Runtime.InteropServices.MemoryMarshal.TryGetArray(block.GradientSum, out _)); // in the room, no array
+        Assert.Equal(expected.Select(BitConverter.SingleToInt32Bits), block.GradientSum.ToArray().Select(BitConverter.SingleToInt32Bits));
+        Assert.False(releases.Reader.TryRead(out _));
+
+        // The transport's sent hook hands the sum back: the room goes back to the transport, not into the worker's pool.
+        worker.Tell(new GradientBufferReleased("job", block.GradientSum));
+        Assert.Equal(0, await releases.Reader.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30)));
+        system.Stop(worker);
+        foreach (var room in rooms) ((IDisposable)room).Dispose();
+    }
+
+    private static async Task<float[]> NextGradient(ChannelReader<object> inbox) => (await NextBlock(inbox)).GradientSum.ToArray();
+
+    private static async Task<GradientsComputed> NextBlock(ChannelReader<object> inbox)
     {
         while (true)
         {
             object message = await inbox.ReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30));
-            if (message is GradientsComputed block) return block.GradientSum;
+            if (message is GradientsComputed block) return block;
         }
     }
 
@@ -103,7 +140,7 @@ public sealed class WeightsArrivedTests
             if (message is not GradientsComputed block) continue;
             // A published array goes back to its owner; arrived weights are handed back through their own release.
             Assert.Equal(form(weights) is WeightsPublished ? 1 : 0, released.Count);
-            return block.GradientSum;
+            return block.GradientSum.ToArray();
         }
     }
 

@@ -25,6 +25,9 @@ internal sealed class RingSender(RingSupply supply, Address remote, ILogger logg
     /// <summary>The ring offered on the current stream (tests).</summary>
     internal SharedRing? Ring => Volatile.Read(ref ring);
 
+    /// <summary>The ring the current stream's peer has mapped; null until it has.</summary>
+    internal SharedRing? AcceptedRing => Volatile.Read(ref state) == Accepted ? Volatile.Read(ref ring) : null;
+
     /// <summary>
     /// On the sending thread, as the message is queued: places its payload in the ring when the current stream's peer
     /// has accepted it. Placing before the send loop runs lets the next peers of a broadcast, queued right after, share

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 
 namespace ParallelNet.Cluster.Internal.SharedMemory;
@@ -10,7 +11,7 @@ namespace ParallelNet.Cluster.Internal.SharedMemory;
 /// shared until one of those sends completes. Several threads place payloads at once: regions are handed out under a
 /// lock and filled outside it.
 /// </summary>
-internal sealed class SharedRing : IDisposable
+internal sealed unsafe class SharedRing : IDisposable
 {
     private const int Alignment = 64;
 
@@ -47,6 +48,12 @@ internal sealed class SharedRing : IDisposable
     /// <summary>Payloads sent to a further peer without a copy (tests).</summary>
     public long PayloadsShared { get; private set; }
 
+    /// <summary>Payloads whose tensor was written in the ring by its sender (<see cref="TryReserve"/>), sent without copying it (tests).</summary>
+    public long PayloadsAdopted { get; private set; }
+
+    /// <summary>Room a reservation keeps before and after its tensor for the fields its message writes around it.</summary>
+    public const int ReservationSlack = 1024;
+
     /// <summary>Bytes from the oldest held region to the head; 0 when every region has been released (tests).</summary>
     public long InUse
     {
@@ -75,6 +82,7 @@ internal sealed class SharedRing : IDisposable
     public Placement? TryPlace(object holder, IReadOnlyList<ReadOnlyMemory<byte>> payload, long length, object? key = null)
     {
         if (length <= 0 || length > Capacity) return null;
+        if (TryAdopt(holder, payload, length, key) is { } adopted) return adopted;
         Region region;
         lock (gate)
         {
@@ -98,6 +106,85 @@ internal sealed class SharedRing : IDisposable
         }
         region.Filled.TrySetResult();
         return new Placement(this, region, holder);
+    }
+
+    /// <summary>
+    /// Room for a tensor of <paramref name="count"/> floats that its sender computes straight into the ring: a message
+    /// that carries it, placed in this ring, is then sent without copying it (its fields are written into the room left
+    /// around it, <see cref="ReservationSlack"/> bytes each side). Null when the ring has no room.
+    /// </summary>
+    public ReservedFloats? TryReserve(int count)
+    {
+        long tensorBytes = AlignUp((long)count * sizeof(float));
+        long length = ReservationSlack + tensorBytes + ReservationSlack;
+        if (count <= 0 || length > Capacity / 2) return null;
+        var owner = new object();
+        Region region;
+        lock (gate)
+        {
+            if (Allocate(length) is not ulong start) return null;
+            region = new Region(start, start + (ulong)AlignUp(length), length, null, owner);
+            regions.AddLast(region);
+            head = region.End;
+        }
+        byte* tensor = (byte*)mapped.Pin(RingFile.HeaderBytes + (int)(region.Start % (ulong)Capacity) + ReservationSlack).Pointer;
+        return new ReservedFloats(this, region, owner, (float*)tensor, count);
+    }
+
+    /// <summary>
+    /// A payload whose one large piece is a tensor reserved in this ring and not sent yet: its other pieces are written
+    /// around it, and its region becomes the payload's. Null when the payload holds no such tensor, or its other pieces
+    /// do not fit the room left around it (the caller then copies it as any payload).
+    /// </summary>
+    private Placement? TryAdopt(object holder, IReadOnlyList<ReadOnlyMemory<byte>> payload, long length, object? key)
+    {
+        int index = -1;
+        ReservedFloats? reserved = null;
+        for (int i = 0; i < payload.Count && index < 0; i++)
+        {
+            if (TensorBytes.TryGetFloats(payload[i], out Memory<float> floats)
+                && MemoryMarshal.TryGetMemoryManager<float, ReservedFloats>(floats, out ReservedFloats? candidate, out int start, out int count)
+                && candidate.Ring == this && start == 0 && count == candidate.Count)
+            {
+                (index, reserved) = (i, candidate);
+            }
+        }
+        if (reserved is null || index < 0) return null;
+        long before = 0;
+        for (int i = 0; i < index; i++) before += payload[i].Length;
+        long after = length - before - payload[index].Length;
+        if (before > ReservationSlack || after > ReservationSlack || !reserved.TryAdopt()) return null;
+        Region region = reserved.Region;
+        ulong tensorPosition = region.Start + ReservationSlack;
+        lock (gate)
+        {
+            region.Start = tensorPosition - (ulong)before;
+            region.Length = length;
+            region.Key = key;
+            region.Holders.Remove(reserved.Owner);
+            region.Holders.Add(holder);
+            PayloadsAdopted++;
+        }
+        Span<byte> data = mapped.GetSpan();
+        int offset = RingFile.HeaderBytes + (int)(region.Start % (ulong)Capacity);
+        for (int i = 0; i < payload.Count; i++)
+        {
+            if (i != index) payload[i].Span.CopyTo(data.Slice(offset, payload[i].Length));
+            offset += payload[i].Length;
+        }
+        region.Filled.TrySetResult();
+        return new Placement(this, region, holder);
+    }
+
+    /// <summary>A reservation its sender will not send: its room comes back.</summary>
+    internal void Cancel(ReservedFloats reserved)
+    {
+        reserved.Region.Filled.TrySetResult();
+        lock (gate)
+        {
+            reserved.Region.Holders.Remove(reserved.Owner);
+            TrimReleased();
+        }
     }
 
     /// <summary>
@@ -189,10 +276,11 @@ internal sealed class SharedRing : IDisposable
 
     internal sealed class Region(ulong start, ulong end, long length, object? key, object holder)
     {
-        public ulong Start { get; } = start;
+        /// <summary>Where the payload begins; a reservation's moves forward, within it, to where its message's fields start.</summary>
+        public ulong Start { get; set; } = start;
         public ulong End { get; } = end;
-        public long Length { get; } = length;
-        public object? Key { get; } = key;
+        public long Length { get; set; } = length;
+        public object? Key { get; set; } = key;
         /// <summary>A send of the region's message has completed: its sender may change the bytes from now on, so no new send shares them.</summary>
         public bool Sealed { get; set; }
         public List<object> Holders { get; } = [holder];
