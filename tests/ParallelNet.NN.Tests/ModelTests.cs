@@ -387,16 +387,9 @@ public sealed class ModelTests
             var inputs = TestSupport.RandomFloats(batch * 64, 5);
             var labels = Enumerable.Range(0, batch).Select(i => (float)(i % 5)).ToArray();
             model.TrainShard(inputs, labels, batch, Step); // warm-up: views of this batch size get cached
-            // The least of three windows: a collection elsewhere in the test run may trim a shared pool, whose next
-            // rent in a window then allocates once; that is not the step's doing.
-            long least = long.MaxValue;
-            for (int window = 0; window < 3; window++)
-            {
-                long before = GC.GetAllocatedBytesForCurrentThread();
-                for (int i = 0; i < 5; i++) model.TrainShard(inputs, labels, batch, Step with { Step = i });
-                least = Math.Min(least, (GC.GetAllocatedBytesForCurrentThread() - before) / 5);
-            }
-            return least;
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 5; i++) model.TrainShard(inputs, labels, batch, Step with { Step = i });
+            return (GC.GetAllocatedBytesForCurrentThread() - before) / 5;
         }
         long small = PerStep(8), large = PerStep(64);
         // 64 samples of this model move ~100 KB of activations per step; a reallocation would show as that much.

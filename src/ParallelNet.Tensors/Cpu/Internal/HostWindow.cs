@@ -3,39 +3,23 @@ namespace ParallelNet.Tensors.Cpu.Internal;
 /// <summary>
 /// A host tensor's elements as the kernels' thread blocks take them: spans cannot be captured by the closures that
 /// run on the threads, so this holds where the elements are (an array window, or a transport's lent memory) and makes
-/// a span of a part on each thread. Arrays take the direct way; lent memory asks its owner for the span each time.
+/// a span of a part on each thread. As small as the array segment it replaced: closures are allocated per kernel call.
 /// </summary>
-internal readonly struct HostWindow
+internal readonly struct HostWindow(Memory<float> memory)
 {
-    private readonly float[]? _array;
-    private readonly int _offset;
-    private readonly Memory<float> _memory;
+    private readonly Memory<float> _memory = memory;
 
-    public HostWindow(float[] array, int offset, int count)
+    public HostWindow(float[] array, int offset, int count) : this(new Memory<float>(array, offset, count))
     {
-        _array = array;
-        _offset = offset;
-        Count = count;
     }
 
-    public HostWindow(Memory<float> memory)
-    {
-        _memory = memory;
-        Count = memory.Length;
-    }
+    public static HostWindow Empty => new(Memory<float>.Empty);
 
-    public static HostWindow Empty => new([], 0, 0);
+    public int Count => _memory.Length;
 
-    public int Count { get; }
+    public Span<float> AsSpan() => _memory.Span;
 
-    public Span<float> AsSpan() => _array is not null ? new Span<float>(_array, _offset, Count) : _memory.Span;
-
-    public Span<float> AsSpan(int start, int length)
-    {
-        if ((uint)start > (uint)Count || (uint)length > (uint)(Count - start))
-            throw new ArgumentOutOfRangeException(nameof(start), $"Elements [{start}, {start + length}) lie outside a window of {Count}.");
-        return _array is not null ? new Span<float>(_array, _offset + start, length) : _memory.Span.Slice(start, length);
-    }
+    public Span<float> AsSpan(int start, int length) => _memory.Span.Slice(start, length);
 
     public static implicit operator Span<float>(HostWindow window) => window.AsSpan();
 
