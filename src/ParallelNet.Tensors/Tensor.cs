@@ -72,12 +72,12 @@ public sealed class Tensor
     public bool IsHost => Storage is HostStorage or LentHostStorage;
 
     /// <summary>The elements, for host tensors only. Layers must go through <see cref="ICompute"/> instead.</summary>
-    public Span<float> Span => Storage switch
-    {
-        HostStorage h => h.Data.AsSpan(Offset, Length),
-        LentHostStorage lent => lent.Memory.Span.Slice(Offset, Length),
-        _ => throw new InvalidOperationException($"Tensor of shape {Shape} lives on a device ({Storage.GetType().Name}); download it through its ICompute first."),
-    };
+    public Span<float> Span => Storage is HostStorage h ? h.Data.AsSpan(Offset, Length) : OtherSpan();
+
+    // Kept out of Span, so that the array case stays as small as it was (it is read in every kernel call).
+    private Span<float> OtherSpan() => Storage is LentHostStorage lent
+        ? lent.Memory.Span.Slice(Offset, Length)
+        : throw new InvalidOperationException($"Tensor of shape {Shape} lives on a device ({Storage.GetType().Name}); download it through its ICompute first.");
 
     /// <summary>A view of <paramref name="shape"/>.Size elements starting <paramref name="offset"/> elements into this tensor.</summary>
     public Tensor View(int offset, Shape shape)

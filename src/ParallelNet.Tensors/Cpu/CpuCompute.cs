@@ -332,7 +332,7 @@ public sealed partial class CpuCompute : ICompute
     private static HostWindow Host(Tensor t) => t.Storage switch
     {
         HostStorage h => new HostWindow(h.Data, t.Offset, t.Length),
-        LentHostStorage lent => new HostWindow(lent.Memory.Slice(t.Offset, t.Length)),
+        LentHostStorage lent => new HostWindow(lent, t.Offset, t.Length),
         _ => throw new ArgumentException($"CpuCompute: tensor of shape {t.Shape} lives on {t.Storage.GetType().Name}, not in host memory; allocate it with this backend."),
     };
 
