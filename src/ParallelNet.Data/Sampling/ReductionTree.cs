@@ -22,7 +22,7 @@ public static class ReductionTree
         ArgumentNullException.ThrowIfNull(leaves);
         if (leaves.Count < 1 || !BitOperations.IsPow2(leaves.Count))
             throw new ArgumentException($"A reduction tree needs a power-of-two number of leaves (one per virtual shard), got {leaves.Count}.", nameof(leaves));
-        int length = CheckLengths(ReadOnly(leaves));
+        int length = CheckLengths(leaves, static m => m.Length);
         for (int stride = 1; stride < leaves.Count; stride *= 2)
         {
             for (int left = 0; left < leaves.Count; left += 2 * stride)
@@ -46,7 +46,7 @@ public static class ReductionTree
     {
         ArgumentNullException.ThrowIfNull(blockSums);
         ValidateTiling(shardCount, blocks, blockSums.Count);
-        int length = CheckLengths(ReadOnly(blockSums));
+        int length = CheckLengths(blockSums, static m => m.Length);
         Span<Merge> merges = stackalloc Merge[blocks.Count - 1];
         PlanMerges(shardCount, blocks, merges);
         foreach (var merge in merges) AddInto(blockSums[merge.Left].Span[..length], blockSums[merge.Right].Span[..length]);
@@ -339,19 +339,20 @@ public static class ReductionTree
 
     private static int CheckLengths(IReadOnlyList<ReadOnlyMemory<float>> buffers, Memory<float> total)
     {
-        int length = CheckLengths(buffers);
+        int length = CheckLengths(buffers, static m => m.Length);
         if (total.Length != length)
             throw new ArgumentException($"The total holds {total.Length} values but the block sums hold {length}; it must hold as many.", nameof(total));
         return length;
     }
 
-    private static int CheckLengths(IReadOnlyList<ReadOnlyMemory<float>> buffers)
+    /// <summary>The buffers' common length; throws naming the first that differs. Either memory type, without copying the list.</summary>
+    private static int CheckLengths<T>(IReadOnlyList<T> buffers, Func<T, int> lengthOf)
     {
-        int length = buffers[0].Length;
+        int length = lengthOf(buffers[0]);
         for (int i = 1; i < buffers.Count; i++)
         {
-            if (buffers[i].Length != length)
-                throw new ArgumentException($"All buffers of a reduction must have the same length: buffer 0 has {length} values, buffer {i} has {buffers[i].Length}.", nameof(buffers));
+            if (lengthOf(buffers[i]) != length)
+                throw new ArgumentException($"All buffers of a reduction must have the same length: buffer 0 has {length} values, buffer {i} has {lengthOf(buffers[i])}.", nameof(buffers));
         }
         return length;
     }

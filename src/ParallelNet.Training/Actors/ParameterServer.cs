@@ -240,11 +240,11 @@ public sealed class ParameterServer : ReceiveActor
         return shardBlocks;
     }
 
-    /// <summary>A host buffer as a tensor, the same wrapper each time it comes back, so the views made of it (optimizer, model) are reused.</summary>
+    /// <summary>A master buffer as a tensor, the same wrapper each time it comes back, so the views made of it (optimizer, model) are reused.</summary>
     private Tensor HostTensor(float[] buffer)
     {
         if (_hostTensors.TryGetValue(buffer, out var tensor)) return tensor;
-        // Buffers of lost workers, or a cluster node's decoded ones that are not reused, are dropped rather than kept.
+        // Buffers retired for good (the lending pool lets go of some) are dropped rather than kept.
         if (_hostTensors.Count >= MaxHostTensors) _hostTensors.Clear();
         return _hostTensors[buffer] = Tensor.FromArray(buffer, new Shape(buffer.Length));
     }
