@@ -90,7 +90,7 @@ internal static class ActorBenchmark
     {
         Model = ModelSpec.Preset(model, data.Train.SampleShape, data.Train.Classes > 0 ? data.Train.Classes : null),
         Optimizer = new OptimizerOptions(OptimizerKind.Sgd, 0.05f, 0.9f),
-        Epochs = 1,
+        Epochs = TrainBenchmark.EpochsCovering(o.WarmupSteps + o.Steps, o.BatchSize, data.Train.Count),
         BatchSize = o.BatchSize,
         VirtualShards = shards,
         MaxSteps = o.WarmupSteps + o.Steps,

@@ -42,7 +42,7 @@ internal static class ClusterTrainingBenchmark
         string mnist = MnistFetcher.ResolveDirectory(o.DataDirectory);
         var data = DatasetCatalog.Load("mnist", mnist);
         var options = new Commands.TrainingFlags().BuildOptions(CliApplication.BuildRoot().Parse("train --model mlp --data mnist"), data)
-            with { MaxSteps = o.WarmupSteps + o.Steps, BatchSize = BatchSize };
+            with { MaxSteps = o.WarmupSteps + o.Steps, BatchSize = BatchSize, Epochs = TrainBenchmark.EpochsCovering(o.WarmupSteps + o.Steps, BatchSize, data.Train.Count) };
         output.WriteLine($"mlp on MNIST, global batch {BatchSize}, S = {options.VirtualShards}, {o.WarmupSteps} warm-up + {o.Steps} measured steps; load {LoadAverage.Read()}");
 
         // Rounds take turns (one process, then each cluster variant), and each keeps its fastest round: on a shared host
@@ -54,6 +54,7 @@ internal static class ClusterTrainingBenchmark
         {
             var window = new StepWindow(o.WarmupSteps, o.WarmupSteps + o.Steps, processes: [Environment.ProcessId]);
             new ActorTrainer(options, data, new ActorTrainerSettings { Workers = 1 }, window).Run();
+            window.RequireComplete("the single process");
             if (single is null || window.Seconds < single.Seconds) single = window;
             for (int v = 0; v < variants.Count; v++)
             {
@@ -168,6 +169,7 @@ internal static class ClusterTrainingBenchmark
             var window = new StepWindow(o.WarmupSteps, o.WarmupSteps + o.Steps, traffic, pids);
             var runner = new ClusterJobRunner(() => node, new ClusterJobSettings { MinWorkers = o.Workers, WorkerWaitTimeout = TimeSpan.FromMinutes(2) });
             await runner.RunAsync(new JobRun("bench", options, "mnist", data, 0, window), CancellationToken.None);
+            window.RequireComplete("the cluster");
             HopTrace.Stop();
             await Task.Delay(200); // the workers' last lines reach their files
             var hops = HopTimeline.Summarize(traces, o.WarmupSteps + 1, o.WarmupSteps + o.Steps);
@@ -211,6 +213,7 @@ internal static class ClusterTrainingBenchmark
         private long _start;
         private long _ioAtStart;
         private bool _measuring;
+        private long _lastStep;
         public double Seconds { get; private set; }
         public long SocketBytes { get; private set; }
         public double ComputeSeconds { get; private set; }
@@ -222,6 +225,7 @@ internal static class ClusterTrainingBenchmark
 
         public void OnStep(StepCompleted step)
         {
+            _lastStep = step.Step;
             Timeline.StepApplied(step.Step, _measuring);
             if (step.Step == startStep)
             {
@@ -247,6 +251,14 @@ internal static class ClusterTrainingBenchmark
             double seconds = (activity.SamplesDone - before) / activity.SamplesPerSecond;
             Timeline.BlockReported(activity.Step, seconds);
             if (_measuring) ComputeSeconds += seconds;
+        }
+
+        /// <summary>Throws when the job ended before the window's last step: its figures would be empty.</summary>
+        public void RequireComplete(string run)
+        {
+            if (Seconds > 0) return;
+            throw new InvalidOperationException($"The job of {run} ended before step {endStep}, the last timed one (it reached step {_lastStep}); " +
+                "it failed or stopped early, so there is nothing to report. See the log above.");
         }
 
         private double?[] Cpu() => (processes ?? []).Select(ProcessCpu.Seconds).ToArray();

@@ -77,8 +77,7 @@ internal static class TrainBenchmark
         {
             Model = ModelSpec.Preset(modelName, data.Train.SampleShape, data.Train.Classes > 0 ? data.Train.Classes : null),
             Optimizer = new OptimizerOptions(OptimizerKind.Sgd, 0.05f, 0.9f),
-            // Enough epochs for every timed step: an MNIST epoch at batch 128 is only 469 steps.
-            Epochs = (int)Math.Min(1000, ((long)o.WarmupSteps + o.Steps) * o.BatchSize / Math.Max(1, data.Train.Count) + 1),
+            Epochs = EpochsCovering(o.WarmupSteps + o.Steps, o.BatchSize, data.Train.Count),
             BatchSize = o.BatchSize,
             VirtualShards = shards,
             MaxSteps = o.WarmupSteps + o.Steps,
@@ -87,6 +86,18 @@ internal static class TrainBenchmark
         var noTest = data with { Test = data.Test.Subset([], "none") };
         new LocalTrainer(options, noTest, compute, timer).Run();
         return o.Steps * (double)o.BatchSize / timer.Seconds;
+    }
+
+    /// <summary>
+    /// Epochs enough for <paramref name="steps"/> steps, so a benchmark's job runs to its last timed step: an MNIST epoch
+    /// at batch 128 is only 469 steps, and a job that ended early would leave the timing window open.
+    /// </summary>
+    internal static int EpochsCovering(long steps, int batchSize, int trainSamples)
+    {
+        long stepsPerEpoch = Math.Max(1, trainSamples / Math.Max(1, batchSize));
+        long epochs = steps / stepsPerEpoch + 1;
+        if (epochs > int.MaxValue) throw new UsageException($"{steps} steps at batch {batchSize} over {trainSamples} samples need more than {int.MaxValue} epochs; time fewer steps.");
+        return (int)epochs;
     }
 
     private sealed class StepTimer(long startStep, long endStep) : ITrainingObserver
