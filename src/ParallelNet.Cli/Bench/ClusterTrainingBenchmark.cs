@@ -50,17 +50,21 @@ internal static class ClusterTrainingBenchmark
         var variants = o.ServerTransports.SelectMany(t => o.TensorPaths.Select(p => (Transport: t, Path: p))).ToList();
         StepWindow? single = null;
         var bestRounds = variants.Select(v => (Name: VariantName(v.Transport, v.Path, o), Result: (ClusterResult?)null)).ToList();
+        var rounds = new List<(double Single, double[] Clusters)>();
         for (int round = 0; round < o.Rounds; round++)
         {
             var window = new StepWindow(o.WarmupSteps, o.WarmupSteps + o.Steps, processes: [Environment.ProcessId]);
             new ActorTrainer(options, data, new ActorTrainerSettings { Workers = 1 }, window).Run();
             window.RequireComplete("the single process");
             if (single is null || window.Seconds < single.Seconds) single = window;
+            var clusterRates = new double[variants.Count];
             for (int v = 0; v < variants.Count; v++)
             {
                 ClusterResult result = MeasureClusterAsync(options, data, mnist, o, variants[v].Transport, variants[v].Path).GetAwaiter().GetResult();
                 if (bestRounds[v].Result is not { } best || result.Window.Seconds < best.Window.Seconds) bestRounds[v] = (bestRounds[v].Name, result);
+                clusterRates[v] = o.Steps * BatchSize / result.Window.Seconds;
             }
+            rounds.Add((o.Steps * BatchSize / window.Seconds, clusterRates));
         }
         var clusters = bestRounds.Select(c => (c.Name, Result: c.Result!)).ToList();
         double singleRate = o.Steps * BatchSize / single!.Seconds;
@@ -74,6 +78,7 @@ internal static class ClusterTrainingBenchmark
             double clusterRate = o.Steps * BatchSize / cluster.Window.Seconds;
             output.WriteLine($"{"  " + name,-44}{clusterRate,12:0}{clusterRate / singleRate,11:0.00}x");
         }
+        if (o.Rounds > 1) WriteRounds(output, bestRounds.Select(c => c.Name).ToList(), rounds);
         output.WriteLine(ddp1 > 0 && ddp2 > 0
             ? $"{"PyTorch 1 rank",-44}{ddp1,12:0}{1.0,11:0.00}x\n{"PyTorch DDP gloo, 2 ranks",-44}{ddp2,12:0}{ddp2 / ddp1,11:0.00}x"
             : o.MeasureDdp ? "PyTorch DDP: not measured (needs /usr/bin/python3 with torch; see the message above)" : "PyTorch DDP: not measured (--no-ddp)");
@@ -185,6 +190,27 @@ internal static class ClusterTrainingBenchmark
             }
             Directory.Delete(traces, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Every round's figures, each cluster beside the single process of its own round, and the median of those ratios:
+    /// the best rounds above may come from minutes with different load, and the spread shows how much the host moved them.
+    /// </summary>
+    private static void WriteRounds(TextWriter output, IReadOnlyList<string> names, IReadOnlyList<(double Single, double[] Clusters)> rounds)
+    {
+        int width = names.Max(n => n.Length) + 3;
+        output.WriteLine("each round (samples/s; in brackets the ratio to that round's single process):");
+        output.WriteLine($"  {"round",-7}{"single",10}" + string.Concat(names.Select(n => n.PadLeft(width))));
+        for (int r = 0; r < rounds.Count; r++)
+            output.WriteLine($"  {r + 1,-7}{rounds[r].Single,10:0}" + string.Concat(rounds[r].Clusters.Select(c => $"{c:0} ({c / rounds[r].Single:0.00}x)".PadLeft(width))));
+        output.WriteLine($"  {"median ratio",-17}" + string.Concat(names.Select((_, v) => $"{Median(rounds.Select(x => x.Clusters[v] / x.Single)):0.00}x".PadLeft(width))));
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        double[] sorted = values.Order().ToArray();
+        int middle = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
     }
 
     private static Process StartWorker(int port, string mnist, string traces, TensorPath path)
