@@ -196,7 +196,7 @@ internal static class ClusterTrainingBenchmark
     /// Every round's figures, each cluster beside the single process of its own round, and the median of those ratios:
     /// the best rounds above may come from minutes with different load, and the spread shows how much the host moved them.
     /// </summary>
-    private static void WriteRounds(TextWriter output, IReadOnlyList<string> names, IReadOnlyList<(double Single, double[] Clusters)> rounds)
+    internal static void WriteRounds(TextWriter output, IReadOnlyList<string> names, IReadOnlyList<(double Single, double[] Clusters)> rounds)
     {
         int width = names.Max(n => n.Length) + 3;
         output.WriteLine("each round (samples/s; in brackets the ratio to that round's single process):");
