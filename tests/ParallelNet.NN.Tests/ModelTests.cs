@@ -387,13 +387,20 @@ public sealed class ModelTests
             var inputs = TestSupport.RandomFloats(batch * 64, 5);
             var labels = Enumerable.Range(0, batch).Select(i => (float)(i % 5)).ToArray();
             model.TrainShard(inputs, labels, batch, Step); // warm-up: views of this batch size get cached
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 5; i++) model.TrainShard(inputs, labels, batch, Step with { Step = i });
-            return (GC.GetAllocatedBytesForCurrentThread() - before) / 5;
+            // The least of three windows: a one-off allocation on this thread (the runtime's, as its JIT tiers code up
+            // later on a loaded machine: 1.1 KB once in CI) lands in one window, a per-step buffer in every one.
+            long least = long.MaxValue;
+            for (int window = 0; window < 3; window++)
+            {
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                for (int i = 0; i < 5; i++) model.TrainShard(inputs, labels, batch, Step with { Step = window * 5 + i });
+                least = Math.Min(least, (GC.GetAllocatedBytesForCurrentThread() - before) / 5);
+            }
+            return least;
         }
         long small = PerStep(8), large = PerStep(64);
-        // 64 samples of this model move ~100 KB of activations per step; a reallocation would show as that much.
-        Assert.True(Math.Abs(large - small) < 512, $"a step allocated {small} bytes at batch 8 and {large} at batch 64");
+        // 64 samples of this model move ~100 KB of activations per step (8 samples ~12 KB); a reallocation would show as that much.
+        Assert.True(Math.Abs(large - small) < 1024, $"a step allocated {small} bytes at batch 8 and {large} at batch 64");
         Assert.True(large < 4096, $"a step allocated {large} bytes");
     }
 
