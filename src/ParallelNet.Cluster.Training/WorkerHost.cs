@@ -17,6 +17,13 @@ public sealed record WorkerHostSettings
     /// <summary>The compute backend of each replica; by default the CPU with every core.</summary>
     public Func<ICompute> ComputeFactory { get; init; } = () => new CpuCompute(0);
 
+    /// <summary>
+    /// The replica's compute thread offers its core to other runnable threads between layers (see
+    /// <see cref="ParallelNet.NN.Model.BetweenLayers"/>): a worker node shares its cores with its network threads, and on
+    /// one host with the coordinator and the other workers, whose wake-ups otherwise wait for a compute time slice.
+    /// </summary>
+    public bool YieldBetweenLayers { get; init; } = true;
+
     /// <summary>How often to ask the coordinator again when it runs no job, refused us, or did not answer.</summary>
     public TimeSpan RetryInterval { get; init; } = TimeSpan.FromSeconds(2);
 }
@@ -123,7 +130,8 @@ public sealed class WorkerHost : ReceiveActor
             var node = _node;
             // On one host the gradient sums are computed in this node's ring, where they leave from without a copy.
             ReserveBuffer reserve = (recipient, count) => node.TryReserveTensor(recipient, count) is { } room ? new ReservedBuffer(room.Values, room.Cancel) : null;
-            var worker = Context.ActorOf(Worker.Props(job.JobId, 0, job.Options, data.Train, _settings.ComputeFactory(), job.ParameterServer, reserve), $"worker-{++_generation}");
+            var worker = Context.ActorOf(Worker.Props(job.JobId, 0, job.Options, data.Train, _settings.ComputeFactory(), job.ParameterServer, reserve,
+                _settings.YieldBetweenLayers), $"worker-{++_generation}");
             Context.Watch(worker);
             Context.Watch(job.Coordinator);
             _worker = worker;

@@ -80,6 +80,21 @@ public sealed class Model
 
     public ModelSpec Spec { get; }
     public ICompute Compute { get; }
+
+    /// <summary>
+    /// Called on the computing thread after each top-level layer of a pass, forward and backward; null (the default):
+    /// nothing. A cluster worker calls <see cref="Thread.Yield"/> here, so its compute thread offers the core to any
+    /// other runnable thread between layers (free when none waits): its node's network and actor threads, and on a
+    /// shared host another worker that a step's weights just woke, which otherwise waited for the compute thread's
+    /// time slice to end. With two worker processes on the 2-vCPU test machine the second read its weights 0.16 ms
+    /// after the first instead of 0.8 ms. The arithmetic does not change.
+    /// </summary>
+    public Action? BetweenLayers
+    {
+        get => _network.BetweenLayers;
+        set => _network.BetweenLayers = value;
+    }
+
     public ParameterLayout Layout { get; }
 
     /// <summary>

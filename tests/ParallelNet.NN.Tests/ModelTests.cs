@@ -405,6 +405,29 @@ public sealed class ModelTests
     }
 
     [Fact]
+    public void TheBetweenLayersHookRunsAfterEveryTopLevelLayerAndChangesNoBit()
+    {
+        // flatten, linear, relu, linear: four layers forward; backward from the last down to the first linear (three).
+        const string yaml = "input: [2, 3]\nloss: cross_entropy\nlayers: [{type: flatten}, {type: linear, out: 5}, {type: relu}, {type: linear, out: 3}]";
+        var inputs = TestSupport.RandomFloats(4 * 6, 8);
+        float[] labels = [0, 1, 2, 1];
+        var plain = Create(yaml, 4);
+        var hooked = Create(yaml, 4);
+        int calls = 0;
+        hooked.BetweenLayers = () => calls++;
+
+        var plainResult = plain.TrainShard(inputs, labels, 4, Step);
+        var hookedResult = hooked.TrainShard(inputs, labels, 4, Step);
+
+        Assert.Equal(4 + 3, calls);
+        Assert.Equal(plainResult.LossSum, hookedResult.LossSum);
+        Assert.Equal(TestSupport.Download(plain.Compute, plain.Gradients), TestSupport.Download(hooked.Compute, hooked.Gradients));
+        hooked.BetweenLayers = null;
+        hooked.TrainShard(inputs, labels, 4, Step);
+        Assert.Equal(7, calls);
+    }
+
+    [Fact]
     public void SgdOnTheMlpShapeLowersTheLoss()
     {
         // Two Gaussian blobs in 10-D through a small relu/dropout/batch-norm net: 30 steps of plain SGD must cut the loss.

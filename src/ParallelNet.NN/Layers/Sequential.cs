@@ -23,6 +23,9 @@ internal sealed class Sequential : Module
     }
 
     public IReadOnlyList<Module> Children => _children;
+
+    /// <summary>Called on the computing thread after each child's forward and backward (see <see cref="Model.BetweenLayers"/>).</summary>
+    public Action? BetweenLayers { get; set; }
     public override Shape OutputShape => _children[^1].OutputShape;
     public override bool RowIndependent => _children.All(child => child.RowIndependent);
 
@@ -44,7 +47,12 @@ internal sealed class Sequential : Module
     // forward: x [n, input...] -> y [n, output...] through every child
     public override Tensor Forward(Tensor x, in PassContext context)
     {
-        foreach (var child in _children) x = child.Forward(x, context);
+        var between = BetweenLayers;
+        foreach (var child in _children)
+        {
+            x = child.Forward(x, context);
+            between?.Invoke();
+        }
         return x;
     }
 
@@ -63,6 +71,7 @@ internal sealed class Sequential : Module
             gradient = shards is null
                 ? _children[i].Backward(gradient, childNeedsInputGradient)
                 : _children[i].BackwardShards(gradient, childNeedsInputGradient, shards);
+            BetweenLayers?.Invoke();
         }
         return needInputGradient ? gradient : null;
     }

@@ -49,7 +49,8 @@ public sealed class Worker : ReceiveActor
     private int _permutationEpoch = -1;
     private int[] _permutation = [];
 
-    private Worker(string jobId, int index, TrainingOptions options, Dataset train, ICompute compute, IActorRef parameterServer, WorkerFault? fault, ReserveBuffer? reserve)
+    private Worker(string jobId, int index, TrainingOptions options, Dataset train, ICompute compute, IActorRef parameterServer, WorkerFault? fault, ReserveBuffer? reserve,
+        bool yieldBetweenLayers)
     {
         _reserve = reserve;
         _jobId = jobId;
@@ -63,6 +64,7 @@ public sealed class Worker : ReceiveActor
         int shardCapacity = (options.BatchSize + options.VirtualShards - 1) / options.VirtualShards;
         int blockCapacity = shardCapacity * options.VirtualShards;
         _model = Model.Create(options.Model, compute, blockCapacity);
+        if (yieldBetweenLayers) _model.BetweenLayers = YieldCore;
         _inputs = new float[blockCapacity * train.SampleShape.Size];
         _targets = new float[blockCapacity * train.TargetSize];
         _packing = new GradientPacking(_model.Layout);
@@ -78,11 +80,14 @@ public sealed class Worker : ReceiveActor
 
     /// <param name="index">The worker's number in the job, for reports and fault injection only: it never affects the arithmetic.</param>
     /// <param name="reserveGradients">Where the transport to the parameter server lets the worker compute a block's sum (see <see cref="ReserveBuffer"/>); null: arrays.</param>
-    public static Props Props(string jobId, int index, TrainingOptions options, Dataset train, ICompute compute, IActorRef parameterServer, ReserveBuffer? reserveGradients = null)
-        => Props(jobId, index, options, train, compute, parameterServer, fault: null, reserveGradients);
+    /// <param name="yieldBetweenLayers">The computing thread offers its core to other runnable threads between layers (see
+    /// <see cref="Model.BetweenLayers"/>): for a worker that shares cores with other processes, as a cluster worker does.</param>
+    public static Props Props(string jobId, int index, TrainingOptions options, Dataset train, ICompute compute, IActorRef parameterServer, ReserveBuffer? reserveGradients = null,
+        bool yieldBetweenLayers = false)
+        => Props(jobId, index, options, train, compute, parameterServer, fault: null, reserveGradients, yieldBetweenLayers);
 
     internal static Props Props(string jobId, int index, TrainingOptions options, Dataset train, ICompute compute, IActorRef parameterServer, WorkerFault? fault,
-        ReserveBuffer? reserveGradients = null)
+        ReserveBuffer? reserveGradients = null, bool yieldBetweenLayers = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(jobId);
         ArgumentNullException.ThrowIfNull(options);
@@ -91,8 +96,10 @@ public sealed class Worker : ReceiveActor
         ArgumentNullException.ThrowIfNull(parameterServer);
         if (train.SampleShape.Size != options.Model.Input.Size)
             throw new TrainingException($"The model expects inputs of shape {options.Model.Input} but the data '{train.Name}' has samples of shape {train.SampleShape}.");
-        return ParallelNet.Actors.Props.Create(() => new Worker(jobId, index, options, train, compute, parameterServer, fault, reserveGradients));
+        return ParallelNet.Actors.Props.Create(() => new Worker(jobId, index, options, train, compute, parameterServer, fault, reserveGradients, yieldBetweenLayers));
     }
+
+    private static void YieldCore() => Thread.Yield();
 
     protected override void PreStart() => _parameterServer.Tell(new SubscribeToWeights(_jobId), Self);
 
