@@ -30,6 +30,7 @@ internal static class NodeCommand
         nodeOptions["seeds"].Description = "HOST:PORT,... of nodes to join through (the coordinator's address).";
         nodeOptions["shared-memory"].Description = "auto (default): large messages to nodes on this host go through a shared-memory ring in /dev/shm; off: always the TCP stream.";
         nodeOptions["shared-memory-mib"].Description = "MiB of each shared-memory ring this node offers a same-host peer (default 64).";
+        nodeOptions["yield-between-layers"].Description = "on (default): a worker's compute thread offers its core to other threads between layers, so a thread woken on its core (the node's network, another worker on this host) need not wait for a time slice; off: it keeps the core.";
         var checkpoint = new Option<FileInfo?>("--checkpoint") { Description = "Coordinator with a job in flags: checkpoint file; if it exists the job resumes from it (a restarted coordinator)." };
         var checkpointEvery = new Option<long>("--checkpoint-every") { Description = "Also checkpoint every K steps (needs --checkpoint)." };
         var jobId = new Option<string>("--job-id") { Description = "Id of the job given by flags.", DefaultValueFactory = _ => "node-job" };
@@ -97,7 +98,7 @@ internal static class NodeCommand
         _ = compute.Get(); // a bad --device fails now, not at the first job
         Bench.HopTimeline.StartWorkerFromEnvironment();
         await using var node = await ClusterNode.StartAsync(options, stop);
-        node.System.ActorOf(WorkerHost.Props(node, new WorkerHostSettings { DataDirectory = settings.DataDir, ComputeFactory = compute.Get }, loggers), "worker-host");
+        node.System.ActorOf(WorkerHost.Props(node, new WorkerHostSettings { DataDirectory = settings.DataDir, ComputeFactory = compute.Get, YieldBetweenLayers = settings.YieldBetweenLayers }, loggers), "worker-host");
         log.LogInformation("Worker node {Address} serving jobs of the coordinator at {Seeds} until SIGINT/SIGTERM.", node.SelfAddress, string.Join(',', settings.Seeds));
         await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         log.LogInformation("Worker node stopping.");

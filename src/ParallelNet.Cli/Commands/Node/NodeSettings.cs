@@ -18,7 +18,7 @@ public sealed record NodeSettings
     [
         "role", "listen", "advertise", "seeds", "cluster-token", "job-token", "data-dir", "checkpoint-dir", "device", "threads",
         "min-workers", "max-workers", "worker-wait-seconds", "heartbeat-seconds", "unreachable-after-seconds", "removed-after-seconds",
-        "shared-memory", "shared-memory-mib",
+        "shared-memory", "shared-memory-mib", "yield-between-layers",
     ];
 
     public required string Role { get; init; }
@@ -45,6 +45,8 @@ public sealed record NodeSettings
     public bool SharedMemory { get; init; } = true;
     /// <summary>MiB of each shared-memory ring this node offers (1-1024).</summary>
     public int SharedMemoryMib { get; init; } = 64;
+    /// <summary>"on": a worker's compute thread offers its core to other threads between layers (see WorkerHostSettings.YieldBetweenLayers); "off": it does not.</summary>
+    public bool YieldBetweenLayers { get; init; } = true;
 
     public bool IsCoordinator => Role == "coordinator";
 
@@ -96,6 +98,12 @@ public sealed record NodeSettings
                 var other => throw new UsageException($"shared-memory must be auto or off, got '{other}'."),
             },
             SharedMemoryMib = Integer(Get("shared-memory-mib"), "shared-memory-mib", defaults.SharedMemoryMib, 1),
+            YieldBetweenLayers = Get("yield-between-layers") switch
+            {
+                null or "on" => true,
+                "off" => false,
+                var other => throw new UsageException($"yield-between-layers must be on or off, got '{other}'."),
+            },
         };
         if (settings.SharedMemoryMib > 1024) throw new UsageException($"shared-memory-mib must be at most 1024, got {settings.SharedMemoryMib}.");
         if (settings.MaxWorkers < settings.MinWorkers) throw new UsageException($"max-workers ({settings.MaxWorkers}) is below min-workers ({settings.MinWorkers}).");

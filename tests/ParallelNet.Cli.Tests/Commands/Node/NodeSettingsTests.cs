@@ -36,6 +36,7 @@ public sealed class NodeSettingsTests : IDisposable
         Assert.Equal("cpu", settings.Device);
         Assert.True(settings.SharedMemory);
         Assert.Equal(64, settings.SharedMemoryMib);
+        Assert.True(settings.YieldBetweenLayers);
     }
 
     [Fact]
@@ -45,6 +46,13 @@ public sealed class NodeSettingsTests : IDisposable
             new Hashtable { ["PARALLELNET_SHARED_MEMORY_MIB"] = "8" }, WriteRoleFile());
         Assert.False(settings.SharedMemory);
         Assert.Equal(8, settings.SharedMemoryMib);
+    }
+
+    [Fact]
+    public void YieldingBetweenLayersCanBeTurnedOffByFlagOrEnvironment()
+    {
+        Assert.False(NodeSettings.Resolve(new Dictionary<string, string> { ["yield-between-layers"] = "off" }, new Hashtable(), WriteRoleFile()).YieldBetweenLayers);
+        Assert.False(NodeSettings.Resolve(NoFlags, new Hashtable { ["PARALLELNET_YIELD_BETWEEN_LAYERS"] = "off" }, WriteRoleFile()).YieldBetweenLayers);
     }
 
     private string WriteRoleFile()
@@ -64,6 +72,7 @@ public sealed class NodeSettingsTests : IDisposable
     [InlineData("role: worker\nshared-memory: sometimes\n", "shared-memory must be auto or off")]
     [InlineData("role: worker\nshared-memory-mib: 4096\n", "shared-memory-mib must be at most 1024")]
     [InlineData("role: worker\nshared-memory-mib: 0\n", "shared-memory-mib must be an integer >= 1")]
+    [InlineData("role: worker\nyield-between-layers: sometimes\n", "yield-between-layers must be on or off")]
     public void BadSettingsAreReportedByName(string yaml, string expected)
     {
         string file = Path.Combine(_directory, "bad.yaml");
