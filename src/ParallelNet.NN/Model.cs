@@ -86,8 +86,8 @@ public sealed class Model
     /// nothing. A cluster worker calls <see cref="Thread.Yield"/> here, so its compute thread offers the core to any
     /// other runnable thread between layers (free when none waits): its node's network and actor threads, and on a
     /// shared host another worker that a step's weights just woke, which otherwise waited for the compute thread's
-    /// time slice to end. With two worker processes on the 2-vCPU test machine the second read its weights 0.16 ms
-    /// after the first instead of 0.8 ms. The arithmetic does not change.
+    /// time slice to end. With two worker processes on the 2-vCPU test machine the second read its weights 0.16-0.19 ms
+    /// after the first instead of 0.66-0.81 ms. The arithmetic does not change.
     /// </summary>
     public Action? BetweenLayers
     {

@@ -51,6 +51,7 @@ internal static class ClusterTrainingBenchmark
         StepWindow? single = null;
         var bestRounds = variants.Select(v => (Name: VariantName(v.Transport, v.Path, o), Result: (ClusterResult?)null)).ToList();
         var rounds = new List<(double Single, double[] Clusters)>();
+        double Rate(double seconds) => o.Steps * BatchSize / seconds;
         for (int round = 0; round < o.Rounds; round++)
         {
             var window = new StepWindow(o.WarmupSteps, o.WarmupSteps + o.Steps, processes: [Environment.ProcessId]);
@@ -62,12 +63,12 @@ internal static class ClusterTrainingBenchmark
             {
                 ClusterResult result = MeasureClusterAsync(options, data, mnist, o, variants[v].Transport, variants[v].Path).GetAwaiter().GetResult();
                 if (bestRounds[v].Result is not { } best || result.Window.Seconds < best.Window.Seconds) bestRounds[v] = (bestRounds[v].Name, result);
-                clusterRates[v] = o.Steps * BatchSize / result.Window.Seconds;
+                clusterRates[v] = Rate(result.Window.Seconds);
             }
-            rounds.Add((o.Steps * BatchSize / window.Seconds, clusterRates));
+            rounds.Add((Rate(window.Seconds), clusterRates));
         }
         var clusters = bestRounds.Select(c => (c.Name, Result: c.Result!)).ToList();
-        double singleRate = o.Steps * BatchSize / single!.Seconds;
+        double singleRate = Rate(single!.Seconds);
         double ddp2 = o.MeasureDdp ? Ddp(o, mnist, 2) : 0, ddp1 = o.MeasureDdp ? Ddp(o, mnist, 1) : 0;
 
         output.WriteLine($"{(o.Rounds > 1 ? $"best of {o.Rounds} rounds taking turns" : ""),-44}{"samples/s",12}{"vs single",11}");
@@ -75,7 +76,7 @@ internal static class ClusterTrainingBenchmark
         output.WriteLine($"ParallelNet coordinator + {o.Workers} worker processes:");
         foreach (var (name, cluster) in clusters)
         {
-            double clusterRate = o.Steps * BatchSize / cluster.Window.Seconds;
+            double clusterRate = Rate(cluster.Window.Seconds);
             output.WriteLine($"{"  " + name,-44}{clusterRate,12:0}{clusterRate / singleRate,11:0.00}x");
         }
         if (o.Rounds > 1) WriteRounds(output, bestRounds.Select(c => c.Name).ToList(), rounds);

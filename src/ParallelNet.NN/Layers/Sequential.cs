@@ -26,6 +26,7 @@ internal sealed class Sequential : Module
 
     /// <summary>Called on the computing thread after each child's forward and backward (see <see cref="Model.BetweenLayers"/>).</summary>
     public Action? BetweenLayers { get; set; }
+
     public override Shape OutputShape => _children[^1].OutputShape;
     public override bool RowIndependent => _children.All(child => child.RowIndependent);
 
@@ -64,6 +65,7 @@ internal sealed class Sequential : Module
     private Tensor? BackwardChildren(Tensor dy, bool needInputGradient, ShardSegments? shards)
     {
         Tensor? gradient = dy;
+        var between = BetweenLayers;
         for (int i = _children.Length - 1; i >= 0 && gradient is not null && (needInputGradient || i >= _firstChildWithParameters); i--)
         {
             // e.g. the mlp's first linear layer sits after a flatten: its dx (the largest product) is never used.
@@ -71,7 +73,7 @@ internal sealed class Sequential : Module
             gradient = shards is null
                 ? _children[i].Backward(gradient, childNeedsInputGradient)
                 : _children[i].BackwardShards(gradient, childNeedsInputGradient, shards);
-            BetweenLayers?.Invoke();
+            between?.Invoke();
         }
         return needInputGradient ? gradient : null;
     }
