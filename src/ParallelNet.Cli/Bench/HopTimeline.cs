@@ -10,7 +10,7 @@ namespace ParallelNet.Cli.Bench;
 /// </summary>
 internal static class HopTimeline
 {
-    private const string CoordinatorFile = "coordinator.trace";
+    internal const string CoordinatorFile = "coordinator.trace";
 
     /// <summary>Names the training messages for the trace: weights count for the step they are used in.</summary>
     public static void DescribeTrainingMessages() => HopTrace.Describe = message => message switch
@@ -38,24 +38,37 @@ internal static class HopTimeline
     }
 
     /// <summary>
-    /// One line per hop, in order of their mean offset (empty when the files hold no measured step), and the mean time
-    /// a worker spent computing a block (block start to gradients computed, without sending them; 0 when unknown).
+    /// One line per hop, in order of their mean offset (empty when the files hold no measured step), then how many
+    /// block starts waited for their command rather than their weights; and the mean time a worker spent computing a
+    /// block (block start to gradients computed, without sending them; 0 when unknown).
     /// </summary>
     public static (IReadOnlyList<string> Lines, double BlockSeconds) Summarize(string directory, long firstStep, long lastStep)
     {
         var published = new Dictionary<long, long>();
         var marks = new List<(string Hop, long Step, long At)>();
         var blockTicks = new List<long>();
+        var commandWaits = new List<long>(); // per block start gated by its command: how long after the weights it came
+        int gatedStarts = 0;
         foreach (string path in Directory.EnumerateFiles(directory, "*.trace"))
         {
             string where = Path.GetFileName(path) == CoordinatorFile ? "coordinator" : "worker";
             var blockStarts = new Dictionary<long, long>();
+            var commandsAt = new Dictionary<long, long>();
+            var weightsAt = new Dictionary<long, long>();
             foreach (string line in File.ReadLines(path))
             {
                 string[] parts = line.Split(' ');
                 if (parts.Length != 3 || !long.TryParse(parts[1], CultureInfo.InvariantCulture, out long step)
                     || !long.TryParse(parts[2], CultureInfo.InvariantCulture, out long at) || step < firstStep || step > lastStep + 1) continue;
                 if (parts[0] == "ps.published") published[step] = at;
+                if (parts[0] == "command.decoded") commandsAt[step] = at;
+                if (parts[0] == "worker.weights") weightsAt[step] = at;
+                if (parts[0] == "worker.block-start" && step <= lastStep && commandsAt.TryGetValue(step, out long command) && weightsAt.TryGetValue(step, out long weights))
+                {
+                    // The later of the two let the block start: a command that came after its weights held the worker up.
+                    gatedStarts++;
+                    if (command > weights) commandWaits.Add(command - weights);
+                }
                 if (parts[0] == "worker.block-start") blockStarts[step] = at;
                 if (parts[0] == "worker.block-computed" && blockStarts.Remove(step, out long started)) blockTicks.Add(at - started);
                 marks.Add(($"{parts[0]} ({where})", step, at));
@@ -83,6 +96,9 @@ internal static class HopTimeline
             lines.Add($"    {hop.Hop,-40}{hop.First,7:0.00} ms{hop.Last,7:0.00} ms{hop.Last - previous,18:+0.00;-0.00} ms");
             previous = hop.Last;
         }
+        if (gatedStarts > 0)
+            lines.Add($"    block starts that waited for their command, not their weights: {commandWaits.Count} of {gatedStarts}" +
+                (commandWaits.Count == 0 ? "" : $", {commandWaits.Average() * 1e3 / System.Diagnostics.Stopwatch.Frequency:0.00} ms after the weights on average"));
         return (lines, blockSeconds);
     }
 }

@@ -32,6 +32,41 @@ public class ClusterTrainingBenchmarkTests
         Assert.Matches(@"^median ratio\s+0\.65x$", lines[^1]);
     }
 
+    [Fact]
+    public void TheHopSummaryCountsTheBlockStartsThatWaitedForTheirCommand()
+    {
+        string directory = Directory.CreateTempSubdirectory("hops-test-").FullName;
+        try
+        {
+            long Ticks(double ms) => (long)(ms * System.Diagnostics.Stopwatch.Frequency / 1e3);
+            var coordinator = new List<string>();
+            var worker = new List<string>();
+            for (long step = 10; step <= 13; step++)
+            {
+                double published = step * 10;
+                coordinator.Add($"ps.published {step} {Ticks(published)}");
+                // Step 11's command comes 0.3 ms after its weights; every other one long before them.
+                double command = step == 11 ? published + 0.8 : published - 5;
+                worker.Add($"command.decoded {step} {Ticks(command)}");
+                worker.Add($"worker.weights {step} {Ticks(published + 0.5)}");
+                worker.Add($"worker.block-start {step} {Ticks(Math.Max(command, published + 0.5) + 0.05)}");
+                worker.Add($"worker.block-computed {step} {Ticks(published + 5)}");
+            }
+            File.WriteAllLines(Path.Combine(directory, HopTimeline.CoordinatorFile), coordinator);
+            File.WriteAllLines(Path.Combine(directory, "4242.trace"), worker);
+
+            var (lines, blockSeconds) = HopTimeline.Summarize(directory, 10, 12);
+
+            Assert.Matches(@"waited for their command, not their weights: 1 of 3, 0\.30 ms after the weights", lines[^1]);
+            Assert.Contains(lines, l => l.Contains("worker.block-start (worker)"));
+            Assert.InRange(blockSeconds, 0.004, 0.005);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     private static string[] Write(IReadOnlyList<string> names, IReadOnlyList<(double Single, double[] Clusters)> rounds)
     {
         var output = new StringWriter();
