@@ -113,7 +113,10 @@ public sealed partial class Coordinator : ReceiveActor
     protected override void PreStart()
     {
         _trainableParameters = Model.Create(_options.Model, new CpuCompute(1), 1).Layout.TrainableCount;
-        _parameterServer = Context.ActorOf(OnJobDispatcher(ParameterServer.Props(_jobId, _options, _data, new CpuCompute(_settings.ParameterServerThreads), _totalSteps, _resumeFrom)), "parameter-server");
+        // On the thread pool (a cluster node) the server lets this actor's queued messages run before each step's
+        // update, which takes every core; a job's own dedicated threads (in process) need no such turn.
+        _parameterServer = Context.ActorOf(OnJobDispatcher(ParameterServer.Props(_jobId, _options, _data, new CpuCompute(_settings.ParameterServerThreads), _totalSteps,
+            _resumeFrom, yieldBeforeApply: _settings.Dispatcher is null)), "parameter-server");
         Context.Watch(_parameterServer);
         for (int i = 0; i < _settings.Workers; i++)
         {

@@ -19,11 +19,13 @@ public sealed class ParameterServerTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public async Task StaleFutureAndDuplicateBlocksAreDropped()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task StaleFutureAndDuplicateBlocksAreDropped(bool yieldBeforeApply)
     {
         await using var system = ActorSystem.Create("ps-test");
-        var (probe, server, inbox, size) = await StartServer(system);
+        var (probe, server, inbox, size) = await StartServer(system, Options(Spirals(), shards: 4), new CpuCompute(1), totalSteps: 10, yieldBeforeApply);
 
         server.Tell(new SubscribeToWeights("job"), probe);
         var initial = Assert.IsType<WeightsPublished>(await inbox.Reader.ReadAsync().AsTask().WaitAsync(Wait));
@@ -37,9 +39,11 @@ public sealed class ParameterServerTests
         server.Tell(Block(1, 0, 0, 2), probe);            // the same block again, as after a reissue
         server.Tell(Block(1, 0, 2, 2), probe);
         server.Tell(Block(1, 0, 2, 2), probe);            // late duplicate of an applied step
-        server.Tell(new ReportWeightsHash("job"), probe);
 
+        // A server that yields before applying may take the hash request first: ask once the step is reported.
         var received = new List<object>();
+        while (received.LastOrDefault() is not StepApplied) received.Add(await inbox.Reader.ReadAsync().AsTask().WaitAsync(Wait));
+        server.Tell(new ReportWeightsHash("job"), probe);
         while (received.LastOrDefault() is not WeightsHashReported) received.Add(await inbox.Reader.ReadAsync().AsTask().WaitAsync(Wait));
         var applied = Assert.Single(received.OfType<StepApplied>());
         Assert.Equal((1L, 1L, true, 32), (applied.Step, applied.Version, applied.Applied, applied.Samples));
@@ -169,15 +173,45 @@ public sealed class ParameterServerTests
     }
 
     /// <summary>A parameter server of a spirals job of 4 shards under a probe; returns the probe, the server, the probe's inbox and the layout size.</summary>
+    [Fact]
+    public async Task AServerThatYieldsBeforeEachStepEndsWithTheSameWeights()
+    {
+        var hashes = new List<string>();
+        foreach (bool yieldBeforeApply in new[] { false, true })
+        {
+            await using var system = ActorSystem.Create("ps-test");
+            var (probe, server, inbox, size) = await StartServer(system, Options(Spirals(), shards: 4), new CpuCompute(1), totalSteps: 10, yieldBeforeApply);
+            server.Tell(new SubscribeToWeights("job"), probe);
+            for (long step = 1; step <= 5; step++)
+            {
+                while (await inbox.Reader.ReadAsync().AsTask().WaitAsync(Wait) is not WeightsPublished published || published.Version != step - 1) { }
+                foreach (int first in new[] { 2, 0 }) // out of order, and the last one twice (a reissued block)
+                {
+                    var gradient = Enumerable.Range(0, size).Select(i => MathF.Sin(i * 0.37f + step + first)).ToArray();
+                    server.Tell(new GradientsComputed("job", step, step - 1, 32, 4, new ShardBlock(first, 2), gradient, [], new double[2]), probe);
+                    if (first == 0) server.Tell(new GradientsComputed("job", step, step - 1, 32, 4, new ShardBlock(first, 2), gradient, [], new double[2]), probe);
+                }
+            }
+            while (await inbox.Reader.ReadAsync().AsTask().WaitAsync(Wait) is not StepApplied applied || applied.Step != 5) { }
+            server.Tell(new ReportWeightsHash("job"), probe);
+            WeightsHashReported? reported;
+            while ((reported = (await inbox.Reader.ReadAsync().AsTask().WaitAsync(Wait)) as WeightsHashReported) is null) { }
+            Assert.Equal(5, reported.Version);
+            hashes.Add(reported.WeightsSha256);
+        }
+        Assert.Equal(hashes[0], hashes[1]);
+    }
+
     private static Task<(IActorRef Probe, IActorRef Server, Channel<object> Inbox, int Size)> StartServer(ActorSystem system)
         => StartServer(system, Options(Spirals(), shards: 4), new CpuCompute(1), totalSteps: 10);
 
-    private static async Task<(IActorRef Probe, IActorRef Server, Channel<object> Inbox, int Size)> StartServer(ActorSystem system, TrainingOptions options, ICompute compute, long totalSteps)
+    private static async Task<(IActorRef Probe, IActorRef Server, Channel<object> Inbox, int Size)> StartServer(ActorSystem system, TrainingOptions options, ICompute compute, long totalSteps,
+        bool yieldBeforeApply = false)
     {
         var data = Spirals();
         int size = Model.Create(options.Model, new CpuCompute(1), 1).Layout.TotalSize;
         var inbox = Channel.CreateUnbounded<object>();
-        var probe = system.ActorOf(Props.Create(() => new Probe(ParameterServer.Props("job", options, data, compute, totalSteps), inbox.Writer)), "probe");
+        var probe = system.ActorOf(Props.Create(() => new Probe(ParameterServer.Props("job", options, data, compute, totalSteps, yieldBeforeApply: yieldBeforeApply), inbox.Writer)), "probe");
         return (probe, await probe.Ask<IActorRef>("server?", Wait), inbox, size);
     }
 
