@@ -161,8 +161,6 @@ public sealed class ParameterServer : ReceiveActor
         else Apply();
     }
 
-    private readonly bool YieldBeforeApply = Environment.GetEnvironmentVariable("PN_YIELD") == "1";
-
     /// <summary>The step's blocks are all in: apply it now, unless that happened meanwhile.</summary>
     private sealed record ApplyDue(long Step) : IInProcessMessage;
 

@@ -172,7 +172,6 @@ public sealed class ParameterServerTests
         }
     }
 
-    /// <summary>A parameter server of a spirals job of 4 shards under a probe; returns the probe, the server, the probe's inbox and the layout size.</summary>
     [Fact]
     public async Task AServerThatYieldsBeforeEachStepEndsWithTheSameWeights()
     {
@@ -202,6 +201,7 @@ public sealed class ParameterServerTests
         Assert.Equal(hashes[0], hashes[1]);
     }
 
+    /// <summary>A parameter server of a spirals job of 4 shards under a probe; returns the probe, the server, the probe's inbox and the layout size.</summary>
     private static Task<(IActorRef Probe, IActorRef Server, Channel<object> Inbox, int Size)> StartServer(ActorSystem system)
         => StartServer(system, Options(Spirals(), shards: 4), new CpuCompute(1), totalSteps: 10);
 
